@@ -1,0 +1,38 @@
+# Copyright (c) 2026, Kata Containers collection contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""The one place where module_utils errors become Ansible results.
+
+A module file builds its AnsibleModule and calls ``run(module, work)``; ``work(module)`` returns the result dict.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import (
+    KataError,
+    MissingDependencyError,
+)
+
+
+def run(module, work):
+    """Run ``work(module)`` and exit with its result; turn every error into a clean ``fail_json``."""
+    try:
+        result = work(module)
+    except MissingDependencyError as exc:
+        module.fail_json(msg=missing_required_lib(exc.library, reason=exc.reason), exception=exc.exception)
+    except KataError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        # A bug in the collection, not the user's fault: say so, keep the traceback for -vvv only.
+        module.fail_json(
+            msg='Unexpected error in %s: %s: %s' % (module._name, type(exc).__name__, exc),  # pylint: disable=protected-access
+            exception=traceback.format_exc())
+    module.exit_json(**result)
