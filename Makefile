@@ -1,0 +1,92 @@
+# katacontainers.kata: set-up, demo and test entry points. Run as root on Debian 12; nothing to install by hand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT        := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+PYTHON      ?= /usr/bin/python3
+VENV        := $(ROOT)/.venv
+VPY         := $(VENV)/bin/python
+BUILD       := $(ROOT)/build
+# ansible-test needs the tree at .../ansible_collections/<namespace>/<name>: a copy is kept under build/.
+COLL_ROOT   := $(BUILD)/collections
+COLL_DIR    := $(COLL_ROOT)/ansible_collections/katacontainers/kata
+PYBIN       := $(BUILD)/pybin
+PYENV_ROOT  ?= $(shell pyenv root 2>/dev/null || echo /root/.pyenv)
+export PATH := $(VENV)/bin:$(PYBIN):$(PATH)
+export ANSIBLE_PYTHON_INTERPRETER := $(VPY)
+export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
+export ANSIBLE_NOCOLOR := 1
+DEBIAN_PACKAGES := rsync iptables iproute2 shellcheck openssh-server
+
+.PHONY: pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
+
+help:
+	@echo "make preflight   check this host (kata_check + kata_env on localhost) and print its verdict"
+	@echo "make test        the whole test suite, exactly what CI runs (.ci/run)"
+
+$(VENV)/.stamp: tests/utils/requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -r tests/utils/requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.stamp
+
+# Debian packages the tests use (real iptables-restore, ip netns, shellcheck for sanity, sshd for the fleet).
+deps: venv
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+	@# ansible-test downloads get-pip from a host that is unreachable here: serve it from the cache (TOOLING.md).
+	@mkdir -p $(HOME)/.ansible/test/cache
+	@for v in 24_2 25_2; do cp tests/utils/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_$$v.py; done
+	@# pyenv's shims for non-global versions exit 127 and confuse ansible-test: link the real interpreters.
+	@mkdir -p $(PYBIN)
+	@for d in $(PYENV_ROOT)/versions/3.*; do [ -x $$d/bin/python3 ] || continue; v=$$(basename $$d); \
+		ln -sf $$d/bin/python$${v%.*} $(PYBIN)/python$${v%.*}; done
+
+# A fresh copy of the working tree (what git would commit, plus new files) where ansible-test wants it.
+collection: deps
+	@mkdir -p $(COLL_DIR)
+	@rsync -a --delete --exclude=.git --exclude=/.venv --exclude=/build --exclude=/.ansible \
+		--exclude=tests/output --exclude=__pycache__ --exclude=.pytest_cache --exclude=.hypothesis \
+		--exclude=/tests/integration/inventory $(ROOT)/ $(COLL_DIR)/
+	@# ansible-test treats a tree without .git as "all files are part of the collection"; keep that simple.
+
+preflight: collection
+	cd $(COLL_DIR) && ansible-playbook -i localhost, -c local playbooks/preflight.yml -e kata_hosts=localhost
+
+sanity: collection
+	cd $(COLL_DIR) && ansible-test sanity --venv --python 3.11 --color no
+
+units: collection
+	cd $(COLL_DIR) && ansible-test units --venv --python 3.11 --color no
+
+# module_utils run on the managed nodes: their unit tests run on every target Python pyenv has.
+units-pythons: collection
+	cd $(COLL_DIR) && for v in 3.9 3.10 3.12 3.13; do \
+		ansible-test units --venv --python $$v --color no tests/unit/plugins/module_utils || exit 1; done
+
+integration: collection
+	cd $(COLL_DIR) && ansible-test integration --venv --python 3.11 --color no --allow-destructive
+
+lint: collection
+	cd $(COLL_DIR) && ansible-lint roles playbooks
+
+# The newest ansible-core runs on Python 3.12 only: sanity and units there too.
+sanity-latest: collection
+	@test -x $(BUILD)/venv-latest/bin/python || { $(PYBIN)/python3.12 -m venv $(BUILD)/venv-latest && \
+		$(BUILD)/venv-latest/bin/python -m pip install --quiet 'ansible-core>=2.21,<2.22'; }
+	cd $(COLL_DIR) && PATH=$(BUILD)/venv-latest/bin:$(PYBIN):$$PATH ansible-test sanity --venv --python 3.12 --color no
+	cd $(COLL_DIR) && PATH=$(BUILD)/venv-latest/bin:$(PYBIN):$$PATH ansible-test units --venv --python 3.12 --color no
+
+test: sanity units units-pythons integration lint sanity-latest
+	@echo "make test: all stages passed"
+
+clean:
+	rm -rf $(BUILD) tests/output
+
+# Fast inner loop for developers: plain pytest on the working tree (through a symlinked ansible_collections path).
+pytest: venv
+	@mkdir -p $(BUILD)/pytest/ansible_collections/katacontainers
+	@ln -sfn $(ROOT) $(BUILD)/pytest/ansible_collections/katacontainers/kata
+	PYTHONPATH=$(BUILD)/pytest $(VPY) -m pytest -q -p no:cacheprovider tests/unit $(PYTEST_ARGS)
