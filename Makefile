@@ -6,8 +6,9 @@ ROOT        := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 PYTHON      ?= /usr/bin/python3
 VENV        := $(ROOT)/.venv
 VPY         := $(VENV)/bin/python
-BUILD       := $(ROOT)/build
-# ansible-test needs the tree at .../ansible_collections/<namespace>/<name>: a copy is kept under build/.
+# ansible-test needs the tree at .../ansible_collections/<namespace>/<name>, and it must not sit inside this git
+# checkout (ansible-test would ask git for the file list and find the copy ignored): a copy is kept outside it.
+BUILD       ?= /var/tmp/katacontainers.kata/$(subst /,_,$(ROOT))
 COLL_ROOT   := $(BUILD)/collections
 COLL_DIR    := $(COLL_ROOT)/ansible_collections/katacontainers/kata
 PYBIN       := $(BUILD)/pybin

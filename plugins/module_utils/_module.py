@@ -23,7 +23,11 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
 
 
 def run(module, work):
-    """Run ``work(module)`` and exit with its result; turn every error into a clean ``fail_json``."""
+    """Run ``work(module)`` and exit with its result; turn every error into a clean ``fail_json``.
+
+    ``work`` may return a result with ``failed=True`` and ``msg``: it is then reported as a failure that keeps
+    every other key of the result (the data a user needs to see why).
+    """
     try:
         result = work(module)
     except MissingDependencyError as exc:
@@ -35,4 +39,7 @@ def run(module, work):
         module.fail_json(
             msg='Unexpected error in %s: %s: %s' % (module._name, type(exc).__name__, exc),  # pylint: disable=protected-access
             exception=traceback.format_exc())
+    if result.get('failed'):
+        # A result the module judged a failure (e.g. kata_check on an incapable host): keep all of its data.
+        module.fail_json(**result)
     module.exit_json(**result)

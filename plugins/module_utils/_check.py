@@ -1,0 +1,123 @@
+# Copyright (c) 2026, Kata Containers collection contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""kata_check: the whole of ``kata-runtime check`` for one host, as data.
+
+Order of work, as kata-runtime's (KATA_SPEC.md §2.2): configuration (which hypervisor), the host capability check,
+then the root phase (the KVM VM-creation test), and the release check when asked for.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.katacontainers.kata.plugins.module_utils import _capability, _config, _probes
+
+CAPABLE_MESSAGE = 'System is capable of running Kata Containers'
+CAN_CREATE_MESSAGE = 'System can currently create Kata Containers'
+
+
+def _configuration(host_root, config, hypervisor, arch, warn):
+    """Return (KataConfig or None, hypervisor type) following kata's lookup; warn when there is no file."""
+    path, tried = _config.find_config(host_root=host_root, config=config)
+    if path is None:
+        warn('No Kata configuration file found (tried %s); checking against the %s hypervisor'
+             % (', '.join(tried), hypervisor or 'qemu'))
+        return None, hypervisor or 'qemu'
+    cfg = _config.load_config(path, host_root=host_root, hypervisor=hypervisor, arch=arch)
+    for message in cfg.warnings:
+        warn(message)
+    return cfg, hypervisor or cfg.hypervisor_type
+
+
+def run_kvm_test(host, arch, hypervisor, kvm_test):
+    """Return the KVM test's result dict, or None when it does not run (kvm_test never/auto as non-root, n/a)."""
+    if kvm_test == 'never' or not _capability.kvm_test_applies(arch, hypervisor):
+        return None
+    if kvm_test == 'auto' and os.geteuid() != 0:
+        return None
+    from ansible_collections.katacontainers.kata.plugins.module_utils._kvm import kvm_test as _kvm_test
+    return _kvm_test(device=host.path('/dev/kvm'), arch=arch)
+
+
+def installed_runtime_version(runtime_path, run_command, get_bin_path):
+    """Version of the installed kata-runtime (``--version``), or None when there is none."""
+    from ansible_collections.katacontainers.kata.plugins.module_utils._release import parse_runtime_version
+    path = runtime_path or get_bin_path('kata-runtime')
+    if not path:
+        return None
+    rc, out, dummy_err = run_command([path, '--version'])
+    if rc != 0:
+        return None
+    return parse_runtime_version(out)
+
+
+def check_host_module(module):
+    """The work of the kata_check module: returns its result dict."""
+    p = module.params
+    host = _probes.Host(p['host_root'])
+    arch = _probes.detect_arch(host)
+    cfg, hypervisor = _configuration(p['host_root'], p['config'], p['hypervisor'], arch, module.warn)
+
+    load_modules = p['load_modules']
+    if load_modules and not host.is_local:
+        module.warn('load_modules is ignored for host_root=%s: modules are only loaded on the local host' % host.root)
+        load_modules = False
+    verdict = _capability.check_host(
+        host, hypervisor=hypervisor, arch=arch,
+        load_modules=load_modules and not module.check_mode,
+        run_command=module.run_command)
+    changed = bool(verdict.get('changed'))
+    if load_modules and module.check_mode:
+        # Predict: any missing module would be handed to modprobe.
+        changed = any(c['type'] == 'module' and not c['ok'] for c in verdict['checks'])
+
+    messages = list(verdict['messages'])
+    kvm = run_kvm_test(host, arch, hypervisor, p['kvm_test'])
+    can_create_vm = None
+    if kvm is not None:
+        can_create_vm = bool(kvm['can_create_vm'])
+        if can_create_vm:
+            messages.append(CAN_CREATE_MESSAGE)
+        else:
+            messages.append('ERROR: %s' % kvm['error'])
+
+    result = dict(
+        changed=changed,
+        capable=verdict['capable'],
+        can_create_vm=can_create_vm,
+        checks=verdict['checks'],
+        failed_checks=verdict['failed_checks'],
+        arch=arch,
+        cpu_vendor=verdict.get('cpu_vendor'),
+        hypervisor=hypervisor,
+        config=None if cfg is None else dict(path=cfg.path, drop_ins=list(cfg.drop_ins)),
+        messages=messages,
+    )
+    if kvm is not None:
+        result['kvm'] = kvm
+
+    if p['release_check']:
+        from ansible_collections.katacontainers.kata.plugins.module_utils import _release
+        current = installed_runtime_version(p['runtime_path'], module.run_command, module.get_bin_path)
+        release = _release.release_check(
+            current, url=p['release_url'], include_prereleases=p['include_prereleases'],
+            timeout=p['release_timeout'], validate_certs=p['validate_certs'],
+            download_prefixes=p['release_download_prefixes'])
+        for message in release.pop('warnings', None) or []:
+            module.warn(message)
+        result['release'] = release
+
+    if p['fail_on_incapable'] and (not verdict['capable'] or can_create_vm is False):
+        reasons = []
+        if not verdict['capable']:
+            reasons.append('missing or wrong: %s' % ', '.join(verdict['failed_checks']))
+        if can_create_vm is False:
+            reasons.append('cannot create a VM: %s' % kvm['error'])
+        result['failed'] = True
+        result['msg'] = 'System is not capable of running Kata Containers (%s)' % '; '.join(reasons)
+    return result

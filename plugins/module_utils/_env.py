@@ -1,0 +1,167 @@
+# Copyright (c) 2026, Kata Containers collection contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""kata_env: kata-runtime's EnvInfo (KATA_SPEC.md §3) as snake_case facts.
+
+Sections and the kata field each key comes from:
+  kernel      Kernel.{Path, Parameters}
+  meta        Meta.Version (1.0.26, kata-runtime 3.0.0's format)
+  image       Image.Path                 initrd  Initrd.Path
+  hypervisor  Hypervisor.{MachineType, Version, Path, BlockDeviceDriver, EntropySource, SharedFS, VirtioFSDaemon,
+              SocketPath, Msize9p, MemorySlots, PCIeRootPort, HotplugVFIOOnRootBus, Debug} + SecurityInfo (1.0.27)
+  runtime     Runtime.{Config.Path, Path, Experimental, Version.{OCI, Version.{Semver, Commit, Major, Minor, Patch}},
+              Debug, Trace, DisableGuestSeccomp, DisableNewNetNs, SandboxCgroupOnly}
+  host        Host.{AvailableGuestProtections, Kernel, Architecture, Distro.{Name, Version},
+              CPU.{Vendor, Model, CPUs}, Memory.{Total, Free, Available}, VMContainerCapable, SupportVSocks}
+  agent       Agent.{Debug, Trace}
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.katacontainers.kata.plugins.module_utils import _config, _probes
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError
+
+ENV_FORMAT_VERSION = '1.0.26'
+UNKNOWN = '<<unknown>>'
+OCI_VERSION = '1.0.2-dev'
+SUBSETS = ('host', 'config', 'capability', 'hypervisor_version', 'runtime_version')
+
+
+def parse_gather_subset(values):
+    """Return the set of parts to gather from gather_subset (``all``, names, ``!name`` exclusions)."""
+    wanted = set()
+    excluded = set()
+    for raw in values or ['all']:
+        value = raw.strip()
+        exclude = value.startswith('!')
+        name = value[1:] if exclude else value
+        if name not in SUBSETS and name != 'all':
+            raise ArgumentError('gather_subset: unknown subset %r; expected all, %s, optionally prefixed with "!"'
+                                % (raw, ', '.join(SUBSETS)))
+        target = excluded if exclude else wanted
+        target.update(SUBSETS if name == 'all' else (name,))
+    if not wanted:
+        wanted = set(SUBSETS)
+    return wanted - excluded
+
+
+def socket_path(hypervisor_type, hypervisor_path):
+    """Hypervisor.SocketPath as kata-runtime env computes it (§3.2), for the sandbox ID placeholder ``{ID}``."""
+    if os.geteuid() != 0:
+        return UNKNOWN
+    if hypervisor_type == 'firecracker':
+        # The middle element is the basename of the hypervisor binary, as kata builds it.
+        return '/run/vc/%s/{ID}/root/kata.hvsock' % os.path.basename(hypervisor_path or 'firecracker')
+    if hypervisor_type == 'clh':
+        return '{ID}/clh.sock'
+    return ''
+
+
+def _runtime_version(path, run_command):
+    from ansible_collections.katacontainers.kata.plugins.module_utils._release import parse_runtime_version
+    rc, out, dummy_err = run_command([path, '--version'])
+    semver = parse_runtime_version(out) if rc == 0 else None
+    if not semver:
+        return None
+    core = semver.split('-', 1)[0].split('+', 1)[0].split('.')
+    numbers = [int(x) if x.isdigit() else 0 for x in (core + ['0', '0', '0'])[:3]]
+    commit = ''
+    for line in out.splitlines():
+        if line.strip().startswith('commit') and ':' in line:
+            value = line.split(':', 1)[1].strip()
+            commit = '' if value == '<<unknown>>' else value  # env reports "" where version prints <<unknown>>
+    return dict(semver=semver, commit=commit, major=numbers[0], minor=numbers[1], patch=numbers[2])
+
+
+def gather_env(params, run_command, get_bin_path, warn):
+    """Build the kata_env facts dict."""
+    parts = parse_gather_subset(params.get('gather_subset'))
+    host = _probes.Host(params.get('host_root') or '/')
+    arch = _probes.detect_arch(host)
+    warnings = []
+
+    def note(message):
+        warnings.append(message)
+        warn(message)
+
+    cfg = None
+    hypervisor_type = params.get('hypervisor') or 'qemu'
+    if 'config' in parts or 'capability' in parts or 'hypervisor_version' in parts:
+        path, tried = _config.find_config(host_root=host.root, config=params.get('config'))
+        if path is None:
+            note('No Kata configuration file found (tried %s): the configuration sections are null'
+                 % ', '.join(tried))
+        else:
+            cfg = _config.load_config(path, host_root=host.root, hypervisor=params.get('hypervisor'), arch=arch,
+                                      host_cpus=_probes.cpu_count(host))
+            hypervisor_type = cfg.hypervisor_type
+            for message in cfg.warnings:
+                note(message)
+
+    facts = dict(kernel=None, meta=dict(version=ENV_FORMAT_VERSION), image=None, initrd=None, hypervisor=None,
+                 runtime=None, host=None, agent=None)
+
+    if cfg is not None and 'config' in parts:
+        sections = _config.env_sections(cfg)
+        facts.update(kernel=sections['kernel'], image=sections['image'], initrd=sections['initrd'],
+                     agent=sections['agent'])
+        hypervisor = dict(sections['hypervisor'])
+        hypervisor['version'] = None
+        hypervisor['socket_path'] = socket_path(cfg.hypervisor_type, hypervisor.get('path'))
+        facts['hypervisor'] = hypervisor
+        runtime = dict(sections['runtime'])
+        runtime.setdefault('path', None)
+        runtime.setdefault('version', dict(oci=OCI_VERSION, version=None))
+        facts['runtime'] = runtime
+
+    if cfg is not None and 'hypervisor_version' in parts and facts['hypervisor'] is not None:
+        if host.is_local:
+            facts['hypervisor']['version'] = _probes.hypervisor_version(cfg.hypervisor.get('path'), run_command)
+
+    if 'runtime_version' in parts and host.is_local:
+        runtime_path = params.get('runtime_path') or get_bin_path('kata-runtime')
+        if runtime_path and facts['runtime'] is not None:
+            facts['runtime']['path'] = os.path.realpath(runtime_path)
+            facts['runtime']['version'] = dict(oci=OCI_VERSION, version=_runtime_version(runtime_path, run_command))
+
+    if 'host' in parts or 'capability' in parts:
+        facts['host'] = _host_section(host, arch, parts, hypervisor_type, run_command)
+
+    facts['warnings'] = warnings
+    return facts
+
+
+def _host_section(host, arch, parts, hypervisor_type, run_command):
+    section = dict(available_guest_protections=None, kernel=None, architecture=arch, distro=None, cpu=None,
+                   memory=None, vm_container_capable=None, support_vsocks=None)
+    if 'host' in parts:
+        cpuinfo = host.read_text('/proc/cpuinfo')
+        block = _probes.first_cpu_block(cpuinfo)
+        vendor, model = _probes.cpu_vendor_model(arch, block, cpuinfo)
+        name, version = _probes.distro(host)
+        section.update(
+            available_guest_protections=_probes.guest_protections(host, arch, cpuinfo),
+            kernel=_probes.kernel(host),
+            distro=dict(name=name, version=version),
+            cpu=dict(vendor=vendor, model=model, cpus=_probes.cpu_count(host)),
+            memory=_probes.memory(host),
+            support_vsocks=_probes.support_vsocks(host),
+        )
+    if 'capability' in parts:
+        from ansible_collections.katacontainers.kata.plugins.module_utils import _capability
+        verdict = _capability.check_host(host, hypervisor=hypervisor_type, arch=arch, load_modules=False,
+                                         run_command=run_command)
+        section['vm_container_capable'] = verdict['capable']
+    return section
+
+
+def gather_env_module(module):
+    """The work of the kata_env module: returns its result dict."""
+    facts = gather_env(module.params, module.run_command, module.get_bin_path, module.warn)
+    return dict(changed=False, ansible_facts=dict(kata_env=facts))
