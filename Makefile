@@ -91,3 +91,7 @@ pytest: venv
 	@mkdir -p $(BUILD)/pytest/ansible_collections/katacontainers
 	@ln -sfn $(ROOT) $(BUILD)/pytest/ansible_collections/katacontainers/kata
 	PYTHONPATH=$(BUILD)/pytest $(VPY) -m pytest -q -p no:cacheprovider tests/unit $(PYTEST_ARGS)
+
+# Performance benchmarks (benchmarks/README.md): measured, never asserted in tests.
+bench: collection
+	$(VPY) benchmarks/bench_host_modules.py --python $(VPY) --collections-path $(COLL_ROOT)
