@@ -1,0 +1,395 @@
+# Copyright (c) 2026, Kata Containers collection contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""A parser (and a renderer) for the Prometheus text exposition format, version 0.0.4.
+
+This is what a kata shim serves on ``/metrics`` (KATA_SPEC.md §5.2). The grammar and the semantics follow the
+format's specification and, where the specification is silent, Go's ``expfmt.TextParser`` (the parser kata-monitor
+and the Prometheus Go client use), with these deliberate differences, all on the lenient side:
+
+* CRLF line ends, trailing blanks and a missing final newline are accepted (Go rejects the last two).
+* Unknown escape sequences in ``# HELP`` text are kept verbatim (Go rejects them; Python's prometheus_client keeps
+  them). In label values they are an error, as in Go: a label value is data, a guess would corrupt it.
+* A UTF-8 byte order mark at the start is skipped.
+
+And these, on the strict side (Go silently drops such values; here they are reported as errors):
+
+* a histogram ``<name>_bucket`` sample without an ``le`` label, a bare ``<name>`` sample in a histogram family, and
+  a bare ``<name>`` sample without a ``quantile`` label in a summary family.
+
+Result shape (``parse_text``): a list of families in order of first appearance, each
+``{'name', 'type', 'help', 'samples': [{'name', 'labels', 'value', 'timestamp'}]}``:
+
+* ``type`` is one of counter, gauge, histogram, summary, untyped (untyped when no ``# TYPE`` line names it);
+* ``help`` is the unescaped ``# HELP`` text, ``''`` when there is none;
+* samples of histograms and summaries stay flat, under their own names (``x_bucket``, ``x_sum``, ``x_count``, ``x``),
+  with ``le`` and ``quantile`` kept in ``labels`` as the text the exporter wrote (for example ``'+Inf'``, ``'0.5'``);
+* ``labels`` is a dict of unescaped strings; ``timestamp`` is an int (milliseconds since the epoch) or None;
+* ``value`` is a float, except the three values JSON cannot carry, which are the strings ``'NaN'``, ``'+Inf'`` and
+  ``'-Inf'`` (what the format itself writes), so that a result survives any JSON round trip unchanged;
+* families that are only named by ``# HELP``/``# TYPE`` lines and have no sample are left out (as Go does).
+
+Samples of one family are normally written as one group. Like Go's parser, a sample whose name belongs to a family
+seen earlier is added to that family (so interleaved or concatenated expositions still parse); a second ``# HELP``
+or ``# TYPE`` line for a family, or a ``# TYPE`` line after the family's first sample, is an error.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import KataError
+
+FAMILY_TYPES = ('counter', 'gauge', 'histogram', 'summary', 'untyped')
+
+METRIC_NAME_PATTERN = r'^[a-zA-Z_:][a-zA-Z0-9_:]*$'
+LABEL_NAME_PATTERN = r'^[a-zA-Z_][a-zA-Z0-9_]*$'
+
+EXCERPT_LENGTH = 120
+
+_INF = float('inf')
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+
+# One sample line: name, then either a label set (greedy up to the last '}', since neither the value nor the
+# timestamp can contain one) or at least one blank, then the value token and an optional timestamp token.
+_SAMPLE_RE = re.compile(
+    r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:[ \t]*\{(.*)\}[ \t]*|[ \t]+)([^ \t]+)(?:[ \t]+([^ \t]+))?\Z')
+# One label pair inside the braces, with the comma that may follow it (a trailing comma is allowed).
+_LABEL_RE = re.compile(r'[ \t]*([a-zA-Z_][a-zA-Z0-9_]*)[ \t]*=[ \t]*"([^"\\]*(?:\\.[^"\\]*)*)"[ \t]*(?:,|\Z)')
+_LABEL_ESCAPE_RE = re.compile(r'\\(.?)')
+_HELP_ESCAPE_RE = re.compile(r'\\[\\n]')
+# The HELP/TYPE comment: '#', the keyword as its own token, the name token, then the rest of the line.
+_META_RE = re.compile(r'#[ \t]*(HELP|TYPE)[ \t]+([^ \t]*)(?:[ \t]+(.*))?\Z')
+_NAME_RE = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*')
+_FULL_NAME_RE = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*\Z')
+# Go's strconv.ParseFloat, minus hexadecimal floats and underscores (Prometheus' parseFloat rejects 'p' and '_').
+_FLOAT_RE = re.compile(
+    r'[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)\Z'
+    r'|[nN][aA][nN]\Z')
+_INT_RE = re.compile(r'[+-]?[0-9]+\Z')
+
+_LABEL_ESCAPES = {'\\': '\\', '"': '"', 'n': '\n'}
+_HELP_ESCAPES = {'\\\\': '\\', '\\n': '\n'}
+
+
+class MetricsFormatError(KataError):
+    """The text is not valid Prometheus text format. ``details``: ``line_number`` (1-based) and ``line``."""
+
+
+def excerpt(line, length=EXCERPT_LENGTH):
+    """The start of ``line`` for an error message, marked when cut."""
+    return line if len(line) <= length else line[:length] + '...'
+
+
+def _error(number, line, reason):
+    return MetricsFormatError(
+        'Invalid Prometheus text format at line %d: %s; the line is: %r' % (number, reason, excerpt(line)),
+        line_number=number, line=excerpt(line))
+
+
+def decode(data):
+    """Decode an exposition body (UTF-8). Invalid bytes raise MetricsFormatError naming their line."""
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError as exc:
+        number = data.count(b'\n', 0, exc.start) + 1
+        start = data.rfind(b'\n', 0, exc.start) + 1
+        end = data.find(b'\n', exc.start)
+        line = data[start:] if end < 0 else data[start:end]
+        raise _error(number, line.decode('utf-8', 'backslashreplace'),
+                     'invalid UTF-8 byte %r at column %d' % (data[exc.start:exc.start + 1], exc.start - start + 1))
+
+
+def parse_float(token):
+    """Parse a sample value as Go's ParseFloat does; None when ``token`` is not one (or overflows float64)."""
+    if _FLOAT_RE.match(token) is None:
+        return None
+    value = float(token)
+    if (value == _INF or value == -_INF) and token[-1] not in 'fFyY':
+        return None  # out of range: Go returns ErrRange, Python would give inf
+    return value
+
+
+def json_value(value):
+    """A float as the parser returns it: itself when finite, else 'NaN', '+Inf' or '-Inf'."""
+    if value - value == 0:
+        return value
+    if value != value:
+        return 'NaN'
+    return '+Inf' if value > 0 else '-Inf'
+
+
+def float_value(value):
+    """The inverse of json_value: a float for a parsed sample value (float or 'NaN'/'+Inf'/'-Inf')."""
+    return float(value)
+
+
+def _unescape_label(value, number, line):
+    def replace(match):
+        char = match.group(1)
+        try:
+            return _LABEL_ESCAPES[char]
+        except KeyError:
+            raise _error(number, line, 'invalid escape sequence %r in a label value (only \\\\, \\" and \\n are valid)'
+                         % ('\\' + char))
+    return _LABEL_ESCAPE_RE.sub(replace, value)
+
+
+def _parse_labels(text, number, line, name):
+    labels = {}
+    pos = 0
+    end = len(text)
+    while pos < end:
+        match = _LABEL_RE.match(text, pos)
+        if match is None:
+            rest = text[pos:]
+            if not rest.strip(' \t'):
+                break
+            raise _error(number, line, _label_problem(rest, name))
+        label, value = match.group(1, 2)
+        if label in labels:
+            raise _error(number, line, 'duplicate label name %r for metric %r' % (label, name))
+        if label == '__name__':
+            raise _error(number, line, 'label name "__name__" is reserved')
+        if '\\' in value:
+            value = _unescape_label(value, number, line)
+        labels[label] = value
+        pos = match.end()
+    return labels
+
+
+def _label_problem(rest, name):
+    """Explain why the label text ``rest`` (from the first pair that failed) is not valid."""
+    stripped = rest.lstrip(' \t')
+    label = _NAME_RE.match(stripped)
+    if stripped.startswith(','):
+        return 'empty label pair (stray comma) for metric %r' % name
+    if label is None or label.group(0)[0] == ':':
+        return 'invalid label name at %r for metric %r' % (excerpt(stripped, 30), name)
+    after = stripped[label.end():].lstrip(' \t')
+    if not after.startswith('='):
+        return "expected '=' after label name %r" % label.group(0)
+    after = after[1:].lstrip(' \t')
+    if not after.startswith('"'):
+        return 'expected \'"\' at the start of the value of label %r' % label.group(0)
+    closing = re.match(r'"[^"\\]*(?:\\.[^"\\]*)*"', after)
+    if closing is None:
+        return 'unterminated value of label %r' % label.group(0)
+    return "expected ',' or '}' after the value of label %r" % label.group(0)
+
+
+def _sample_problem(line):
+    """Explain why ``line`` (a sample line that did not match the grammar) is not valid."""
+    if line.startswith('{'):
+        return 'a sample needs a metric name before its labels (quoted metric names are not part of format 0.0.4)'
+    match = _NAME_RE.match(line)
+    if match is None:
+        return 'invalid metric name (expected [a-zA-Z_:][a-zA-Z0-9_:]*)'
+    name = match.group(0)
+    rest = line[match.end():]
+    stripped = rest.lstrip(' \t')
+    if stripped.startswith('{'):
+        close = _find_label_end(stripped)
+        if close < 0:
+            return "unterminated label set (no closing '}') for metric %r" % name
+        tail = stripped[close + 1:].strip(' \t')
+        if not tail:
+            return 'missing value after the labels of metric %r' % name
+        return 'unexpected text after the timestamp of metric %r' % name
+    if not stripped:
+        return 'missing value after metric name %r' % name
+    if rest[:1] not in (' ', '\t'):
+        return 'invalid character %r in metric name %r' % (rest[0], name + rest[0])
+    return 'unexpected text after the timestamp of metric %r' % name
+
+
+def _find_label_end(text):
+    """Index of the '}' closing the label set that starts ``text``, outside quoted values; -1 when none."""
+    quoted = False
+    escaped = False
+    for index, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif char == '\\':
+            escaped = quoted
+        elif char == '"':
+            quoted = not quoted
+        elif char == '}' and not quoted:
+            return index
+    return -1
+
+
+class _Family(object):
+    __slots__ = ('name', 'type', 'help', 'samples', 'typed', 'helped')
+
+    def __init__(self, name):
+        self.name = name
+        self.type = None      # set by '# TYPE' or, as untyped, by the first sample
+        self.help = None
+        self.samples = []
+        self.typed = False    # a '# TYPE' line was seen
+        self.helped = False   # a '# HELP' line was seen
+
+
+def _lookup(families, name):
+    """The family a sample or comment named ``name`` belongs to (Go's setOrCreateCurrentMF), or None."""
+    family = families.get(name)
+    if family is not None:
+        return family
+    if name.endswith('_sum') or name.endswith('_count'):
+        family = families.get(name[:-4] if name.endswith('_sum') else name[:-6])
+        if family is not None and family.type in ('summary', 'histogram'):
+            return family
+    elif name.endswith('_bucket'):
+        family = families.get(name[:-7])
+        if family is not None and family.type == 'histogram':
+            return family
+    return None
+
+
+def _family(families, name):
+    family = _lookup(families, name)
+    if family is None:
+        family = families[name] = _Family(name)
+    return family
+
+
+def _parse_meta(families, match, number, line):
+    keyword, name, rest = match.group(1, 2, 3)
+    if _FULL_NAME_RE.match(name) is None:
+        raise _error(number, line, 'invalid metric name %r in the %s comment' % (name, keyword))
+    if rest is None:
+        return  # '# HELP name' or '# TYPE name' with nothing after: ignored, as in Go
+    family = _family(families, name)
+    if keyword == 'HELP':
+        if family.helped:
+            raise _error(number, line, 'second HELP line for metric %r' % family.name)
+        family.helped = True
+        family.help = _HELP_ESCAPE_RE.sub(lambda m: _HELP_ESCAPES[m.group(0)], rest) if '\\' in rest else rest
+        return
+    if family.typed:
+        raise _error(number, line, 'second TYPE line for metric %r' % family.name)
+    if family.samples:
+        raise _error(number, line, 'TYPE line for metric %r after its samples' % family.name)
+    kind = rest.lower()
+    if kind not in FAMILY_TYPES:
+        raise _error(number, line, 'unknown metric type %r (expected one of %s)' % (rest, ', '.join(FAMILY_TYPES)))
+    family.type = kind
+    family.typed = True
+
+
+def _check_sample(family, name, labels, number, line):
+    """Histogram and summary samples must be recognizable as buckets, quantiles, sums or counts."""
+    if family.type == 'histogram':
+        if name == family.name:
+            raise _error(number, line, 'sample %r in histogram %r must be one of %s_bucket, %s_sum, %s_count'
+                         % (name, family.name, family.name, family.name, family.name))
+        if name == family.name + '_bucket':
+            if 'le' not in labels:
+                raise _error(number, line, "histogram bucket %r has no 'le' label" % name)
+            if parse_float(labels['le']) is None:
+                raise _error(number, line, "expected a float as the value of the 'le' label, got %r" % labels['le'])
+    elif family.type == 'summary' and name == family.name:
+        if 'quantile' not in labels:
+            raise _error(number, line, "summary sample %r has no 'quantile' label" % name)
+        if parse_float(labels['quantile']) is None:
+            raise _error(number, line, "expected a float as the value of the 'quantile' label, got %r"
+                         % labels['quantile'])
+
+
+def parse_text(text):
+    """Parse an exposition (str or bytes) into a list of families; see the module docstring for the shape.
+
+    Raises MetricsFormatError (line number and excerpt in the message and in ``details``) on invalid input.
+    """
+    if isinstance(text, bytes):
+        text = decode(text)
+    if text.startswith('\ufeff'):
+        text = text[1:]
+    families = {}
+    sample_re = _SAMPLE_RE.match
+    for number, raw in enumerate(text.split('\n'), 1):
+        line = raw.rstrip(' \t\r').lstrip(' \t')
+        if not line:
+            continue
+        if line[0] == '#':
+            match = _META_RE.match(line)
+            if match is not None:
+                _parse_meta(families, match, number, line)
+            continue
+        match = sample_re(line)
+        if match is None:
+            raise _error(number, line, _sample_problem(line))
+        name, label_text, value_token, time_token = match.groups()
+        value = parse_float(value_token)
+        if value is None:
+            raise _error(number, line, 'expected a float as the value of %r, got %r' % (name, value_token))
+        if time_token is None:
+            timestamp = None
+        else:
+            timestamp = int(time_token) if _INT_RE.match(time_token) is not None else None
+            if timestamp is None or not _INT64_MIN <= timestamp <= _INT64_MAX:
+                raise _error(number, line, 'expected an integer timestamp in milliseconds, got %r' % time_token)
+        labels = _parse_labels(label_text, number, line, name) if label_text else {}
+        family = _lookup(families, name)
+        if family is None:
+            family = families[name] = _Family(name)
+        if family.type is None:
+            family.type = 'untyped'
+        elif family.type in ('histogram', 'summary'):
+            _check_sample(family, name, labels, number, line)
+        if value - value != 0:
+            value = json_value(value)
+        family.samples.append({'name': name, 'labels': labels, 'value': value, 'timestamp': timestamp})
+    return [
+        {'name': family.name, 'type': family.type, 'help': family.help or '', 'samples': family.samples}
+        for family in families.values() if family.samples
+    ]
+
+
+def select_families(families, prefixes):
+    """The families whose name starts with one of ``prefixes`` (kata-monitor's ``filter_family``); all when empty."""
+    if not prefixes:
+        return families
+    prefixes = tuple(prefixes)
+    return [family for family in families if family['name'].startswith(prefixes)]
+
+
+def _format_value(value):
+    if isinstance(value, str):
+        return value
+    if value - value != 0:
+        return json_value(value)
+    if value == int(value) and abs(value) < 1e15:
+        return '%d' % value
+    return repr(float(value))
+
+
+def _escape_label(value):
+    return value.replace('\\', '\\\\').replace('\n', '\\n').replace('"', '\\"')
+
+
+def render_text(families):
+    """Render families (the parse_text shape) back to text format 0.0.4; ``parse_text(render_text(f)) == f``."""
+    out = []
+    for family in families:
+        if family.get('help'):
+            out.append('# HELP %s %s\n' % (family['name'], family['help'].replace('\\', '\\\\').replace('\n', '\\n')))
+        out.append('# TYPE %s %s\n' % (family['name'], family.get('type') or 'untyped'))
+        for sample in family['samples']:
+            labels = sample.get('labels')
+            if labels:
+                head = '%s{%s}' % (sample['name'], ','.join('%s="%s"' % (k, _escape_label(v)) for k, v in labels.items()))
+            else:
+                head = sample['name']
+            timestamp = sample.get('timestamp')
+            if timestamp is None:
+                out.append('%s %s\n' % (head, _format_value(sample['value'])))
+            else:
+                out.append('%s %s %d\n' % (head, _format_value(sample['value']), timestamp))
+    return ''.join(out)
