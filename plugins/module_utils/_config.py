@@ -1,0 +1,1095 @@
+# Copyright (c) 2026, Kata Containers collection contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""Kata Containers configuration loading, as kata-runtime 3.0.0's ``katautils.LoadConfiguration`` does it.
+
+What is reproduced (KATA_SPEC.md sections 1.6 and 1.7, read against the 3.0.0 sources):
+
+* the lookup order (``/etc`` first, then ``/usr/share/defaults``), symlinks resolved, kata's error texts;
+* the ``config.d`` drop-ins beside the resolved file, sorted by name, every entry whatever its extension, applied key
+  by key on top (``[hypervisor.X]``/``[agent.X]`` keys merged one by one, an unknown key there is kata's error,
+  unknown keys elsewhere a warning);
+* BurntSushi/toml's typing of every known key (a string where an integer is expected is an error, negative values
+  wrap for the unsigned 64-bit keys, out-of-range values for 32-bit keys are errors), with its message text;
+* the per-hypervisor builders: each hypervisor type reads only the keys its kata builder reads, the others keep Go's
+  zero value (``firecracker`` and ``clh`` force ``disable_vhost_net``, ``dragonball`` has no ``path``...), and every
+  default and normalisation (vCPUs, memory, bridges, slots, 9p msize, machine type, comma lists...);
+* the validations and their messages, and the kernel command line assembled in kata's order and serialisation.
+
+Deliberate differences, each because a read-only probe must still describe a host kata would refuse:
+
+* Missing assets (kernel, image, initrd, hypervisor binary, firmware, pflashes, bind mounts) are warnings, not
+  errors; kata fails on them. The configured path is kept when the file is missing, the resolved one otherwise.
+  ``/dev/vhost-vsock``, which kata's qemu builder requires, is not looked at here (the host probes report it).
+* Several ``[hypervisor.X]`` tables: kata silently uses one of them at random (Go map order); here the caller must
+  choose (option ``hypervisor``), and only the chosen table is interpreted. An unknown table name is named in the
+  error instead of kata's later ``VM memory cannot be zero``.
+* Errors name the file that set the offending key (a drop-in or the main file), the ``table.key`` and its value
+  before kata's own text. Decoding errors of the main file are worded like the drop-ins' ones.
+* Non-regular ``config.d`` entries (directories, FIFOs, devices, sockets, dangling symlinks) are skipped with a
+  warning; kata fails reading them (and blocks forever on a FIFO). Files over ``MAX_CONFIG_SIZE`` are refused.
+* Key names are matched exactly; BurntSushi also accepts other letter cases in the main file.
+* Every path is a host path read below ``host_root``: symlinks are resolved inside that root (an absolute target
+  restarts at the root, ``..`` stops at it), as the host itself would see them.
+"""
+
+from __future__ import annotations
+
+import copy
+import errno
+import json
+import os
+import re
+import stat
+import traceback
+
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import (
+    ArgumentError,
+    ConfigError,
+    MissingDependencyError,
+)
+
+
+DEFAULT_CONFIG_PATHS = (
+    '/etc/kata-containers/configuration.toml',
+    '/usr/share/defaults/kata-containers/configuration.toml',
+)
+
+HYPERVISOR_TYPES = ('qemu', 'clh', 'firecracker', 'acrn', 'dragonball')
+
+# kata's GOARCH names; uname -m spellings are accepted too.
+ARCH_ALIASES = {
+    'amd64': 'amd64', 'x86_64': 'amd64',
+    'arm64': 'arm64', 'aarch64': 'arm64',
+    'ppc64le': 'ppc64le',
+    's390x': 's390x',
+    'riscv64': 'riscv64',
+}
+
+# The hypervisor binary used when a table sets no ``path``. kata 3.0.0's compiled-in value is literally
+# /usr/bin/qemu-system-x86_64 on every architecture (config-settings.go.in); the shipped configuration files always
+# set the architecture's binary, which is what is used here.
+DEFAULT_HYPERVISOR_PATHS = {
+    'amd64': '/usr/bin/qemu-system-x86_64',
+    'arm64': '/usr/bin/qemu-system-aarch64',
+    'ppc64le': '/usr/bin/qemu-system-ppc64',
+    's390x': '/usr/bin/qemu-system-s390x',
+    'riscv64': '/usr/bin/qemu-system-riscv64',
+}
+
+# govmm.MaxVCPUs(): arm64 is GIC v3's 123; riscv64 (kata 3.16+) 512.
+MAX_VCPUS = {'amd64': 240, 'arm64': 123, 'ppc64le': 128, 's390x': 248, 'riscv64': 512}
+
+MAX_CONFIG_SIZE = 4 * 1024 * 1024
+
+DEFAULT_KERNEL_PATH = '/usr/share/kata-containers/vmlinuz.container'
+DEFAULT_IMAGE_PATH = '/usr/share/kata-containers/kata-containers.img'
+DEFAULT_INITRD_PATH = '/usr/share/kata-containers/kata-containers-initrd.img'
+DEFAULT_JAILER_PATH = '/usr/bin/jailer'
+DEFAULT_CTL_PATH = '/usr/bin/acrnctl'
+DEFAULT_MACHINE_TYPE = 'q35'
+DEFAULT_ENTROPY_SOURCE = '/dev/urandom'
+DEFAULT_VHOST_USER_STORE_PATH = '/var/run/kata-containers/vhost-user/'
+DEFAULT_TEMPLATE_PATH = '/run/vc/vm/template'
+DEFAULT_VM_CACHE_ENDPOINT = '/var/run/kata-containers/cache.sock'
+DEFAULT_VCPUS = 1
+DEFAULT_MEMORY_MIB = 2048
+MIN_MEMORY_MIB = 256
+DEFAULT_MEMORY_SLOTS = 10
+DEFAULT_BRIDGES = 1
+MAX_BRIDGES = 5
+DEFAULT_MSIZE_9P = 8192
+DEBUG_CONSOLE_VPORT = '1026'
+
+BLOCK_DEVICE_DRIVERS = ('virtio-scsi', 'virtio-blk', 'virtio-mmio', 'nvdimm', 'virtio-blk-ccw')
+BLOCK_DEVICE_AIOS = ('io_uring', 'native', 'threads')
+SHARED_FILESYSTEMS = ('virtio-9p', 'virtio-fs', 'virtio-fs-nydus')
+INTERNETWORKING_MODELS = ('default', 'macvtap', 'tcfilter', 'none')
+VFIO_MODES = ('vfio', 'guest-kernel')
+
+SYSTEMD_KERNEL_PARAMS = (
+    ('systemd.unit', 'kata-containers.target'),
+    ('systemd.mask', 'systemd-networkd.service'),
+    ('systemd.mask', 'systemd-networkd.socket'),
+)
+
+# Value kinds, as the Go struct fields of katautils' tomlConfig declare them.
+_STR, _BOOL, _LIST, _I32, _I64, _U32, _U64 = 'string', 'bool', 'list', 'int32', 'int64', 'uint32', 'uint64'
+
+# Every [hypervisor.X] key of kata 3.0.0, in its struct order.
+HYPERVISOR_KEYS = (
+    ('path', _STR), ('jailer_path', _STR), ('kernel', _STR), ('ctlpath', _STR), ('initrd', _STR),
+    ('image', _STR), ('firmware', _STR), ('firmware_volume', _STR), ('machine_accelerators', _STR),
+    ('cpu_features', _STR), ('kernel_params', _STR), ('machine_type', _STR), ('block_device_driver', _STR),
+    ('entropy_source', _STR), ('shared_fs', _STR), ('virtio_fs_daemon', _STR), ('virtio_fs_cache', _STR),
+    ('vhost_user_store_path', _STR), ('file_mem_backend', _STR), ('guest_hook_path', _STR),
+    ('guest_memory_dump_path', _STR), ('seccompsandbox', _STR), ('block_device_aio', _STR),
+    ('valid_hypervisor_paths', _LIST), ('valid_jailer_paths', _LIST), ('valid_ctlpaths', _LIST),
+    ('valid_virtio_fs_daemon_paths', _LIST), ('virtio_fs_extra_args', _LIST), ('pflashes', _LIST),
+    ('valid_vhost_user_store_paths', _LIST), ('valid_file_mem_backends', _LIST), ('valid_entropy_sources', _LIST),
+    ('enable_annotations', _LIST),
+    ('rx_rate_limiter_max_rate', _U64), ('tx_rate_limiter_max_rate', _U64), ('memory_offset', _U64),
+    ('disk_rate_limiter_bw_max_rate', _I64), ('disk_rate_limiter_bw_one_time_burst', _I64),
+    ('disk_rate_limiter_ops_max_rate', _I64), ('disk_rate_limiter_ops_one_time_burst', _I64),
+    ('net_rate_limiter_bw_max_rate', _I64), ('net_rate_limiter_bw_one_time_burst', _I64),
+    ('net_rate_limiter_ops_max_rate', _I64), ('net_rate_limiter_ops_one_time_burst', _I64),
+    ('virtio_fs_cache_size', _U32), ('default_maxvcpus', _U32), ('default_memory', _U32), ('memory_slots', _U32),
+    ('default_maxmemory', _U64), ('default_bridges', _U32), ('msize_9p', _U32), ('pcie_root_port', _U32),
+    ('default_vcpus', _I32),
+    ('block_device_cache_set', _BOOL), ('block_device_cache_direct', _BOOL), ('block_device_cache_noflush', _BOOL),
+    ('enable_vhost_user_store', _BOOL), ('disable_block_device_use', _BOOL), ('enable_mem_prealloc', _BOOL),
+    ('enable_hugepages', _BOOL), ('enable_virtio_mem', _BOOL), ('enable_iommu', _BOOL),
+    ('enable_iommu_platform', _BOOL), ('enable_debug', _BOOL), ('disable_nesting_checks', _BOOL),
+    ('enable_iothreads', _BOOL), ('disable_image_nvdimm', _BOOL), ('hotplug_vfio_on_root_bus', _BOOL),
+    ('disable_vhost_net', _BOOL), ('guest_memory_dump_paging', _BOOL), ('confidential_guest', _BOOL),
+    ('enable_guest_swap', _BOOL), ('rootless', _BOOL), ('disable_seccomp', _BOOL), ('disable_selinux', _BOOL),
+    ('use_legacy_serial', _BOOL),
+)
+
+AGENT_KEYS = (
+    ('kernel_modules', _LIST), ('enable_debug', _BOOL), ('enable_tracing', _BOOL),
+    ('debug_console_enabled', _BOOL), ('dial_timeout', _U32),
+)
+
+# guest_selinux_label is a kata 3.1 key (env 1.0.27 reports it); the others are 3.0.0's.
+RUNTIME_KEYS = (
+    ('internetworking_model', _STR), ('jaeger_endpoint', _STR), ('jaeger_user', _STR), ('jaeger_password', _STR),
+    ('vfio_mode', _STR), ('guest_selinux_label', _STR), ('sandbox_bind_mounts', _LIST), ('experimental', _LIST),
+    ('enable_debug', _BOOL), ('enable_tracing', _BOOL), ('disable_new_netns', _BOOL),
+    ('disable_guest_seccomp', _BOOL), ('sandbox_cgroup_only', _BOOL), ('static_sandbox_resource_mgmt', _BOOL),
+    ('enable_pprof', _BOOL), ('disable_guest_empty_dir', _BOOL),
+)
+
+IMAGE_KEYS = (('provision', _STR), ('service_offload', _BOOL))
+
+FACTORY_KEYS = (
+    ('template_path', _STR), ('vm_cache_endpoint', _STR), ('vm_cache_number', _U64), ('enable_template', _BOOL),
+)
+
+_SCHEMAS = {
+    'hypervisor': dict(HYPERVISOR_KEYS),
+    'agent': dict(AGENT_KEYS),
+    'runtime': dict(RUNTIME_KEYS),
+    'image': dict(IMAGE_KEYS),
+    'factory': dict(FACTORY_KEYS),
+}
+_MAP_TABLES = ('hypervisor', 'agent')
+_STRUCT_TABLES = ('runtime', 'image', 'factory')
+
+# Keys each kata 3.0.0 builder (newXxxHypervisorConfig) reads. Keys not listed keep Go's zero value for that type.
+_COMMON_SIZING = ('default_vcpus', 'default_maxvcpus', 'default_memory', 'memory_slots')
+_HYPERVISOR_BUILDERS = {
+    'firecracker': (
+        'path', 'valid_hypervisor_paths', 'jailer_path', 'valid_jailer_paths', 'kernel', 'initrd', 'image',
+        'firmware', 'kernel_params', 'block_device_driver') + _COMMON_SIZING + (
+        'default_maxmemory', 'entropy_source', 'valid_entropy_sources', 'default_bridges', 'enable_hugepages',
+        'enable_debug', 'disable_nesting_checks', 'enable_iothreads', 'guest_hook_path',
+        'rx_rate_limiter_max_rate', 'tx_rate_limiter_max_rate', 'enable_annotations', 'disable_selinux'),
+    'qemu': (
+        'path', 'valid_hypervisor_paths', 'kernel', 'initrd', 'image', 'pflashes', 'firmware', 'firmware_volume',
+        'machine_accelerators', 'cpu_features', 'kernel_params', 'machine_type', 'disable_image_nvdimm',
+        'block_device_driver', 'block_device_aio', 'shared_fs') + _COMMON_SIZING + (
+        'memory_offset', 'default_maxmemory', 'enable_virtio_mem', 'entropy_source', 'valid_entropy_sources',
+        'default_bridges', 'disable_block_device_use', 'virtio_fs_daemon', 'valid_virtio_fs_daemon_paths',
+        'virtio_fs_cache_size', 'virtio_fs_cache', 'virtio_fs_extra_args', 'enable_mem_prealloc', 'enable_hugepages',
+        'enable_iommu', 'enable_iommu_platform', 'file_mem_backend', 'valid_file_mem_backends', 'enable_debug',
+        'disable_nesting_checks', 'block_device_cache_set', 'block_device_cache_direct',
+        'block_device_cache_noflush', 'enable_iothreads', 'msize_9p', 'hotplug_vfio_on_root_bus', 'pcie_root_port',
+        'disable_vhost_net', 'enable_vhost_user_store', 'vhost_user_store_path', 'valid_vhost_user_store_paths',
+        'seccompsandbox', 'guest_hook_path', 'rx_rate_limiter_max_rate', 'tx_rate_limiter_max_rate',
+        'enable_annotations', 'guest_memory_dump_path', 'guest_memory_dump_paging', 'confidential_guest',
+        'enable_guest_swap', 'rootless', 'use_legacy_serial', 'disable_selinux'),
+    'acrn': (
+        'path', 'valid_hypervisor_paths', 'ctlpath', 'valid_ctlpaths', 'kernel', 'image', 'firmware', 'kernel_params',
+        'block_device_driver') + _COMMON_SIZING + (
+        'default_maxmemory', 'entropy_source', 'valid_entropy_sources', 'default_bridges', 'enable_hugepages',
+        'enable_debug', 'disable_nesting_checks', 'disable_vhost_net', 'guest_hook_path', 'disable_selinux',
+        'enable_annotations'),
+    'clh': (
+        'path', 'valid_hypervisor_paths', 'kernel', 'initrd', 'image', 'firmware', 'machine_accelerators',
+        'kernel_params', 'machine_type', 'block_device_driver', 'shared_fs') + _COMMON_SIZING + (
+        'memory_offset', 'default_maxmemory', 'enable_virtio_mem', 'entropy_source', 'valid_entropy_sources',
+        'default_bridges', 'disable_block_device_use', 'virtio_fs_daemon', 'valid_virtio_fs_daemon_paths',
+        'virtio_fs_cache_size', 'virtio_fs_cache', 'enable_mem_prealloc', 'enable_hugepages', 'file_mem_backend',
+        'valid_file_mem_backends', 'enable_debug', 'disable_nesting_checks', 'block_device_cache_set',
+        'block_device_cache_direct', 'block_device_cache_noflush', 'enable_iothreads', 'msize_9p',
+        'hotplug_vfio_on_root_bus', 'pcie_root_port', 'guest_hook_path', 'virtio_fs_extra_args',
+        'enable_annotations', 'disable_seccomp', 'confidential_guest', 'disable_selinux',
+        'net_rate_limiter_bw_max_rate', 'net_rate_limiter_bw_one_time_burst', 'net_rate_limiter_ops_max_rate',
+        'net_rate_limiter_ops_one_time_burst', 'disk_rate_limiter_bw_max_rate',
+        'disk_rate_limiter_bw_one_time_burst', 'disk_rate_limiter_ops_max_rate',
+        'disk_rate_limiter_ops_one_time_burst'),
+    'dragonball': ('kernel', 'image', 'kernel_params') + _COMMON_SIZING + ('entropy_source', 'enable_debug'),
+}
+_FORCED = {'firecracker': {'disable_vhost_net': True}, 'clh': {'disable_vhost_net': True}}
+
+_GO_SPACE = re.compile('[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+')
+_BARE_KEY = re.compile(r'^[A-Za-z0-9_-]+$')
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_RANGES = {_I32: (-(1 << 31), (1 << 31) - 1), _U32: (0, (1 << 32) - 1)}
+_MASKED = '********'
+
+
+def _toml_module():
+    """Return the TOML parser module: ``tomllib`` (Python 3.11+) or ``tomli``."""
+    try:
+        import tomllib as toml_module
+    except ImportError:
+        try:
+            import tomli as toml_module
+        except ImportError:
+            raise MissingDependencyError('tomli', exception=traceback.format_exc(),
+                                         reason='(needed to read Kata configuration files on Python < 3.11)')
+    return toml_module
+
+
+def normalize_arch(arch):
+    """Return kata's GOARCH name for ``arch`` (``x86_64`` -> ``amd64``); ArgumentError when unknown."""
+    try:
+        return ARCH_ALIASES[arch]
+    except (KeyError, TypeError):
+        raise ArgumentError('arch: unsupported architecture %r (supported: %s)'
+                            % (arch, ', '.join(sorted(set(ARCH_ALIASES.values())))))
+
+
+def go_quote(value):
+    """Go's %q for a string (close enough: printable non-ASCII kept, quotes and backslashes escaped)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _toml_repr(value):
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, str):
+        return go_quote(value)
+    if isinstance(value, list):
+        return '[%s]' % ', '.join(_toml_repr(item) for item in value)
+    return str(value)
+
+
+def _key_string(parts):
+    """BurntSushi's Key.String(): dotted, with non-bare parts double-quoted."""
+    out = []
+    for part in parts:
+        out.append(part if _BARE_KEY.match(part) else go_quote(part))
+    return '.'.join(out)
+
+
+def _go_type(value):
+    """The Go type name BurntSushi reports (%T) for a decoded TOML value."""
+    if isinstance(value, bool):
+        return 'bool'
+    if isinstance(value, int):
+        return 'int64'
+    if isinstance(value, float):
+        return 'float64'
+    if isinstance(value, str):
+        return 'string'
+    if isinstance(value, dict):
+        return 'map[string]interface {}'
+    if isinstance(value, list):
+        if value and all(isinstance(item, dict) for item in value):
+            return '[]map[string]interface {}'
+        return '[]interface {}'
+    return 'time.Time'
+
+
+def _walk_keys(parts, value):
+    """Yield the dotted key of ``value`` and of everything below it, in document order."""
+    yield _key_string(parts)
+    if isinstance(value, dict):
+        for key, child in value.items():
+            for item in _walk_keys(parts + [key], child):
+                yield item
+    elif isinstance(value, list):
+        for element in value:
+            if isinstance(element, dict):
+                for key, child in element.items():
+                    for item in _walk_keys(parts + [key], child):
+                        yield item
+
+
+def _go_fields(text):
+    """Go's strings.Fields (splits on Unicode white space)."""
+    return [item for item in _GO_SPACE.split(text) if item]
+
+
+def serialize_params(params):
+    """kata's SerializeParams(params, '='), joined by one space."""
+    out = []
+    for key, value in params:
+        if key == '' and value == '':
+            continue
+        if key == '':
+            out.append(value)
+        elif value == '':
+            out.append(key)
+        else:
+            out.append('%s=%s' % (key, value))
+    return ' '.join(out)
+
+
+def _local(host_root, host_path):
+    """Where the host path ``host_path`` is read on this machine."""
+    return os.path.join(host_root, host_path.lstrip('/'))
+
+
+def _absolute(path, host_root):
+    """kata's filepath.Abs + Clean, for a path given on the host (relative paths are taken from /)."""
+    if not path.startswith('/'):
+        path = os.path.abspath(path) if host_root in ('/', '') else '/' + path
+    path = os.path.normpath(path)
+    if path.startswith('//'):
+        path = '/' + path.lstrip('/')
+    return path
+
+
+class _ResolveError(Exception):
+    def __init__(self, err, path):
+        super(_ResolveError, self).__init__(err, path)
+        self.errno = err
+        self.path = path
+
+    def describe(self, original):
+        """kata's wording: ``file <p> does not exist`` or Go's ``lstat <p>: <error>``."""
+        if self.errno == errno.ENOENT:
+            return 'file %s does not exist' % original
+        if self.errno == errno.ELOOP:
+            return 'EvalSymlinks: too many links'
+        return 'lstat %s: %s' % (self.path, os.strerror(self.errno).lower())
+
+
+def resolve_path(host_root, path):
+    """Resolve every symlink of the host path ``path`` inside ``host_root`` (Go's filepath.EvalSymlinks, chrooted).
+
+    Returns the resolved host path. An absolute link target restarts at ``host_root``; ``..`` never climbs above it.
+    Raises _ResolveError (errno, host path that failed) when a component is missing or unreadable.
+    """
+    host_root = host_root or '/'
+    resolved = []
+    pending = [part for part in reversed(path.split('/')) if part]
+    links = 0
+    while pending:
+        part = pending.pop()
+        if part == '.':
+            continue
+        if part == '..':
+            if resolved:
+                resolved.pop()
+            continue
+        candidate = resolved + [part]
+        host_candidate = '/' + '/'.join(candidate)
+        try:
+            st = os.lstat(_local(host_root, host_candidate))
+        except OSError as exc:
+            raise _ResolveError(exc.errno, host_candidate)
+        if stat.S_ISLNK(st.st_mode):
+            links += 1
+            if links > 255:
+                raise _ResolveError(errno.ELOOP, host_candidate)
+            try:
+                target = os.readlink(_local(host_root, host_candidate))
+            except OSError as exc:
+                raise _ResolveError(exc.errno, host_candidate)
+            if target.startswith('/'):
+                resolved = []
+            pending.extend(part for part in reversed(target.split('/')) if part)
+            continue
+        if pending and not stat.S_ISDIR(st.st_mode):
+            raise _ResolveError(errno.ENOTDIR, host_candidate)
+        resolved = candidate
+    return '/' + '/'.join(resolved)
+
+
+def _lookup(host_root, config):
+    """Return (resolved path or None, tried host paths, [(path, error text)])."""
+    host_root = host_root or '/'
+    if config:
+        wanted = _absolute(config, host_root)
+        try:
+            return resolve_path(host_root, wanted), [wanted], []
+        except _ResolveError as exc:
+            raise ConfigError('Cannot find usable config file (%s)' % exc.describe(wanted), path=wanted)
+    tried, errors = [], []
+    for candidate in DEFAULT_CONFIG_PATHS:
+        tried.append(candidate)
+        try:
+            return resolve_path(host_root, candidate), tried, errors
+        except _ResolveError as exc:
+            errors.append((candidate, exc.describe(candidate)))
+    return None, tried, errors
+
+
+def find_config(host_root='/', config=None):
+    """Find the configuration file as kata-runtime does; return ``(resolved host path or None, tried host paths)``.
+
+    ``config`` (an explicit file) must exist: ConfigError ``Cannot find usable config file (file <p> does not
+    exist)`` otherwise. Without it the default paths are tried in order and ``None`` means none exists (see
+    ``require_config`` for kata's error).
+    """
+    path, tried, dummy = _lookup(host_root, config)
+    return path, tried
+
+
+def require_config(host_root='/', config=None):
+    """Like ``find_config`` but raise kata's exact error when no default file exists; return the resolved path."""
+    path, dummy, errors = _lookup(host_root, config)
+    if path is None:
+        raise ConfigError('Cannot find usable config file (%s)' % ', '.join(
+            'config file %s unresolvable: %s' % (go_quote(candidate), text) for candidate, text in errors),
+            tried=list(DEFAULT_CONFIG_PATHS))
+    return path
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO, 'a FIFO'), (stat.S_ISCHR, 'a character device'),
+    (stat.S_ISBLK, 'a block device'), (stat.S_ISSOCK, 'a socket'), (stat.S_ISLNK, 'a symlink'),
+)
+
+
+def _file_kind(mode):
+    for test, name in _FILE_KINDS:
+        if test(mode):
+            return name
+    return 'not a regular file'
+
+
+class _NotRegular(Exception):
+    pass
+
+
+def _read_regular(local_path, host_path):
+    """Read a regular file without ever blocking on a FIFO or following a last-moment symlink."""
+    st = os.lstat(local_path)
+    if not stat.S_ISREG(st.st_mode):
+        raise _NotRegular(_file_kind(st.st_mode))
+    if st.st_size > MAX_CONFIG_SIZE:
+        raise ConfigError('Kata configuration file %s is too large (%d bytes; the limit is %d bytes)'
+                          % (go_quote(host_path), st.st_size, MAX_CONFIG_SIZE), path=host_path)
+    flags = os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
+    fd = os.open(local_path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _NotRegular(_file_kind(st.st_mode))
+        chunks, size = [], 0
+        while size <= MAX_CONFIG_SIZE:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    if size > MAX_CONFIG_SIZE:
+        raise ConfigError('Kata configuration file %s is too large (more than %d bytes)'
+                          % (go_quote(host_path), MAX_CONFIG_SIZE), path=host_path)
+    return b''.join(chunks)
+
+
+class KataConfig(object):
+    """The loaded configuration: what kata-runtime's RuntimeConfig holds, as TOML-named dicts."""
+
+    def __init__(self, path, drop_ins, warnings, hypervisor_type, hypervisor, agent, runtime, factory,
+                 kernel_params, hypervisor_tables=None):
+        self.path = path
+        self.drop_ins = drop_ins
+        self.warnings = warnings
+        self.hypervisor_type = hypervisor_type
+        self.hypervisor = hypervisor
+        self.agent = agent
+        self.runtime = runtime
+        self.factory = factory
+        self.kernel_params = kernel_params
+        self.hypervisor_tables = hypervisor_tables or []
+
+    def to_dict(self):
+        """A plain, JSON-safe copy."""
+        return dict(
+            path=self.path,
+            drop_ins=list(self.drop_ins),
+            warnings=list(self.warnings),
+            hypervisor_type=self.hypervisor_type,
+            hypervisor_tables=list(self.hypervisor_tables),
+            hypervisor=copy.deepcopy(self.hypervisor),
+            agent=copy.deepcopy(self.agent),
+            runtime=copy.deepcopy(self.runtime),
+            factory=copy.deepcopy(self.factory),
+            kernel_params=self.kernel_params,
+        )
+
+
+def _zero(kind):
+    if kind == _STR:
+        return ''
+    if kind == _BOOL:
+        return False
+    if kind == _LIST:
+        return []
+    return 0
+
+
+class _Loader(object):
+    def __init__(self, host_root, arch, host_cpus, host_memory_mib):
+        self.root = host_root or '/'
+        self.arch = normalize_arch(arch)
+        self.host_cpus = host_cpus
+        self.host_memory_mib = host_memory_mib
+        self.warnings = []
+        self.sources = {}
+        self.path = None
+        self.htype = None
+
+    # ---------------------------------------------------------------- reading and decoding
+
+    def read(self, host_path, resolved_host_path):
+        try:
+            data = _read_regular(_local(self.root, resolved_host_path), host_path)
+        except _NotRegular as exc:
+            raise ConfigError('Kata configuration file %s is %s, not a regular file' % (go_quote(host_path), exc),
+                              path=host_path)
+        except (IOError, OSError) as exc:
+            raise ConfigError('error reading file %s: open %s: %s'
+                              % (go_quote(host_path), host_path, (exc.strerror or str(exc)).lower()), path=host_path)
+        return data
+
+    def decode(self, data, path):
+        """Parse and type one file; return (typed document, undecoded keys, unknown keys of map tables)."""
+        toml_module = _toml_module()
+        if data.startswith(b'\xef\xbb\xbf'):
+            data = data[3:]
+        try:
+            text = data.decode('utf-8')
+            parsed = toml_module.loads(text)
+        except UnicodeDecodeError as exc:
+            raise ConfigError('error decoding file %s: invalid UTF-8: %s' % (go_quote(path), exc), path=path)
+        except ValueError as exc:
+            raise ConfigError('error decoding file %s: %s' % (go_quote(path), exc), path=path)
+        doc = dict((table, {}) for table in _SCHEMAS)
+        undecoded, unknown = [], []
+        for top, value in parsed.items():
+            if top in _MAP_TABLES:
+                if not isinstance(value, dict):
+                    self._bad_type(path, [top], 'map', value)
+                schema = _SCHEMAS[top]
+                for name, table in value.items():
+                    if not isinstance(table, dict):
+                        self._decode_error(path, [top, name], 'type mismatch for katautils.%s: expected table but found %s'
+                                           % (top, _go_type(table)))
+                    typed = doc[top].setdefault(name, {})
+                    for key, item in table.items():
+                        if key in schema:
+                            typed[key] = self._convert(path, [top, name, key], schema[key], item)
+                        else:
+                            undecoded.extend(_walk_keys([top, name, key], item))
+                            unknown.append((top, name, key))
+            elif top in _STRUCT_TABLES:
+                if not isinstance(value, dict):
+                    self._decode_error(path, [top], 'type mismatch for katautils.%s: expected table but found %s'
+                                       % (top, _go_type(value)))
+                schema = _SCHEMAS[top]
+                for key, item in value.items():
+                    if key in schema:
+                        doc[top][key] = self._convert(path, [top, key], schema[key], item)
+                    else:
+                        undecoded.extend(_walk_keys([top, key], item))
+            else:
+                undecoded.extend(_walk_keys([top], value))
+        return doc, undecoded, unknown
+
+    @staticmethod
+    def _decode_error(path, parts, text, value=None, show_value=False):
+        msg = 'error decoding file %s: toml: (last key %s): %s' % (go_quote(path), go_quote(_key_string(parts)), text)
+        if show_value:
+            msg += ' (value %s)' % _toml_repr(value)
+        raise ConfigError(msg, path=path, key=_key_string(parts), value=value)
+
+    def _bad_type(self, path, parts, destination, value):
+        self._decode_error(path, parts, 'incompatible types: TOML value has type %s; destination has type %s'
+                           % (_go_type(value), destination), value, show_value=not isinstance(value, (dict, list)))
+
+    def _convert(self, path, parts, kind, value):
+        if kind == _STR:
+            if not isinstance(value, str):
+                self._bad_type(path, parts, 'string', value)
+            return value
+        if kind == _BOOL:
+            if not isinstance(value, bool):
+                self._bad_type(path, parts, 'boolean', value)
+            return value
+        if kind == _LIST:
+            if not isinstance(value, list):
+                self._bad_type(path, parts, 'slice', value)
+            for item in value:
+                if not isinstance(item, str):
+                    self._bad_type(path, parts, 'string', item)
+            return list(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self._bad_type(path, parts, 'integer', value)
+        if value < _INT64_MIN or value > _INT64_MAX:
+            self._decode_error(path, parts, '%d is out of range for int64' % value, value)
+        if kind in _RANGES:
+            low, high = _RANGES[kind]
+            if value < low or value > high:
+                self._decode_error(path, parts, '%d is out of range for %s' % (value, kind), value)
+        elif kind == _U64 and value < 0:
+            value += 1 << 64  # Go's uint64(int64) conversion: BurntSushi does not check the sign for uint64
+        return value
+
+    # ---------------------------------------------------------------- drop-ins
+
+    def drop_ins(self, resolved_main):
+        dir_host = os.path.join(os.path.dirname(resolved_main), 'config.d')
+        try:
+            resolved_dir = resolve_path(self.root, dir_host)
+            names = sorted(os.listdir(_local(self.root, resolved_dir)))
+        except _ResolveError as exc:
+            if exc.errno == errno.ENOENT:
+                return []
+            raise ConfigError('error reading %s directory: %s' % (go_quote(dir_host), exc.describe(dir_host)),
+                              path=dir_host)
+        except OSError as exc:
+            raise ConfigError('error reading %s directory: open %s: %s'
+                              % (go_quote(dir_host), dir_host, (exc.strerror or str(exc)).lower()), path=dir_host)
+        found = []
+        for name in names:
+            entry = dir_host + '/' + name
+            try:
+                target = resolve_path(self.root, entry)
+                st = os.lstat(_local(self.root, target))
+            except _ResolveError as exc:
+                self.warnings.append('config.d entry %s skipped: %s (kata-runtime fails reading it)'
+                                     % (entry, exc.describe(entry)))
+                continue
+            except OSError as exc:
+                self.warnings.append('config.d entry %s skipped: %s' % (entry, exc.strerror))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                self.warnings.append('config.d entry %s skipped: it is %s, not a regular file (kata-runtime fails '
+                                     'reading it)' % (entry, _file_kind(st.st_mode)))
+                continue
+            found.append((entry, target))
+        return found
+
+    def merge(self, base, doc, unknown, path):
+        for top, name, key in unknown:
+            raise ConfigError("error applying key '%s' from drop-in file %s: error getting key %s from a decoded "
+                              'drop-in conf file: key %s not found'
+                              % (_key_string([top, name, key]), go_quote(path), go_quote(key), go_quote(key)),
+                              path=path, key=_key_string([top, name, key]))
+        for top in _MAP_TABLES:
+            for name, table in doc[top].items():
+                for key, value in table.items():
+                    if name not in base[top]:
+                        base[top][name] = {}
+                        self.sources[(top, name)] = path
+                    base[top][name][key] = value
+                    self.sources[(top, name, key)] = path
+        for top in _STRUCT_TABLES:
+            for key, value in doc[top].items():
+                base[top][key] = value
+                self.sources[(top, key)] = path
+
+    # ---------------------------------------------------------------- errors and assets
+
+    def source(self, *key):
+        return self.sources.get(tuple(key), self.path)
+
+    def fail(self, key, value, text, source_key=None, shown=None):
+        """ConfigError ``<file>: <table.key> = <value>: <kata's text>``; the file is the one that set ``source_key``."""
+        path = self.source(*source_key) if source_key else self.path
+        if shown is None:
+            shown = key if value is None else '%s = %s' % (key, _toml_repr(value))
+        raise ConfigError('%s: %s: %s' % (path, shown, text), path=path, key=key, value=value)
+
+    def asset(self, key, value, required_by_kata=True):
+        """Resolve an asset path inside the root; keep it and warn when it is missing."""
+        if not value:
+            return ''
+        wanted = _absolute(value, self.root)
+        try:
+            return resolve_path(self.root, wanted)
+        except _ResolveError as exc:
+            if required_by_kata:
+                self.warnings.append('%s: %s (kata-runtime refuses a configuration whose %s is missing)'
+                                     % (key, exc.describe(wanted), key.rsplit('.', 1)[-1]))
+            else:
+                self.warnings.append('%s: %s' % (key, exc.describe(wanted)))
+            return wanted
+
+    # ---------------------------------------------------------------- hypervisor
+
+    def host_cpu_count(self):
+        if self.host_cpus is not None:
+            return int(self.host_cpus)
+        count = None
+        if self.root not in ('/', ''):
+            count = _online_cpus(_local(self.root, '/sys/devices/system/cpu/online'))
+        if count is None:
+            try:
+                count = len(os.sched_getaffinity(0))
+            except (AttributeError, OSError):
+                count = os.cpu_count() or 1
+        return count
+
+    def host_memory(self):
+        if self.host_memory_mib is not None:
+            return int(self.host_memory_mib)
+        try:
+            with open(_local(self.root, '/proc/meminfo'), 'rb') as handle:
+                for line in handle.read(65536).decode('ascii', 'replace').splitlines():
+                    if line.startswith('MemTotal:'):
+                        return int(line.split()[1]) // 1024
+        except (IOError, OSError, ValueError, IndexError):
+            pass
+        return None
+
+    def max_vcpus(self, requested):
+        numcpus = self.host_cpu_count()
+        if requested >= numcpus or requested == 0:
+            requested = numcpus
+        return min(requested, MAX_VCPUS[self.arch])
+
+    def build_hypervisor(self, name, h):
+        """kata's newXxxHypervisorConfig for type ``name`` from the configured keys ``h``."""
+        self.htype = name
+        prefix = 'hypervisor.%s.' % name
+        out = dict((key, _zero(kind)) for key, kind in HYPERVISOR_KEYS)
+
+        def raw(key):
+            return h.get(key, _zero(_SCHEMAS['hypervisor'][key]))
+
+        def check_choice(key, value, allowed, text):
+            if value not in allowed:
+                self.fail(prefix + key, value, text % (value, '[%s]' % ' '.join(allowed)), ('hypervisor', name, key))
+            return value
+
+        for key in _HYPERVISOR_BUILDERS[name]:
+            value = raw(key)
+            if key == 'path':
+                value = self.asset(prefix + key, value or DEFAULT_HYPERVISOR_PATHS[self.arch])
+            elif key == 'ctlpath':
+                value = self.asset(prefix + key, value or DEFAULT_CTL_PATH)
+            elif key == 'kernel':
+                value = self.asset(prefix + key, value or DEFAULT_KERNEL_PATH)
+            elif key in ('initrd', 'image', 'firmware', 'firmware_volume', 'jailer_path'):
+                value = self.asset(prefix + key, value)
+            elif key == 'pflashes':
+                for item in value:
+                    self.asset(prefix + key, item)
+            elif key in ('machine_accelerators', 'cpu_features'):
+                value = ','.join(item.strip() for item in value.split(',') if item != '').strip(',')
+            elif key == 'machine_type':
+                value = value or DEFAULT_MACHINE_TYPE
+            elif key == 'disable_image_nvdimm':
+                value = value or out['machine_type'] == 'microvm'
+            elif key == 'block_device_driver':
+                value = check_choice(key, value or BLOCK_DEVICE_DRIVERS[0], BLOCK_DEVICE_DRIVERS,
+                                     'Invalid hypervisor block storage driver %s specified (supported drivers: %s)')
+            elif key == 'block_device_aio':
+                value = check_choice(key, value or BLOCK_DEVICE_AIOS[0], BLOCK_DEVICE_AIOS,
+                                     'Invalid hypervisor block storage I/O mechanism  %s specified (supported AIO: %s)')
+            elif key == 'shared_fs':
+                value = check_choice(key, value or 'virtio-fs', SHARED_FILESYSTEMS,
+                                     'Invalid hypervisor shared file system %s specified (supported file systems: %s)')
+            elif key == 'default_maxvcpus':
+                value = self.max_vcpus(value)
+            elif key == 'default_vcpus':
+                current = min(self.host_cpu_count(), self.max_vcpus(0))
+                value = current if value < 0 or value > current else (value or DEFAULT_VCPUS)
+            elif key == 'default_memory':
+                value = DEFAULT_MEMORY_MIB if value < MIN_MEMORY_MIB else value
+            elif key == 'memory_slots':
+                value = value or DEFAULT_MEMORY_SLOTS
+            elif key == 'default_maxmemory':
+                host = self.host_memory()
+                if host is not None and (value == 0 or value > host):
+                    value = host
+            elif key == 'default_bridges':
+                value = min(value, MAX_BRIDGES) if value else DEFAULT_BRIDGES
+            elif key == 'msize_9p':
+                value = value or DEFAULT_MSIZE_9P
+            elif key == 'entropy_source':
+                value = value or DEFAULT_ENTROPY_SOURCE
+            elif key == 'virtio_fs_cache' and name == 'qemu':
+                value = value or 'none'
+            elif key == 'vhost_user_store_path':
+                value = value or DEFAULT_VHOST_USER_STORE_PATH
+            elif key.endswith('_one_time_burst'):
+                max_key = key.replace('_one_time_burst', '_max_rate')
+                if value and not raw(max_key):
+                    self.warnings.append('%s%s is set but %s%s is not set, this option will be ignored'
+                                         % (prefix, key, prefix, max_key))
+                    value = 0
+            out[key] = value
+        out.update(_FORCED.get(name, {}))
+
+        needs_daemon = '%sshared_fs = %s without %svirtio_fs_daemon' % (prefix, go_quote(out['shared_fs']), prefix)
+        if name == 'qemu' and out['shared_fs'] in ('virtio-fs', 'virtio-fs-nydus') and not out['virtio_fs_daemon']:
+            self.fail(prefix + 'virtio_fs_daemon', None, 'cannot enable %s without daemon path in configuration file'
+                      % out['shared_fs'], ('hypervisor', name, 'shared_fs'), shown=needs_daemon)
+        if name == 'clh':
+            if not out['image'] and not out['initrd']:
+                self.fail(prefix + 'image', None, 'image or initrd must be defined in the configuration file',
+                          shown='neither %simage nor %sinitrd is set' % (prefix, prefix))
+            if out['shared_fs'] not in ('virtio-fs', 'virtio-fs-nydus'):
+                self.fail(prefix + 'shared_fs', out['shared_fs'], 'clh only support virtio-fs or virtio-fs-nydus',
+                          ('hypervisor', name, 'shared_fs'))
+            if not out['virtio_fs_daemon']:
+                self.fail(prefix + 'virtio_fs_daemon', None, 'cannot enable %s without daemon path in configuration '
+                          'file' % out['shared_fs'], ('hypervisor', name, 'shared_fs'), shown=needs_daemon)
+        if name == 'acrn' and not out['image']:
+            self.fail(prefix + 'image', None, 'image must be defined in the configuration file',
+                      shown='%simage is not set' % prefix)
+        if out['virtio_fs_daemon']:
+            self.asset(prefix + 'virtio_fs_daemon', out['virtio_fs_daemon'], required_by_kata=False)
+        return out
+
+    def default_hypervisor(self):
+        """kata's GetDefaultHypervisorConfig(): used, unresolved, when the file has no hypervisor table."""
+        self.htype = 'qemu'
+        out = dict((key, _zero(kind)) for key, kind in HYPERVISOR_KEYS)
+        out.update(
+            path=DEFAULT_HYPERVISOR_PATHS[self.arch], jailer_path=DEFAULT_JAILER_PATH, kernel=DEFAULT_KERNEL_PATH,
+            image=DEFAULT_IMAGE_PATH, initrd=DEFAULT_INITRD_PATH, machine_type=DEFAULT_MACHINE_TYPE,
+            default_vcpus=DEFAULT_VCPUS, default_memory=DEFAULT_MEMORY_MIB, default_bridges=DEFAULT_BRIDGES,
+            block_device_driver=BLOCK_DEVICE_DRIVERS[0], block_device_aio=BLOCK_DEVICE_AIOS[0],
+            msize_9p=DEFAULT_MSIZE_9P, vhost_user_store_path=DEFAULT_VHOST_USER_STORE_PATH, virtio_fs_cache='none',
+        )
+        return out
+
+    def check_images(self, hypervisor, memory_mib):
+        """kata's checkHypervisorConfig image/initrd part (sizes), on the files that exist."""
+        mib = 1024 * 1024
+        for key, is_initrd in (('image', False), ('initrd', True)):
+            path = hypervisor[key]
+            if not path:
+                continue
+            name = 'hypervisor.%s.%s' % (self.htype, key)
+            try:
+                size = os.stat(_local(self.root, resolve_path(self.root, path))).st_size
+            except _ResolveError as exc:
+                message = '%s: %s (kata-runtime refuses a configuration whose %s is missing)' % (
+                    name, exc.describe(path), key)
+                if message not in self.warnings:
+                    self.warnings.append(message)
+                continue
+            except OSError as exc:
+                self.warnings.append('%s: stat %s: %s' % (name, path, (exc.strerror or str(exc)).lower()))
+                continue
+            if size == 0:
+                self.fail(name, path, 'image %s is empty' % go_quote(path), ('hypervisor', self.htype, key))
+            if size > mib and size // mib >= memory_mib:
+                text = 'VM memory (%dMB) smaller than image %s size (%dMB)' % (memory_mib, go_quote(path), size // mib)
+                if is_initrd:
+                    self.fail(name, path, text, ('hypervisor', self.htype, key))
+                self.warnings.append('%s: %s' % (name, text))
+
+
+def _online_cpus(path):
+    """Count the CPUs of a /sys/devices/system/cpu/online list (``0-3,6``); None when unreadable."""
+    try:
+        with open(path, 'rb') as handle:
+            text = handle.read(4096).decode('ascii').strip()
+        count = 0
+        for part in text.split(','):
+            if '-' in part:
+                low, high = part.split('-', 1)
+                count += int(high) - int(low) + 1
+            elif part:
+                count += 1
+        return count or None
+    except (IOError, OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _choose_hypervisor(loader, tables, hypervisor, described):
+    if hypervisor is not None:
+        if hypervisor not in HYPERVISOR_TYPES:
+            raise ArgumentError('hypervisor: unknown hypervisor type %r (known types: %s)'
+                                % (hypervisor, ', '.join(HYPERVISOR_TYPES)))
+        if hypervisor not in tables:
+            raise ConfigError('hypervisor %s was chosen but %s has no [hypervisor.%s] table (tables found: %s)'
+                              % (hypervisor, described, hypervisor,
+                                 ', '.join('[hypervisor.%s]' % t for t in tables) or 'none'),
+                              path=loader.path, tables=list(tables))
+        return hypervisor
+    if not tables:
+        return None
+    if len(tables) > 1:
+        raise ConfigError('%s defines several hypervisor tables (%s); kata-runtime would use one of them at random: '
+                          'set the hypervisor option to choose one' % (described, ', '.join(
+                              '[hypervisor.%s]' % t for t in tables)), path=loader.path, tables=list(tables))
+    if tables[0] not in HYPERVISOR_TYPES:
+        raise ConfigError('%s: [hypervisor.%s] is not a known hypervisor type (known types: %s); kata-runtime would '
+                          'fail with "VM memory cannot be zero"' % (loader.source('hypervisor', tables[0]) or described,
+                                                                    tables[0], ', '.join(HYPERVISOR_TYPES)),
+                          path=loader.path, tables=list(tables))
+    return tables[0]
+
+
+def load_config(path, host_root='/', hypervisor=None, host_cpus=None, host_memory_mib=None, arch='amd64'):
+    """Load a Kata configuration file (a host path read under ``host_root``) and its drop-ins; return a KataConfig.
+
+    ``hypervisor`` picks the ``[hypervisor.X]`` table (needed when there are several). ``host_cpus`` (default: this
+    process' CPU affinity, or the host's online CPUs under another root) and ``host_memory_mib`` (default: MemTotal
+    of ``<host_root>/proc/meminfo``) drive kata's vCPU and memory clamping; ``arch`` (GOARCH or uname name) the
+    default hypervisor binary and the vCPU cap. Raises ConfigError, ArgumentError or MissingDependencyError.
+    """
+    loader = _Loader(host_root, arch, host_cpus, host_memory_mib)
+    resolved = require_config(loader.root, path)
+    loader.path = resolved
+
+    base, dummy_undecoded, dummy_unknown = loader.decode(loader.read(resolved, resolved), resolved)
+    applied = []
+    for entry, target in loader.drop_ins(resolved):
+        doc, undecoded, unknown = loader.decode(loader.read(entry, target), entry)
+        if undecoded:
+            loader.warnings.append('undecoded keys in %s: [%s]' % (go_quote(entry), ' '.join(undecoded)))
+        loader.merge(base, doc, unknown, entry)
+        applied.append(entry)
+    for top in _MAP_TABLES:
+        for name, table in base[top].items():
+            for key in table:
+                loader.sources.setdefault((top, name, key), resolved)
+            loader.sources.setdefault((top, name), resolved)
+    described = go_quote(resolved) if not applied else '%s (with its config.d drop-ins)' % go_quote(resolved)
+
+    rt = base['runtime']
+    internetworking_model = rt.get('internetworking_model', '')
+    if internetworking_model and internetworking_model not in INTERNETWORKING_MODELS:
+        loader.fail('runtime.internetworking_model', internetworking_model, 'Unknown type %s' % internetworking_model,
+                    ('runtime', 'internetworking_model'))
+    vfio_mode = rt.get('vfio_mode', '')
+    if vfio_mode and vfio_mode not in VFIO_MODES:
+        loader.fail('runtime.vfio_mode', vfio_mode, 'Unknown VFIO mode %s' % vfio_mode, ('runtime', 'vfio_mode'))
+
+    tables = list(base['hypervisor'])
+    chosen = _choose_hypervisor(loader, tables, hypervisor, described)
+    if chosen is None:
+        hv = loader.default_hypervisor()
+    else:
+        hv = loader.build_hypervisor(chosen, base['hypervisor'][chosen])
+    htype = loader.htype
+
+    agent_tables = sorted(base['agent'])
+    agent_raw = {}
+    if agent_tables:
+        agent_name = 'kata' if 'kata' in agent_tables else agent_tables[0]
+        if len(agent_tables) > 1:
+            loader.warnings.append('several agent tables (%s): kata-runtime uses one of them at random; [agent.%s] '
+                                   'is used here' % (', '.join('[agent.%s]' % t for t in agent_tables), agent_name))
+        agent_raw = base['agent'][agent_name]
+    agent = dict((key, agent_raw.get(key, _zero(kind))) for key, kind in AGENT_KEYS)
+
+    fa = base['factory']
+    factory = dict(
+        enable_template=fa.get('enable_template', False),
+        template_path=fa.get('template_path', '') or DEFAULT_TEMPLATE_PATH,
+        vm_cache_number=fa.get('vm_cache_number', 0),
+        vm_cache_endpoint=fa.get('vm_cache_endpoint', '') or DEFAULT_VM_CACHE_ENDPOINT,
+    )
+
+    params = []
+    if hv['image']:
+        params.extend(SYSTEMD_KERNEL_PARAMS)
+    if hv['block_device_driver'] == 'virtio-scsi':
+        params.append(('scsi_mod.scan', 'none'))
+    if agent['enable_debug']:
+        params.append(('agent.log', 'debug'))
+    if agent['enable_tracing']:
+        params.append(('agent.trace', 'true'))
+    if agent['debug_console_enabled']:
+        params.append(('agent.debug_console', ''))
+        params.append(('agent.debug_console_vport', DEBUG_CONSOLE_VPORT))
+    for field in _go_fields(hv['kernel_params']):
+        key, dummy_sep, value = field.partition('=')
+        if key == '':
+            loader.fail('hypervisor.%s.kernel_params' % htype, hv['kernel_params'], 'Empty kernel parameter',
+                        ('hypervisor', htype, 'kernel_params'))
+        params.append((key, value))
+
+    runtime = dict((key, rt.get(key, _zero(kind))) for key, kind in RUNTIME_KEYS)
+    runtime['internetworking_model'] = internetworking_model or 'default'
+    runtime['vfio_mode'] = vfio_mode or 'vfio'
+    if runtime['jaeger_password']:
+        runtime['jaeger_password'] = _MASKED
+    for feature in runtime['experimental']:
+        loader.fail('runtime.experimental', runtime['experimental'], 'Unsupported experimental feature %s'
+                    % go_quote(feature), ('runtime', 'experimental'))
+    bases = set()
+    for mount in runtime['sandbox_bind_mounts']:
+        resolved_mount = loader.asset('runtime.sandbox_bind_mounts', mount)
+        mount_base = os.path.basename(resolved_mount)
+        if mount_base in bases:
+            loader.fail('runtime.sandbox_bind_mounts', runtime['sandbox_bind_mounts'],
+                        'sandbox-bindmounts: File %s has base that matches already specified bindmount'
+                        % resolved_mount, ('runtime', 'sandbox_bind_mounts'))
+        bases.add(mount_base)
+
+    if runtime['disable_new_netns'] and runtime['internetworking_model'] != 'none':
+        loader.fail('runtime.disable_new_netns', True, "config disable_new_netns only works with 'none' "
+                    'internetworking_model', ('runtime', 'disable_new_netns'),
+                    shown='runtime.disable_new_netns = true with runtime.internetworking_model = %s'
+                    % go_quote(runtime['internetworking_model']))
+    loader.check_images(hv, hv['default_memory'])
+    if factory['enable_template'] and not hv['initrd']:
+        loader.fail('factory.enable_template', True, 'Factory option enable_template requires an initrd image',
+                    ('factory', 'enable_template'))
+    if factory['vm_cache_number'] > 0 and htype != 'qemu':
+        loader.fail('factory.vm_cache_number', factory['vm_cache_number'], 'VM cache just support qemu',
+                    ('factory', 'vm_cache_number'),
+                    shown='factory.vm_cache_number = %d with hypervisor %s' % (factory['vm_cache_number'], htype))
+
+    return KataConfig(path=resolved, drop_ins=applied, warnings=loader.warnings, hypervisor_type=htype,
+                      hypervisor=hv, agent=agent, runtime=runtime, factory=factory,
+                      kernel_params=serialize_params(params), hypervisor_tables=tables)
+
+
+def env_sections(cfg):
+    """The configuration-derived parts of kata env's EnvInfo (1.0.26 plus 1.0.27's additions), in snake_case.
+
+    ``hypervisor.version``/``socket_path``, ``runtime.path``/``version``, ``host`` and ``meta`` are filled elsewhere.
+    """
+    hv = cfg.hypervisor
+    rt = cfg.runtime
+    return dict(
+        kernel=dict(path=hv['kernel'], parameters=cfg.kernel_params),
+        image=dict(path=hv['image']),
+        initrd=dict(path=hv['initrd']),
+        hypervisor=dict(
+            machine_type=hv['machine_type'],
+            path=hv['path'],
+            block_device_driver=hv['block_device_driver'],
+            entropy_source=hv['entropy_source'],
+            shared_fs=hv['shared_fs'],
+            virtio_fs_daemon=hv['virtio_fs_daemon'],
+            msize_9p=hv['msize_9p'],
+            memory_slots=hv['memory_slots'],
+            pcie_root_port=hv['pcie_root_port'],
+            hotplug_vfio_on_root_bus=hv['hotplug_vfio_on_root_bus'],
+            debug=hv['enable_debug'],
+            security_info=dict(
+                rootless=hv['rootless'],
+                disable_seccomp=hv['disable_seccomp'],
+                guest_hook_path=hv['guest_hook_path'],
+                enable_annotations=list(hv['enable_annotations']) or None,
+                confidential_guest=hv['confidential_guest'],
+            ),
+        ),
+        runtime=dict(
+            config=dict(path=cfg.path),
+            guest_selinux_label=rt['guest_selinux_label'],
+            experimental=list(rt['experimental']) or None,
+            debug=rt['enable_debug'],
+            trace=rt['enable_tracing'],
+            disable_guest_seccomp=rt['disable_guest_seccomp'],
+            disable_new_netns=rt['disable_new_netns'],
+            sandbox_cgroup_only=rt['sandbox_cgroup_only'],
+        ),
+        agent=dict(debug=cfg.agent['enable_debug'], trace=cfg.agent['enable_tracing']),
+    )
