@@ -1,0 +1,232 @@
+# Copyright (c) 2026, Kata Containers collection contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""Sandbox IDs, shim socket discovery and the options shared by the sandbox-facing modules.
+
+kata-runtime validates a sandbox ID with ``katautils.VerifyContainerID`` (KATA_SPEC.md §10.1) and, from 3.2.0, looks
+for the shim management socket at ``/run/vc/sbs/<id>/shim-monitor.sock`` (Go runtime) and then at
+``/run/kata/<id>/shim-monitor.sock`` (runtime-rs) (§1.9). This module does the same, with two additions: the ID is
+validated before any path is built from it (so no option value can name a path outside the roots), and the socket
+is checked with ``lstat`` so a symbolic link or a non-socket at that path is refused instead of followed.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import (
+    ArgumentError,
+    ProbeError,
+    ShimError,
+)
+
+SANDBOX_ID_PATTERN = r'^[a-zA-Z0-9][a-zA-Z0-9_.-]+$'
+SANDBOX_ID_MAX_LENGTH = 255
+DEFAULT_SANDBOX_ROOT = '/run/vc/sbs'
+DEFAULT_RS_SANDBOX_ROOT = '/run/kata'
+SHIM_SOCKET_NAME = 'shim-monitor.sock'
+DEFAULT_TIMEOUT = 3.0
+TRANSPORTS = ('stdlib', 'requests')
+DEFAULT_TRANSPORT = 'stdlib'
+
+_SANDBOX_ID_RE = re.compile(SANDBOX_ID_PATTERN)
+_REPR_LIMIT = 60
+
+
+def short_repr(value, limit=_REPR_LIMIT):
+    """``repr(value)`` cut to about ``limit`` characters, for messages that quote user input."""
+    text = repr(value)
+    if len(text) > limit:
+        text = text[:limit] + '...'
+    return text
+
+
+def validate_sandbox_id(value, option='sandbox_id'):
+    """Return ``value`` when it is a valid sandbox ID, else raise ArgumentError naming ``option``.
+
+    kata's rule (non-empty, ``SANDBOX_ID_PATTERN``), plus: a string, no NUL, at most 255 characters (the ID is a
+    directory name). The whole string must match: a trailing newline is not accepted.
+    """
+    if not isinstance(value, str):
+        raise ArgumentError('%s: a sandbox ID must be a string, got %s %s'
+                            % (option, type(value).__name__, short_repr(value)))
+    if not value:
+        raise ArgumentError('%s: the sandbox ID cannot be empty' % option)
+    if '\0' in value:
+        raise ArgumentError('%s: invalid sandbox ID %s: it contains a NUL character' % (option, short_repr(value)))
+    if len(value) > SANDBOX_ID_MAX_LENGTH:
+        raise ArgumentError('%s: invalid sandbox ID %s: it is %d characters long, the limit is %d'
+                            % (option, short_repr(value), len(value), SANDBOX_ID_MAX_LENGTH))
+    if not _SANDBOX_ID_RE.fullmatch(value):
+        raise ArgumentError('%s: invalid sandbox ID %s: expected a string matching %s (at least 2 characters; letters, '
+                            'digits, "_", "." and "-", not first)' % (option, short_repr(value), SANDBOX_ID_PATTERN))
+    return value
+
+
+def is_valid_sandbox_id(value):
+    """True when ``value`` passes validate_sandbox_id."""
+    return (isinstance(value, str) and 0 < len(value) <= SANDBOX_ID_MAX_LENGTH and '\0' not in value
+            and _SANDBOX_ID_RE.fullmatch(value) is not None)
+
+
+def _lstat(path):
+    """``os.lstat(path)``, or None when nothing is there; other errors become ShimError."""
+    try:
+        return os.lstat(path)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return None
+        raise ShimError('cannot check the shim socket %s: %s%s' % (path, exc.strerror or exc, _root_hint(exc)),
+                        url=None, status=None, body=None)
+
+
+def _root_hint(exc):
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return ' (the shim sockets are root-only: run the task as root, e.g. with become: true)'
+    return ''
+
+
+def _kind(mode):
+    for test, name in ((stat.S_ISREG, 'a regular file'), (stat.S_ISDIR, 'a directory'),
+                       (stat.S_ISFIFO, 'a named pipe'), (stat.S_ISCHR, 'a character device'),
+                       (stat.S_ISBLK, 'a block device')):
+        if test(mode):
+            return name
+    return 'a file of another kind'
+
+
+def socket_problem(path):
+    """Why ``path`` cannot be used as a shim socket (a phrase), or None when it is a unix socket itself.
+
+    ``lstat`` is used: a symbolic link is refused rather than followed, so that a local user who can write to a
+    directory on the way cannot redirect a request made as root. Errors other than "missing" raise ShimError.
+    """
+    st = _lstat(path)
+    if st is None:
+        return 'it does not exist'
+    if stat.S_ISLNK(st.st_mode):
+        return 'it is a symbolic link (not followed: the shim socket must be the socket itself)'
+    if not stat.S_ISSOCK(st.st_mode):
+        return 'it is %s, not a unix socket' % _kind(st.st_mode)
+    return None
+
+
+def check_socket(path, option='shim_socket'):
+    """Return ``path`` when it is a unix socket itself, else raise ShimError naming ``option`` and the path."""
+    problem = socket_problem(path)
+    if problem:
+        raise ShimError('%s: cannot use %s as the shim socket: %s' % (option, path, problem),
+                        url=None, status=None, body=None)
+    return path
+
+
+def socket_paths(sandbox_id, sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS_SANDBOX_ROOT):
+    """The two places kata looks for a sandbox's shim socket, Go runtime first: ``[(runtime, path), ...]``."""
+    validate_sandbox_id(sandbox_id)
+    return [('go', os.path.join(sandbox_root, sandbox_id, SHIM_SOCKET_NAME)),
+            ('rs', os.path.join(rs_sandbox_root, sandbox_id, SHIM_SOCKET_NAME))]
+
+
+def locate_shim_socket(sandbox_id, sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS_SANDBOX_ROOT,
+                       shim_socket=None):
+    """Like find_shim_socket, but return ``(path, runtime)``; ``runtime`` is None for an explicit ``shim_socket``."""
+    if sandbox_id is not None or not shim_socket:
+        validate_sandbox_id(sandbox_id)
+    if shim_socket:
+        return check_socket(shim_socket), None
+    candidates = socket_paths(sandbox_id, sandbox_root, rs_sandbox_root)
+    for runtime, path in candidates:
+        # kata stats the Go path and falls back to the runtime-rs path only when the first does not exist.
+        if _lstat(path) is not None:
+            return check_socket(path, option='sandbox %s' % sandbox_id), runtime
+    raise ShimError('no shim socket for sandbox %s: neither %s nor %s exists (is the sandbox running on this host? '
+                    'Set sandbox_root, rs_sandbox_root or shim_socket if its shim listens elsewhere)'
+                    % (sandbox_id, candidates[0][1], candidates[1][1]),
+                    url=None, status=None, body=None)
+
+
+def find_shim_socket(sandbox_id, sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS_SANDBOX_ROOT,
+                     shim_socket=None):
+    """The shim management socket of ``sandbox_id``.
+
+    The ID is validated first (it may be None only with ``shim_socket``). An explicit ``shim_socket`` wins (the ID
+    is then not used to build any path). Otherwise
+    ``<sandbox_root>/<id>/shim-monitor.sock``, then ``<rs_sandbox_root>/<id>/shim-monitor.sock``, as kata 3.2+ does;
+    neither -> ShimError naming both paths. The path found must be a unix socket, not a symbolic link.
+    """
+    return locate_shim_socket(sandbox_id, sandbox_root, rs_sandbox_root, shim_socket)[0]
+
+
+def _sandbox_dirs(root):
+    """Names of the sub-directories of ``root`` that are valid sandbox IDs (symbolic links are not followed)."""
+    try:
+        entries = list(os.scandir(root))
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return set()
+        raise ProbeError('cannot list the sandboxes in %s: %s%s' % (root, exc.strerror or exc, _root_hint(exc)))
+    names = set()
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            is_dir = False
+        if is_dir and is_valid_sandbox_id(entry.name):
+            names.add(entry.name)
+    return names
+
+
+def list_sandboxes(sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS_SANDBOX_ROOT):
+    """The sandboxes with a directory under either root: ``[{'id', 'socket', 'runtime': 'go'|'rs'}]`` sorted by id.
+
+    Only real directories whose names are valid sandbox IDs count. An ID present under both roots is listed once,
+    with the socket kata's lookup picks: the Go one when its socket path exists, else the runtime-rs one when its
+    socket path exists, else the Go one. ``socket`` is where the socket is (or would be); it may be missing when the
+    shim is gone. A missing root lists nothing; an unreadable one raises ProbeError.
+    """
+    go_ids = _sandbox_dirs(sandbox_root)
+    rs_ids = _sandbox_dirs(rs_sandbox_root)
+    result = []
+    for sandbox_id in sorted(go_ids | rs_ids):
+        go_socket = os.path.join(sandbox_root, sandbox_id, SHIM_SOCKET_NAME)
+        rs_socket = os.path.join(rs_sandbox_root, sandbox_id, SHIM_SOCKET_NAME)
+        if sandbox_id in go_ids and (sandbox_id not in rs_ids or os.path.lexists(go_socket)
+                                     or not os.path.lexists(rs_socket)):
+            result.append({'id': sandbox_id, 'socket': go_socket, 'runtime': 'go'})
+        else:
+            result.append({'id': sandbox_id, 'socket': rs_socket, 'runtime': 'rs'})
+    return result
+
+
+def shim_argument_spec():
+    """The options every sandbox-facing module shares (doc fragment ``katacontainers.kata._shim``); a fresh dict."""
+    return dict(
+        shim_socket=dict(type='path'),
+        sandbox_root=dict(type='path', default=DEFAULT_SANDBOX_ROOT),
+        rs_sandbox_root=dict(type='path', default=DEFAULT_RS_SANDBOX_ROOT),
+        timeout=dict(type='float', default=DEFAULT_TIMEOUT),
+        transport=dict(type='str', default=DEFAULT_TRANSPORT, choices=list(TRANSPORTS)),
+    )
+
+
+def shim_client(params, sandbox_id, **kwargs):
+    """A ShimClient for ``sandbox_id`` built from the common options in ``params`` (a module's ``module.params``).
+
+    The socket is found with find_shim_socket (``shim_socket`` wins); ``timeout`` and ``transport`` are passed on.
+    Extra keyword arguments (``max_body``) go to ShimClient.
+    """
+    # Imported here: modules that only list sandboxes do not pay for the client.
+    from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient
+
+    path = find_shim_socket(sandbox_id, params.get('sandbox_root') or DEFAULT_SANDBOX_ROOT,
+                            params.get('rs_sandbox_root') or DEFAULT_RS_SANDBOX_ROOT, params.get('shim_socket'))
+    timeout = params.get('timeout')
+    return ShimClient(path, timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+                      transport=params.get('transport') or DEFAULT_TRANSPORT, **kwargs)
