@@ -95,7 +95,7 @@ def errno_text(err):
 
 def open_error(device, exc):
     """The error text when the device cannot be opened, e.g. ``cannot open /dev/kvm: No such file or directory``."""
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    reason = exc.strerror or str(exc)
     return 'cannot open %s: %s' % (device, reason)
 
 
@@ -152,10 +152,12 @@ def kvm_test(device='/dev/kvm', arch=None):
     arch = arch or host_arch()
     requests = kvm_ioctls(host_arch())
     result = dict(ok=False, device=device, api_version=None, can_create_vm=False, ipa_size=None, errno=None, error=None)
+    if '\0' in device:
+        return _failed(result, None, 'cannot open %r: the path contains a NUL byte' % device)
     try:
         fd = os.open(device, os.O_RDWR | os.O_CLOEXEC)
-    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
-        return _failed(result, getattr(exc, 'errno', None), open_error(device, exc))
+    except OSError as exc:
+        return _failed(result, exc.errno, open_error(device, exc))
     try:
         try:
             version = fcntl.ioctl(fd, requests['KVM_GET_API_VERSION'], 0)

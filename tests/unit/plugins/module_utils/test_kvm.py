@@ -146,7 +146,7 @@ def test_dev_null_as_device():
 
 def test_nul_byte_in_path():
     result = _kvm.kvm_test('/dev/kv\0m')
-    assert result == expected(device='/dev/kv\0m', error='cannot open /dev/kv\0m: embedded null byte')
+    assert result == expected(device='/dev/kv\0m', error="cannot open '/dev/kv\\x00m': the path contains a NUL byte")
 
 
 # --- answers real hardware cannot give here (fcntl.ioctl replaced) -------------------------------------------------

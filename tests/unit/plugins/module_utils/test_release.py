@@ -225,19 +225,26 @@ class Handler(BaseHTTPRequestHandler):
         else:
             route(self)
 
-    def log_message(self, *args):  # pylint: disable=arguments-differ
-        pass
+    def log_message(self, *args):
+        pass  # keep the test output clean
 
 
 class QuietServer(ThreadingHTTPServer):
+    """A threaded HTTP server on 127.0.0.1 (ephemeral port) serving ``routes`` and recording the requests."""
+
     daemon_threads = True
+
+    def __init__(self, routes, scheme='http'):
+        ThreadingHTTPServer.__init__(self, ('127.0.0.1', 0), Handler)
+        self.routes = dict(routes)
+        self.requests = []
+        self.base = '%s://127.0.0.1:%d' % (scheme, self.server_address[1])
 
     def handle_error(self, request, client_address):
         pass  # TLS handshakes the client refuses, clients that hang up: expected here
 
 
 def start(server):
-    server.requests = []
     thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
     thread.start()
     return thread
@@ -282,9 +289,8 @@ def no_proxy(monkeypatch):
 
 @pytest.fixture(scope='module', name='server')
 def fixture_server():
-    server = QuietServer(('127.0.0.1', 0), Handler)
-    server.routes = dict(ROUTES)
-    base = 'http://127.0.0.1:%d' % server.server_address[1]
+    server = QuietServer(ROUTES)
+    base = server.base
     mirror_doc = [
         gh_release('3.0.1', static_assets('3.0.1', '2023-01-13T11:00:00Z', 500, base=base + '/downloads'),
                    '2023-01-13T10:00:00Z', 50),
@@ -292,7 +298,6 @@ def fixture_server():
     ]
     server.routes['/mirror/releases'] = json_route(mirror_doc)
     thread = start(server)
-    server.base = base
     yield server
     stop(server, thread)
 
@@ -328,11 +333,9 @@ def fixture_tls_server(tmp_path_factory):
                    check=True, capture_output=True)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server = QuietServer(('127.0.0.1', 0), Handler)
+    server = QuietServer(ROUTES, scheme='https')
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.routes = dict(ROUTES)
     thread = start(server)
-    server.base = 'https://127.0.0.1:%d' % server.server_address[1]
     yield server
     stop(server, thread)
 
