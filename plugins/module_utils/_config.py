@@ -34,7 +34,12 @@ Deliberate differences, each because a read-only probe must still describe a hos
   warning; kata fails reading them (and blocks forever on a FIFO). Files over ``MAX_CONFIG_SIZE`` are refused.
 * Key names are matched exactly; BurntSushi also accepts other letter cases in the main file.
 * Every path is a host path read below ``host_root``: symlinks are resolved inside that root (an absolute target
-  restarts at the root, ``..`` stops at it), as the host itself would see them.
+  restarts at the root, ``..`` stops at it), as the host itself would see them, so nothing can point outside it.
+
+Quirks of kata 3.0.0 kept on purpose: ``initConfig`` resets the runtime config after setting its defaults, so an
+unset ``internetworking_model`` is ``default`` (kata later maps it to tcfilter) and an unset ``vfio_mode`` is
+``vfio``, not the documented ``guest-kernel``; the compiled-in defaults used without a hypervisor table set both an
+image and an initrd; a negative value for an unsigned 64-bit key wraps around.
 """
 
 from __future__ import annotations
