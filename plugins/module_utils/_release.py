@@ -317,7 +317,7 @@ def release_kind(current, latest):
     """
     current = _as_semver(current, 'current version')
     latest = _as_semver(latest, 'latest version')
-    if not latest > current:
+    if latest <= current:
         raise ValueError('latest version %s is not newer than current version %s' % (latest, current))
     if latest.major > current.major:
         kind = 'major'

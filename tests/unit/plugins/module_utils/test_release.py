@@ -361,7 +361,7 @@ def test_semver_org_precedence_order():
         assert higher > lower
         assert higher >= lower
         assert lower != higher
-        assert not lower == higher  # pylint: disable=unneeded-not
+        assert (lower == higher) is False
 
 
 @pytest.mark.parametrize('lower, higher', [
@@ -388,8 +388,7 @@ def test_semver_build_metadata_is_ignored_in_precedence():
     a, b = parse_semver('1.0.0+build.1'), parse_semver('1.0.0+exp.sha.5114f85')
     assert a == b
     assert hash(a) == hash(b)
-    assert not a < b
-    assert not a > b
+    assert (a < b, a > b, a <= b, a >= b) == (False, False, True, True)
     assert str(a) == '1.0.0+build.1'
     assert str(b) == '1.0.0+exp.sha.5114f85'
     assert parse_semver('1.0.0-rc.1+b') < parse_semver('1.0.0')
