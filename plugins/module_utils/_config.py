@@ -404,9 +404,7 @@ def resolve_path(host_root, path):
                 resolved = []
             pending.extend(part for part in reversed(target.split('/')) if part)
             continue
-        if pending and not stat.S_ISDIR(st.st_mode):
-            raise _ResolveError(errno.ENOTDIR, host_candidate)
-        resolved = candidate
+        resolved = candidate  # a non-directory followed by more components fails at the next lstat, as in Go
     return '/' + '/'.join(resolved)
 
 

@@ -135,6 +135,16 @@ def test_explicit_config_missing_uses_kata_wording(tmp_path):
     assert exc.value.msg == 'Cannot find usable config file (file /srv/kata/missing.toml does not exist)'
 
 
+def test_explicit_config_below_a_regular_file(tmp_path):
+    put(tmp_path, '/srv/file', '')
+    with pytest.raises(ConfigError) as exc:
+        _config.find_config(str(tmp_path), config='/srv/file/kata.toml')
+    assert exc.value.msg == 'Cannot find usable config file (lstat /srv/file/kata.toml: not a directory)'
+    # '..' is lexical, as in Go's EvalSymlinks: it pops the file without looking below it
+    put(tmp_path, '/srv/kata.toml', '')
+    assert _config.resolve_path(str(tmp_path), '/srv/file/../kata.toml') == '/srv/kata.toml'
+
+
 def test_load_config_with_missing_path(tmp_path):
     with pytest.raises(ConfigError) as exc:
         _config.load_config('/nowhere.toml', host_root=str(tmp_path))
