@@ -33,7 +33,12 @@ def run(module, work):
     except MissingDependencyError as exc:
         module.fail_json(msg=missing_required_lib(exc.library, reason=exc.reason), exception=exc.exception)
     except KataError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
+        details = dict(exc.details)
+        if 'path' in details:
+            # AnsibleModule decorates any result with a 'path' key with that file's owner, mode, size...:
+            # noise in an error. The file is still named, as 'file'.
+            details['file'] = details.pop('path')
+        module.fail_json(msg=exc.msg, **details)
     except Exception as exc:  # pylint: disable=broad-exception-caught
         # A bug in the collection, not the user's fault: say so, keep the traceback for -vvv only.
         module.fail_json(
