@@ -52,7 +52,7 @@ ARCHITECTURES = ('amd64', 'arm64', 'ppc64le', 's390x', 'riscv64')
 SBIN_DIRS = ('/sbin', '/usr/sbin', '/usr/local/sbin')
 
 
-class Host(object):
+class Host:
     """The files of one host, under ``root`` (``/`` for this machine)."""
 
     def __init__(self, root='/'):

@@ -53,7 +53,7 @@ def executable(path, body):
 
 def only(**commands):
     """A find_command that knows exactly these commands (name -> path)."""
-    return lambda name: commands.get(name)
+    return commands.get
 
 
 def check(host, **kwargs):
@@ -420,7 +420,7 @@ def calls(log):
 
 def local_plan():
     """The local host's CPU and the hypervisor whose requirements have no module parameters, and those modules."""
-    with open('/proc/cpuinfo') as f:
+    with open('/proc/cpuinfo', encoding='utf-8') as f:
         text = f.read()
     arch = _probes.detect_arch(_probes.Host('/'))
     hypervisor = 'qemu'
@@ -502,7 +502,7 @@ def test_load_modules_false_never_runs_modprobe(tmp_path):
 # ----------------------------------------------------------------------------------------------- this machine
 
 def test_this_machine_verdict_matches_an_independent_reading():
-    with open('/proc/cpuinfo') as f:
+    with open('/proc/cpuinfo', encoding='utf-8') as f:
         text = f.read()
     if os.uname()[4] != 'x86_64':
         pytest.skip('the independent reading below knows x86_64 only')
@@ -519,7 +519,7 @@ def test_this_machine_verdict_matches_an_independent_reading():
         if not os.path.isdir('/sys/module/' + module):
             expected.append(module)
         elif module == 'kvm_intel' and not in_vm:
-            with open('/sys/module/kvm_intel/parameters/unrestricted_guest') as f:
+            with open('/sys/module/kvm_intel/parameters/unrestricted_guest', encoding='utf-8') as f:
                 if f.read().strip() != 'Y':
                     expected.append('unrestricted_guest')
 

@@ -72,7 +72,7 @@ IN_VM = {'amd64-amd-kvm-guest-ryzen7-2700x.txt', 'amd64-intel-kvm-guest-skylake-
 def write(root, host_path, content, mode=0o644):
     path = os.path.join(str(root), host_path.lstrip('/'))
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'w') as f:
+    with open(path, 'w', encoding='utf-8') as f:
         f.write(content)
     os.chmod(path, mode)
     return path
@@ -483,7 +483,7 @@ def test_memory(tmp_path):
 
 
 def test_memory_local_matches_proc_meminfo():
-    with open('/proc/meminfo') as f:
+    with open('/proc/meminfo', encoding='utf-8') as f:
         first = f.readline().split()
     assert first[0] == 'MemTotal:'
     assert _probes.memory(_probes.Host('/'))['total'] == int(first[1])
@@ -670,7 +670,7 @@ def _ranges_count(text):
 
 
 def test_cpu_count_local_is_the_affinity_mask():
-    with open('/proc/self/status') as f:
+    with open('/proc/self/status', encoding='utf-8') as f:
         allowed = [line.split(':', 1)[1] for line in f if line.startswith('Cpus_allowed_list:')][0]
     assert _probes.cpu_count(_probes.Host('/')) == _ranges_count(allowed)
 
@@ -678,7 +678,7 @@ def test_cpu_count_local_is_the_affinity_mask():
 # ----------------------------------------------------------------------------------------------- commands
 
 def executable(path, body):
-    with open(str(path), 'w') as f:
+    with open(str(path), 'w', encoding='utf-8') as f:
         f.write('#!/bin/sh\n' + body)
     os.chmod(str(path), stat.S_IRWXU)
     return str(path)
@@ -737,4 +737,3 @@ def test_local_run_command(tmp_path):
     rc, out, err = _probes.local_run_command([str(tmp_path / 'missing')])
     assert (rc, out) == (127, '')
     assert err == '%s: No such file or directory' % (tmp_path / 'missing')
-
