@@ -1,0 +1,858 @@
+# Copyright (c) 2026, Kata Containers collection contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""kata_direct_volume: kata's direct-assigned volume records, and their stats and resize through the shim.
+
+The on-disk format is kata's (KATA_SPEC.md §7.1): under the volume root, one directory per volume, mode 0700, named
+with the URL-safe base64 (with ``=`` padding) of the raw bytes of the volume path; in it ``mountInfo.json`` (mode
+0600) with the keys ``volume-type``, ``device``, ``fstype``, ``metadata`` and ``options`` (the last two left out
+when empty, like Go's ``omitempty``); and, once a container uses the volume, an empty file named after the sandbox.
+
+Differences from kata-runtime, on purpose:
+
+* An empty volume path is refused (kata would write into, or delete, the whole volume root: §10.3 #9), as is a path
+  whose encoded name is longer than a file name may be.
+* Nothing is followed: the volume directory and ``mountInfo.json`` are opened relative to directory descriptors with
+  ``O_NOFOLLOW``, so a symbolic link planted there is never written through. A non-directory at the volume directory
+  is an error (``<dir> should be a directory``, kata's message), except for ``absent``, which removes the entry itself.
+* ``mountInfo.json`` is written atomically: a temporary file in the volume root (not in the volume directory, where
+  kata's sandbox lookup, "the first entry by name that is not mountInfo.json", would take it for a sandbox), fsync,
+  ``rename`` into the volume directory, fsync of both directories. It is rewritten only when its content, read the
+  way kata reads it (Go's ``encoding/json``: keys matched case-insensitively, unknown keys ignored), differs from the
+  wanted one, or its mode is not 0600. The JSON written is what Go's ``json.Marshal`` gives for kata's struct.
+* ``absent`` renames the directory away (atomically) before deleting its content, so that a volume is either there
+  or not, never half removed.
+* A device containing ``%``, ``+`` or ``&`` is encoded so that the shim's two unescapes give it back (kata's single
+  ``url.PathEscape`` does not).
+"""
+
+from __future__ import annotations
+
+import base64
+import errno
+import json
+import os
+import re
+import stat
+
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import (
+    ArgumentError,
+    KataError,
+    ShimError,
+)
+
+DEFAULT_VOLUME_ROOT = '/run/kata-containers/shared/direct-volumes'
+MOUNT_INFO_FILE = 'mountInfo.json'
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+NAME_MAX = 255
+MOUNT_INFO_MAX_BYTES = 1024 * 1024
+FS_GROUP_CHANGE_POLICIES = ('Always', 'OnRootMismatch')
+MAX_GID = 4294967294  # (gid_t)-1 is "no group"
+MAX_SIZE = 2 ** 64 - 1  # kata's --size is a uint64
+STATS_URL = '/direct-volume/stats'
+RESIZE_URL = '/direct-volume/resize'
+UNIT_BYTES = 1
+
+# kata's MountInfo struct: (option key, JSON key), in the struct's (and so json.Marshal's) order.
+MOUNT_INFO_KEYS = (('volume_type', 'volume-type'), ('device', 'device'), ('fstype', 'fstype'),
+                   ('metadata', 'metadata'), ('options', 'options'))
+_STRING_FIELDS = ('volume-type', 'device', 'fstype')
+_TEMP_PREFIX = '.kata-mountinfo-'
+_REMOVING_PREFIX = '.kata-removing-'
+_O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
+_O_DIRECTORY = getattr(os, 'O_DIRECTORY', 0)
+_O_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
+
+# Sizes: a number (decimal fraction allowed) and an optional unit; binary units are powers of 1024 (Ki, Mi, ...),
+# the others powers of 1000 (k or K, M, G, ...) like Kubernetes quantities; an optional trailing B is ignored.
+_SIZE_RE = re.compile(r'^([0-9]+)(?:\.([0-9]+))?\s*([kKMGTPE]i?)?[bB]?$')
+_SIZE_UNITS = {None: 1}
+for _index, _letter in enumerate('KMGTPE'):
+    _SIZE_UNITS[_letter] = 1000 ** (_index + 1)
+    _SIZE_UNITS[_letter + 'i'] = 1024 ** (_index + 1)
+_SIZE_UNITS['k'] = 1000
+_SIZE_UNITS['ki'] = 1024
+
+
+def _short(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + '...'
+
+
+def _strerror(exc):
+    return exc.strerror or str(exc)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Names
+
+
+def validate_volume_path(value, option='volume_path'):
+    """Return ``value`` when kata can record it, else ArgumentError naming ``option``.
+
+    A non-empty string without NUL whose encoded directory name fits in one file name (255 bytes: paths of up to
+    189 bytes). No other rule: kata records any path as given, without normalisation.
+    """
+    if not isinstance(value, str):
+        raise ArgumentError('%s: expected a string, got %s %s' % (option, type(value).__name__, _short(value)))
+    if not value:
+        raise ArgumentError('%s: the volume path cannot be empty (kata-runtime would then write into, or remove, the '
+                            'whole volume root)' % option)
+    if '\0' in value:
+        raise ArgumentError('%s: invalid volume path %s: it contains a NUL character' % (option, _short(value)))
+    length = len(encode_volume_path(value))
+    if length > NAME_MAX:
+        raise ArgumentError('%s: the volume path %s is too long: its encoded directory name would be %d bytes, more '
+                            'than the %d a file name may have (paths of at most 189 bytes can be recorded)'
+                            % (option, _short(value), length, NAME_MAX))
+    return value
+
+
+def encode_volume_path(volume_path):
+    """The directory name kata uses for ``volume_path``: URL-safe base64, with padding, of its raw bytes.
+
+    The result only contains ``A-Z a-z 0-9 - _ =``: it is always one path component, never ``.`` or ``..``.
+    """
+    return base64.urlsafe_b64encode(os.fsencode(volume_path)).decode('ascii')
+
+
+def decode_volume_name(name):
+    """The volume path a directory name encodes (a str; bytes that are not UTF-8 are surrogate-escaped), or raise
+    ValueError when ``name`` is not a name kata writes."""
+    if not name or len(name) % 4 or not re.match(r'^[A-Za-z0-9_-]*={0,2}$', name):
+        raise ValueError('%r is not URL-safe base64 with padding' % (name,))
+    raw = base64.urlsafe_b64decode(name)
+    if base64.urlsafe_b64encode(raw).decode('ascii') != name:
+        raise ValueError('%r is not the canonical URL-safe base64 of any path' % (name,))
+    return os.fsdecode(raw)
+
+
+def volume_directory(volume_root, volume_path):
+    """The directory of ``volume_path``'s record under ``volume_root``."""
+    return os.path.join(volume_root, encode_volume_path(volume_path))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Mount information
+
+
+def _check_text(value, option, allow_empty=True):
+    if not isinstance(value, str):
+        raise ArgumentError('%s: expected a string, got %s %s' % (option, type(value).__name__, _short(value)))
+    if not allow_empty and not value:
+        raise ArgumentError('%s: must not be empty' % option)
+    if '\0' in value:
+        raise ArgumentError('%s: invalid value %s: it contains a NUL character' % (option, _short(value)))
+    return value
+
+
+def build_mount_info(value, option='mount_info'):
+    """Kata's MountInfo (JSON keys, struct order, empty ``metadata``/``options`` left out) from the option value.
+
+    ``value`` has the option's keys (``volume_type``, ``device``, ``fstype``, ``metadata``, ``options``; missing or
+    None means not set). ``volume_type`` and ``device`` are required. ``metadata`` maps strings to strings (integer
+    values are taken as their decimal text); ``fsGroup`` must be a decimal gid and ``fsGroupChangePolicy`` one of
+    FS_GROUP_CHANGE_POLICIES, only together with ``fsGroup``. ``options`` is a list of non-empty strings.
+    Raises ArgumentError naming the option (``mount_info.device``, ``mount_info.metadata.fsGroup``...) and the value.
+    """
+    if not isinstance(value, dict):
+        raise ArgumentError('%s: expected a dictionary, got %s %s' % (option, type(value).__name__, _short(value)))
+    unknown = sorted(set(value) - set(k for k, _json in MOUNT_INFO_KEYS))
+    if unknown:
+        raise ArgumentError('%s: unknown keys %s; expected %s' % (
+            option, ', '.join(unknown), ', '.join(k for k, _json in MOUNT_INFO_KEYS)))
+    for key in ('volume_type', 'device'):
+        if value.get(key) is None:
+            raise ArgumentError('%s.%s is required (for example %s)' % (
+                option, key, 'block' if key == 'volume_type' else '/dev/sdb'))
+    info = {
+        'volume-type': _check_text(value['volume_type'], option + '.volume_type', allow_empty=False),
+        'device': _check_text(value['device'], option + '.device', allow_empty=False),
+        'fstype': _check_text(value.get('fstype') or '', option + '.fstype'),
+    }
+    metadata = _build_metadata(value.get('metadata'), option + '.metadata')
+    if metadata:
+        info['metadata'] = metadata
+    options = _build_options(value.get('options'), option + '.options')
+    if options:
+        info['options'] = options
+    return info
+
+
+def _build_metadata(value, option):
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ArgumentError('%s: expected a dictionary of strings, got %s %s' % (option, type(value).__name__, _short(value)))
+    metadata = {}
+    for key in sorted(value):
+        item = value[key]
+        name = '%s.%s' % (option, key)
+        _check_text(key, option + ' key', allow_empty=False)
+        if isinstance(item, int) and not isinstance(item, bool):
+            item = str(item)
+        if not isinstance(item, str):
+            raise ArgumentError('%s: expected a string, got %s %s' % (name, type(item).__name__, _short(item)))
+        metadata[key] = _check_text(item, name)
+    if 'fsGroup' in metadata:
+        gid = metadata['fsGroup']
+        if not re.match(r'^[0-9]+$', gid) or int(gid) > MAX_GID:
+            raise ArgumentError('%s.fsGroup: expected a decimal group ID (0 to %d), got %s' % (option, MAX_GID, _short(gid)))
+    if 'fsGroupChangePolicy' in metadata:
+        policy = metadata['fsGroupChangePolicy']
+        if policy not in FS_GROUP_CHANGE_POLICIES:
+            raise ArgumentError('%s.fsGroupChangePolicy: expected one of %s, got %s'
+                                % (option, ', '.join(FS_GROUP_CHANGE_POLICIES), _short(policy)))
+        if 'fsGroup' not in metadata:
+            raise ArgumentError('%s.fsGroupChangePolicy=%s needs %s.fsGroup: kata only honours the policy together '
+                                'with fsGroup' % (option, policy, option))
+    return metadata
+
+
+def _build_options(value, option):
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ArgumentError('%s: expected a list of strings, got %s %s' % (option, type(value).__name__, _short(value)))
+    options = []
+    for index, item in enumerate(value):
+        options.append(_check_text(item, '%s[%d]' % (option, index), allow_empty=False))
+    return options
+
+
+def mount_info_option_form(info):
+    """The option form (``volume_type``, ``device``, ``fstype``, ``metadata``, ``options``) of kata's MountInfo."""
+    if info is None:
+        return None
+    return {
+        'volume_type': info.get('volume-type', ''),
+        'device': info.get('device', ''),
+        'fstype': info.get('fstype', ''),
+        'metadata': dict(info.get('metadata') or {}),
+        'options': list(info.get('options') or []),
+    }
+
+
+def _json_kind(value):
+    if isinstance(value, bool):
+        return 'bool'
+    if isinstance(value, dict):
+        return 'object'
+    if isinstance(value, list):
+        return 'array'
+    if isinstance(value, str):
+        return 'string'
+    if value is None:
+        return 'null'
+    return 'number'
+
+
+def parse_mount_info(data):
+    """Kata's view of a ``mountInfo.json`` (bytes): its MountInfo with JSON keys, as Go's ``json.Unmarshal`` fills
+    the struct. Keys match case-insensitively (an exact match wins), unknown keys are ignored, ``null`` leaves a
+    field empty. Raises ValueError (with Go-like wording) when kata could not read it."""
+    try:
+        text = data.decode('utf-8')
+    except UnicodeDecodeError:
+        raise ValueError('it is not UTF-8')
+    try:
+        pairs = json.loads(text, object_pairs_hook=_Pairs)
+    except ValueError as exc:
+        raise ValueError('it is not valid JSON: %s' % exc)
+    if pairs is None:
+        return {'volume-type': '', 'device': '', 'fstype': ''}
+    if not isinstance(pairs, _Pairs):
+        raise ValueError('cannot unmarshal %s into Go value of type MountInfo' % _json_kind(_plain(pairs)))
+    fields = dict((json_key, None) for _key, json_key in MOUNT_INFO_KEYS)
+    for key, value in pairs:
+        field = key if key in fields else next((f for f in fields if f.lower() == key.lower()), None)
+        if field is None or value is None:
+            continue
+        value = _plain(value)
+        if field in _STRING_FIELDS:
+            ok = isinstance(value, str)
+            expected = 'string'
+        elif field == 'metadata':
+            ok = isinstance(value, dict) and all(isinstance(v, str) or v is None for v in value.values())
+            expected = 'map[string]string'
+        else:
+            ok = isinstance(value, list) and all(isinstance(v, str) or v is None for v in value)
+            expected = '[]string'
+        if not ok:
+            raise ValueError('cannot unmarshal %s into Go struct field MountInfo.%s of type %s'
+                             % (_json_kind(value), field, expected))
+        fields[field] = value
+    info = {
+        'volume-type': fields['volume-type'] or '',
+        'device': fields['device'] or '',
+        'fstype': fields['fstype'] or '',
+    }
+    if fields['metadata']:
+        info['metadata'] = dict((k, v or '') for k, v in sorted(fields['metadata'].items()))
+    if fields['options']:
+        info['options'] = [v or '' for v in fields['options']]
+    return info
+
+
+class _Pairs(list):
+    """A JSON object as its ``(key, value)`` pairs in document order (Go assigns duplicate keys in that order)."""
+
+
+def _plain(value):
+    """A value parsed with ``object_pairs_hook=_Pairs`` as plain dicts and lists (the last duplicate key wins)."""
+    if isinstance(value, _Pairs):
+        return dict((k, _plain(v)) for k, v in value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def dump_mount_info(info):
+    """``mountInfo.json``'s bytes for ``info`` (kata's MountInfo with JSON keys), as Go's ``json.Marshal`` of kata's
+    struct writes them: compact, struct order, map keys sorted, ``<``, ``>``, ``&``, U+2028 and U+2029 escaped."""
+    ordered = {}
+    for _key, json_key in MOUNT_INFO_KEYS:
+        if json_key in _STRING_FIELDS:
+            ordered[json_key] = info.get(json_key, '')
+        elif info.get(json_key):
+            ordered[json_key] = dict(sorted(info[json_key].items())) if json_key == 'metadata' else list(info[json_key])
+    text = json.dumps(ordered, separators=(',', ':'), ensure_ascii=False)
+    for char, escape in (('<', '\\u003c'), ('>', '\\u003e'), ('&', '\\u0026'), ('\u2028', '\\u2028'),
+                         ('\u2029', '\\u2029')):
+        text = text.replace(char, escape)
+    return text.encode('utf-8', 'surrogateescape')
+
+
+def render_mount_info(info):
+    """A readable text of ``info`` for diffs (indented JSON, keys in struct order, final newline)."""
+    if info is None:
+        return ''
+    return json.dumps(json.loads(dump_mount_info(info).decode('utf-8', 'surrogateescape')), indent=2) + '\n'
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Sizes
+
+
+def parse_size(value, option='size'):
+    """Bytes (an int, 1 to 2**64-1) from an int or a size string.
+
+    Strings: a number (a decimal fraction is allowed when the result is a whole number of bytes) and an optional
+    unit: ``Ki Mi Gi Ti Pi Ei`` are powers of 1024, ``k``/``K M G T P E`` powers of 1000 (as in Kubernetes
+    quantities), and a trailing ``B`` is allowed (``512MiB``, ``10GB``). ``10Gi`` is 10737418240, ``10G`` 10000000000.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ArgumentError('%s: expected a number of bytes or a size string like 10Gi, got %s %s'
+                            % (option, type(value).__name__, _short(value)))
+    if isinstance(value, int):
+        size = value
+    else:
+        match = _SIZE_RE.match(value.strip())
+        if not match:
+            raise ArgumentError('%s: invalid size %s: expected a number of bytes, optionally with a unit (Ki, Mi, Gi, '
+                                'Ti, Pi, Ei for powers of 1024; k, M, G, T, P, E for powers of 1000), like 10Gi or '
+                                '512M' % (option, _short(value)))
+        whole, fraction, unit = match.groups()
+        multiplier = _SIZE_UNITS[unit if unit in _SIZE_UNITS else unit[0].upper() + unit[1:]]
+        fraction = fraction or ''
+        numerator = int(whole + fraction) * multiplier
+        denominator = 10 ** len(fraction)
+        if numerator % denominator:
+            raise ArgumentError('%s: the size %s is not a whole number of bytes' % (option, _short(value)))
+        size = numerator // denominator
+    if not 1 <= size <= MAX_SIZE:
+        raise ArgumentError('%s: the size %s is out of range: expected 1 to %d bytes' % (option, _short(value), MAX_SIZE))
+    return size
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The record on disk
+
+
+def _open_dir(path, dir_fd=None, nofollow=False):
+    flags = os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC | (_O_NOFOLLOW if nofollow else 0)
+    return os.open(path, flags, dir_fd=dir_fd)
+
+
+def _make_root(volume_root):
+    """``mkdir -p`` with mode 0700 for every directory created, like Go's MkdirAll in kata."""
+    missing = []
+    path = os.path.abspath(volume_root)
+    while not os.path.isdir(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, DIR_MODE)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST or not os.path.isdir(path):
+                raise KataError('cannot create the volume root %s: mkdir %s: %s%s'
+                                % (volume_root, path, _strerror(exc), _root_hint(exc)), path=path)
+
+
+def _root_hint(exc):
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ' (the direct-volume records belong to root: run the task as root, e.g. with become: true)'
+    return ''
+
+
+def _open_root(volume_root, create):
+    """A descriptor of the volume root, or None when it does not exist and ``create`` is false."""
+    if create:
+        _make_root(volume_root)
+    try:
+        return _open_dir(volume_root)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT and not create:
+            return None
+        raise KataError('cannot open the volume root %s: %s%s' % (volume_root, _strerror(exc), _root_hint(exc)),
+                        path=volume_root)
+
+
+def _lstat_at(name, dir_fd):
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+
+
+def _read_mount_info_at(vol_fd, directory):
+    """``(state, info, raw, mode)`` of ``mountInfo.json`` in the open volume directory.
+
+    ``state`` is ``missing``, ``valid``, ``invalid`` (kata could not read it; ``raw`` says why), ``symlink`` or
+    ``other`` (not a regular file). Symbolic links are never followed, FIFOs never block.
+    """
+    path = os.path.join(directory, MOUNT_INFO_FILE)
+    try:
+        fd = os.open(MOUNT_INFO_FILE, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | os.O_NONBLOCK, dir_fd=vol_fd)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return 'missing', None, None, None
+        st = _lstat_at(MOUNT_INFO_FILE, vol_fd)
+        if st is not None and stat.S_ISLNK(st.st_mode):
+            return 'symlink', None, '(a symbolic link, not followed)', None
+        raise KataError('cannot read %s: %s%s' % (path, _strerror(exc), _root_hint(exc)), path=path)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return 'other', None, '(not a regular file)', None
+        chunks = []
+        size = 0
+        while size <= MOUNT_INFO_MAX_BYTES:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b''.join(chunks)
+    except OSError as exc:
+        raise KataError('cannot read %s: %s' % (path, _strerror(exc)), path=path)
+    finally:
+        os.close(fd)
+    mode = stat.S_IMODE(st.st_mode)
+    if len(data) > MOUNT_INFO_MAX_BYTES:
+        return 'invalid', None, '(larger than %d bytes)' % MOUNT_INFO_MAX_BYTES, mode
+    try:
+        return 'valid', parse_mount_info(data), None, mode
+    except ValueError as exc:
+        text = data.decode('utf-8', 'replace')
+        return 'invalid', None, '%s\n(kata cannot read it: %s)' % (text.rstrip('\n'), exc), mode
+
+
+def _sandbox_of(vol_fd):
+    """kata's sandbox lookup: the first entry by name (byte order) that is not mountInfo.json, or None."""
+    names = sorted(os.listdir(vol_fd), key=os.fsencode)
+    for name in names:
+        if name != MOUNT_INFO_FILE:
+            return name
+    return None
+
+
+def inspect_volume(volume_root, volume_path):
+    """The record of ``volume_path`` as it is now, changing nothing.
+
+    Returns ``{directory, entry, dir_mode, mount_info_state, mount_info, raw, file_mode, sandbox_id}``: ``entry`` is
+    ``missing``, ``directory`` or ``other`` (a file, a symbolic link...); ``mount_info`` is kata's view (JSON keys)
+    when ``mount_info_state`` is ``valid``.
+    """
+    directory = volume_directory(volume_root, volume_path)
+    root_fd = _open_root(volume_root, create=False)
+    try:
+        return _inspect_at(root_fd, directory)
+    finally:
+        if root_fd is not None:
+            os.close(root_fd)
+
+
+def _empty_state(directory, entry='missing'):
+    return {'directory': directory, 'entry': entry, 'dir_mode': None, 'mount_info_state': 'missing',
+            'mount_info': None, 'raw': None, 'file_mode': None, 'sandbox_id': None}
+
+
+def _inspect_at(root_fd, directory, vol_fd=None):
+    state = _empty_state(directory)
+    if root_fd is None:
+        return state
+    name = os.path.basename(directory)
+    own_fd = vol_fd is None
+    try:
+        if own_fd:
+            st = _lstat_at(name, root_fd)
+            if st is None:
+                return state
+            if not stat.S_ISDIR(st.st_mode):
+                state['entry'] = 'other'
+                return state
+            vol_fd = _open_dir(name, dir_fd=root_fd, nofollow=True)
+        state['entry'] = 'directory'
+        state['dir_mode'] = stat.S_IMODE(os.fstat(vol_fd).st_mode)
+        (state['mount_info_state'], state['mount_info'], state['raw'],
+         state['file_mode']) = _read_mount_info_at(vol_fd, directory)
+        state['sandbox_id'] = _sandbox_of(vol_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR):
+            # Replaced between lstat and open: report what is there now.
+            state = _empty_state(directory, 'missing' if exc.errno == errno.ENOENT else 'other')
+            return state
+        raise KataError('cannot read the volume directory %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)),
+                        path=directory)
+    finally:
+        if own_fd and vol_fd is not None:
+            os.close(vol_fd)
+    return state
+
+
+def _needs_write(state, wanted):
+    return (state['entry'] != 'directory' or state['mount_info_state'] != 'valid'
+            or state['mount_info'] != wanted or state['file_mode'] != FILE_MODE)
+
+
+def _not_a_directory(directory):
+    return KataError('%s should be a directory' % directory, path=directory)
+
+
+def ensure_present(volume_root, volume_path, wanted, check_mode=False):
+    """Make ``mountInfo.json`` of ``volume_path`` hold ``wanted`` (kata's MountInfo with JSON keys).
+
+    Returns ``{changed, before, after}``: ``before`` is the inspect_volume state found, ``after`` the state left (in
+    check mode: the one that would be left, ``sandbox_id`` kept from before).
+    """
+    directory = volume_directory(volume_root, volume_path)
+    root_fd = _open_root(volume_root, create=not check_mode)
+    try:
+        before = _inspect_at(root_fd, directory)
+        if before['entry'] == 'other':
+            raise _not_a_directory(directory)
+        changed = _needs_write(before, wanted) or before['dir_mode'] != DIR_MODE
+        if check_mode or not changed:
+            after = dict(before, entry='directory', dir_mode=DIR_MODE, mount_info_state='valid', mount_info=wanted,
+                         raw=None, file_mode=FILE_MODE)
+            return {'changed': changed, 'before': before, 'after': after}
+        vol_fd = _create_volume_dir(root_fd, directory)
+        try:
+            # What is there now (another run may have been quicker): write only when still needed.
+            current = _inspect_at(root_fd, directory, vol_fd=vol_fd)
+            if current['dir_mode'] != DIR_MODE:
+                os.fchmod(vol_fd, DIR_MODE)
+            if _needs_write(current, wanted):
+                _write_mount_info(root_fd, vol_fd, directory, dump_mount_info(wanted))
+            after = _inspect_at(root_fd, directory, vol_fd=vol_fd)
+        except OSError as exc:
+            raise KataError('cannot write %s: %s%s' % (os.path.join(directory, MOUNT_INFO_FILE), _strerror(exc),
+                                                       _root_hint(exc)), path=directory)
+        finally:
+            os.close(vol_fd)
+        return {'changed': True, 'before': before, 'after': after}
+    finally:
+        if root_fd is not None:
+            os.close(root_fd)
+
+
+def _create_volume_dir(root_fd, directory):
+    """A descriptor of the volume directory, created (0700) when missing; never through a symbolic link."""
+    name = os.path.basename(directory)
+    try:
+        os.mkdir(name, DIR_MODE, dir_fd=root_fd)
+    except OSError as exc:
+        if exc.errno != errno.EEXIST:
+            raise KataError('cannot create %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
+    try:
+        return _open_dir(name, dir_fd=root_fd, nofollow=True)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise _not_a_directory(directory)
+        raise KataError('cannot open %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
+
+
+def _write_mount_info(root_fd, vol_fd, directory, data):
+    """Atomically replace ``mountInfo.json`` in the open volume directory with ``data`` (mode 0600).
+
+    The temporary file is created in the volume root (same file system), never in the volume directory: kata's
+    sandbox lookup takes the first entry of that directory by name, which a temporary file could be.
+    """
+    temp = None
+    for _attempt in range(100):
+        candidate = '%s%s.tmp' % (_TEMP_PREFIX, base64.b32encode(os.urandom(10)).decode('ascii').lower())
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, FILE_MODE,
+                         dir_fd=root_fd)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                continue
+            raise
+        temp = candidate
+        break
+    if temp is None:
+        raise KataError('cannot create a temporary file in the volume root for %s' % directory, path=directory)
+    try:
+        try:
+            os.fchmod(fd, FILE_MODE)
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.rename(temp, MOUNT_INFO_FILE, src_dir_fd=root_fd, dst_dir_fd=vol_fd)
+        except OSError as exc:
+            if exc.errno == errno.EISDIR:
+                raise KataError('cannot write %s: it is a directory' % os.path.join(directory, MOUNT_INFO_FILE),
+                                path=directory)
+            raise
+        temp = None
+        os.fsync(vol_fd)
+        os.fsync(root_fd)
+    finally:
+        if temp is not None:
+            try:
+                os.unlink(temp, dir_fd=root_fd)
+            except OSError:
+                pass
+
+
+def ensure_absent(volume_root, volume_path, check_mode=False):
+    """Remove the record of ``volume_path`` (its directory and everything in it), and nothing else.
+
+    A non-directory at the record's name (a file, a symbolic link) is removed itself, never followed. Returns
+    ``{changed, before}``.
+    """
+    directory = volume_directory(volume_root, volume_path)
+    name = os.path.basename(directory)
+    root_fd = _open_root(volume_root, create=False)
+    if root_fd is None:
+        return {'changed': False, 'before': _empty_state(directory)}
+    try:
+        before = _inspect_at(root_fd, directory)
+        if before['entry'] == 'missing' or check_mode:
+            return {'changed': before['entry'] != 'missing', 'before': before}
+        try:
+            if before['entry'] == 'other':
+                os.unlink(name, dir_fd=root_fd)
+            else:
+                # Atomically out of sight first, then emptied: the volume is never seen half removed.
+                hidden = '%s%s' % (_REMOVING_PREFIX, base64.b32encode(os.urandom(10)).decode('ascii').lower())
+                os.rename(name, hidden, src_dir_fd=root_fd, dst_dir_fd=root_fd)
+                _remove_tree_at(root_fd, hidden)
+            os.fsync(root_fd)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return {'changed': False, 'before': _empty_state(directory)}  # another run removed it first
+            raise KataError('cannot remove %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
+        return {'changed': True, 'before': before}
+    finally:
+        os.close(root_fd)
+
+
+def _remove_tree_at(parent_fd, name):
+    """``rm -r`` of ``name`` relative to ``parent_fd``, never following a symbolic link."""
+    try:
+        fd = _open_dir(name, dir_fd=parent_fd, nofollow=True)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            os.unlink(name, dir_fd=parent_fd)
+            return
+        raise
+    try:
+        for entry in os.listdir(fd):
+            st = os.stat(entry, dir_fd=fd, follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode):
+                _remove_tree_at(fd, entry)
+            else:
+                os.unlink(entry, dir_fd=fd)
+    finally:
+        os.close(fd)
+    os.rmdir(name, dir_fd=parent_fd)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Stats and resize through the shim
+
+
+def stats_query(device):
+    """The query string of ``/direct-volume/stats`` for ``device``: ``path=`` and Go's ``url.PathEscape`` of it, as
+    kata-runtime sends. The shim unescapes it twice (query parsing, then ``PathUnescape``), so a device containing
+    ``%``, ``+`` or ``&`` (which kata's encoding loses) is escaped a second time."""
+    from urllib.parse import quote
+
+    value = quote(device, safe="$&+:=@")
+    if any(c in device for c in '%+&'):
+        value = quote(value, safe='$:=@')
+    return 'path=' + value
+
+
+def volume_stats(client, device):
+    """The guest's stats of the volume whose host device is ``device``: the shim's JSON answer, parsed."""
+    body = client.get(STATS_URL, query=stats_query(device))
+    try:
+        stats = json.loads(body.decode('utf-8'))
+    except ValueError as exc:
+        raise ShimError('the shim answered GET %s with something that is not JSON: %s' % (STATS_URL, exc),
+                        url=client.url(STATS_URL, stats_query(device)), status=200, body=body[:2048].decode('utf-8', 'replace'))
+    if not isinstance(stats, dict):
+        raise ShimError('the shim answered GET %s with JSON that is not an object' % STATS_URL,
+                        url=client.url(STATS_URL, stats_query(device)), status=200, body=None)
+    return stats
+
+
+def bytes_total(stats):
+    """The total bytes the guest reports (the usage entry with unit 1, BYTES), or None."""
+    for usage in stats.get('usage') or []:
+        if isinstance(usage, dict) and usage.get('unit') in (UNIT_BYTES, 'BYTES'):
+            total = usage.get('total', 0)
+            if isinstance(total, int) and not isinstance(total, bool):
+                return total
+    return None
+
+
+def resize_volume(client, device, size, sandbox_id=None):
+    """POST kata's resize request for ``device`` (``{"VolumePath": device, "Size": size}``).
+
+    kata 3.0.0's agent does not implement ResizeVolume (the shim answers 500 ``... is not supported``; 4.0.0 says
+    ``not implemented``): that is reported as such.
+    """
+    response = client.request('POST', RESIZE_URL, body=json.dumps({'VolumePath': device, 'Size': size},
+                                                                  separators=(',', ':')),
+                              content_type='application/json')
+    if response.status == 200:
+        return
+    text = response.body.decode('utf-8', 'replace').strip()
+    where = 'sandbox %s' % sandbox_id if sandbox_id else 'the sandbox'
+    if response.status == 500 and ('not supported' in text or 'not implemented' in text.lower()):
+        raise ShimError('cannot resize %s to %d bytes: the Kata agent of %s does not support resizing volumes '
+                        '(kata 3.x agents do not implement ResizeVolume); the agent said: %s'
+                        % (device, size, where, text), url=response.url, status=response.status, body=text)
+    raise ShimError('cannot resize %s to %d bytes in %s: POST %s answered HTTP %d: %s'
+                    % (device, size, where, RESIZE_URL, response.status, text or '(empty body)'),
+                    url=response.url, status=response.status, body=text)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The module
+
+
+def _diff(before, after, directory):
+    path = os.path.join(directory, MOUNT_INFO_FILE)
+
+    def text(state):
+        if state is None or state['entry'] != 'directory':
+            return ''
+        if state['mount_info_state'] == 'valid':
+            return render_mount_info(state['mount_info'])
+        return (state['raw'] or '').rstrip('\n') + '\n' if state['raw'] else ''
+
+    def header(state):
+        if state is None or state['entry'] == 'missing':
+            return '%s (absent)' % path
+        if state['entry'] == 'other':
+            return '%s (not a directory)' % directory
+        modes = 'directory mode %s' % ('%04o' % state['dir_mode'] if state['dir_mode'] is not None else '-')
+        if state['file_mode'] is not None:
+            modes += ', file mode %04o' % state['file_mode']
+        return '%s (%s)' % (path, modes)
+    return {'before': text(before), 'after': text(after), 'before_header': header(before), 'after_header': header(after)}
+
+
+def _attached_client(module, sandbox_id, directory):
+    from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import is_valid_sandbox_id, shim_client
+
+    if not is_valid_sandbox_id(sandbox_id):
+        raise KataError('the sandbox recorded for the volume, the entry %r in %s, is not a valid sandbox ID'
+                        % (sandbox_id, directory), path=directory)
+    return shim_client(module.params, sandbox_id)
+
+
+def direct_volume_module(module):
+    """The work of the kata_direct_volume module: returns its result dict."""
+    p = module.params
+    volume_path = validate_volume_path(p['volume_path'])
+    volume_root = p['volume_root'] or DEFAULT_VOLUME_ROOT
+    directory = volume_directory(volume_root, volume_path)
+    result = {'changed': False}
+
+    if p['state'] == 'absent':
+        outcome = ensure_absent(volume_root, volume_path, check_mode=module.check_mode)
+        before = outcome['before']
+        if outcome['changed'] and before['sandbox_id']:
+            module.warn('the removed volume %s was recorded as used by sandbox %s; its record is gone, the volume '
+                        'itself stays attached to the running sandbox' % (volume_path, before['sandbox_id']))
+        result['changed'] = outcome['changed']
+        result['volume'] = {'volume_path': volume_path, 'directory': directory, 'mount_info': None, 'sandbox_id': None}
+        if module._diff:  # pylint: disable=protected-access
+            result['diff'] = _diff(before, None, directory)
+        return result
+
+    if p['mount_info'] is None:
+        raise ArgumentError('mount_info is required with state=present')
+    wanted = build_mount_info(p['mount_info'])
+    size = parse_size(p['size']) if p['size'] is not None else None
+
+    outcome = ensure_present(volume_root, volume_path, wanted, check_mode=module.check_mode)
+    after = outcome['after']
+    result['changed'] = outcome['changed']
+    sandbox_id = after['sandbox_id']
+    volume = {'volume_path': volume_path, 'directory': directory, 'mount_info': mount_info_option_form(wanted),
+              'sandbox_id': sandbox_id}
+    diffs = [_diff(outcome['before'], after, directory)]
+
+    if (p['stats'] or size is not None) and sandbox_id is None:
+        if size is not None:
+            module.warn('size is not applied: no sandbox uses the volume %s yet, and only a sandbox can resize it'
+                        % volume_path)
+        if p['stats']:
+            volume['stats'] = None
+    elif p['stats'] or size is not None:
+        client = _attached_client(module, sandbox_id, directory)
+        device = wanted['device']
+        stats = volume_stats(client, device)
+        if size is not None:
+            total = bytes_total(stats)
+            if total is None:
+                raise ShimError('cannot decide whether to resize %s: the guest reported no byte usage for it' % device,
+                                url=client.url(STATS_URL, stats_query(device)), status=200, body=None)
+            if total < size:
+                result['changed'] = True
+                diffs.append({'before': 'size: %d\n' % total, 'after': 'size: %d\n' % size,
+                              'before_header': '%s (guest file system size)' % device,
+                              'after_header': '%s (guest file system size)' % device})
+                if not module.check_mode:
+                    resize_volume(client, device, size, sandbox_id)
+                    if p['stats']:
+                        stats = volume_stats(client, device)
+        if p['stats']:
+            volume['stats'] = stats
+    result['volume'] = volume
+    if module._diff:  # pylint: disable=protected-access
+        result['diff'] = diffs[0] if len(diffs) == 1 else diffs
+    return result
