@@ -24,6 +24,7 @@ Both give the same results and the same error messages for the same peer behavio
 from __future__ import annotations
 
 import errno
+import math
 import socket
 import time
 import traceback
@@ -423,7 +424,7 @@ def _requests_backend():
         from requests_unixsocket import adapters as unix_adapters
     except ImportError:
         raise MissingDependencyError('requests-unixsocket', exception=traceback.format_exc(),
-                                     reason='(needed for transport=requests; transport=stdlib needs nothing)')
+                                     reason='for transport=requests (transport=stdlib needs nothing)')
 
     class WatchedConnection(unix_adapters.UnixHTTPConnection):
         watchdog = None
@@ -600,7 +601,7 @@ class ShimClient(object):
     """
 
     def __init__(self, socket_path, timeout=DEFAULT_TIMEOUT, max_body=DEFAULT_MAX_BODY, transport='auto'):
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
             raise ArgumentError('timeout: expected a number of seconds greater than 0, got %r' % (timeout,))
         if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 0:
             raise ArgumentError('max_body: expected a number of bytes (0 or more), got %r' % (max_body,))

@@ -133,7 +133,9 @@ sandboxes:
       description:
         - Why the shim could not be reached, or why its agent URL could not be read; V(null) when all went well.
       type: str
-      sample: "GET http://shim/agent-url via /run/vc/sbs/3f1d0f4e9c2b/shim-monitor.sock: connection refused (nothing listens on the socket: the shim may have exited)"
+      sample: >-
+        GET http://shim/agent-url via /run/vc/sbs/3f1d0f4e9c2b/shim-monitor.sock: connection refused (nothing
+        listens on the socket: the shim may have exited)
     agent_url:
       description: The URL the shim uses to reach the agent; V(null) when it could not be read.
       returned: when O(agent_url=true)

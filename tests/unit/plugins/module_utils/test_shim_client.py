@@ -248,6 +248,16 @@ def test_trickling_peer_cannot_stretch_the_timeout(servers, transport):
     assert exc.msg == 'GET http://shim/agent-url via %s: no complete answer within the timeout of 0.5 seconds' % server.path
 
 
+def test_trickling_body_cannot_stretch_the_timeout(servers, transport):
+    # The status line and headers arrive at once; then the body comes one byte every 50 ms for ~3 s.
+    def behaviour(conn, request, stop):
+        conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n')
+        srv.trickle(b'x' * 60)(conn, request, stop)
+    server = servers.start(behaviour)
+    exc = failure(server, transport, timeout=0.5)
+    assert exc.msg == 'GET http://shim/agent-url via %s: no complete answer within the timeout of 0.5 seconds' % server.path
+
+
 def test_reset_in_the_middle_of_the_body(servers, transport):
     def behaviour(conn, request, stop):
         conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n' + b'y' * 10)
@@ -361,6 +371,8 @@ def test_head_has_no_body(servers, transport):
     ({'timeout': 0}, 'timeout: expected a number of seconds greater than 0, got 0'),
     ({'timeout': -1.5}, 'timeout: expected a number of seconds greater than 0, got -1.5'),
     ({'timeout': True}, 'timeout: expected a number of seconds greater than 0, got True'),
+    ({'timeout': float('nan')}, 'timeout: expected a number of seconds greater than 0, got nan'),
+    ({'timeout': float('inf')}, 'timeout: expected a number of seconds greater than 0, got inf'),
     ({'timeout': '3'}, "timeout: expected a number of seconds greater than 0, got '3'"),
     ({'max_body': -1}, 'max_body: expected a number of bytes (0 or more), got -1'),
     ({'transport': 'curl'}, "transport: expected one of auto, stdlib, requests, got 'curl'"),
@@ -435,7 +447,7 @@ def test_requests_transport_missing(monkeypatch):
     with pytest.raises(MissingDependencyError) as exc_info:
         ShimClient('/x.sock', transport='requests')
     assert exc_info.value.library == 'requests-unixsocket'
-    assert exc_info.value.reason == '(needed for transport=requests; transport=stdlib needs nothing)'
+    assert exc_info.value.reason == 'for transport=requests (transport=stdlib needs nothing)'
     assert 'ImportError' in exc_info.value.exception or 'ModuleNotFoundError' in exc_info.value.exception
     # The default transport does not need it.
     assert ShimClient('/x.sock').transport == 'stdlib'
