@@ -25,6 +25,8 @@ description:
     O(hypervisor)), with a warning naming the paths tried.
 author:
   - Kata Containers collection contributors (@katacontainers)
+requirements:
+  - tomli on Python older than 3.11, to read the Kata configuration (the standard library's tomllib from 3.11)
 extends_documentation_fragment:
   - katacontainers.kata._attributes
   - katacontainers.kata._attributes.platform
@@ -206,7 +208,7 @@ checks:
       sample: flag
       choices: [attribute, flag, module, module_parameter, smt]
     name:
-      description: The flag, attribute, module or parameter (C(module.parameter)) name.
+      description: The flag, attribute, module or module parameter name (for example C(unrestricted_guest) of C(kvm_intel)).
       type: str
       sample: vmx
     description:

@@ -23,6 +23,8 @@ description:
     V(null).
 author:
   - Kata Containers collection contributors (@katacontainers)
+requirements:
+  - tomli on Python older than 3.11, to read the Kata configuration (the standard library's tomllib from 3.11)
 extends_documentation_fragment:
   - katacontainers.kata._attributes
   - katacontainers.kata._attributes.facts
