@@ -66,6 +66,7 @@ _HELP_ESCAPE_RE = re.compile(r'\\[\\n]')
 # The HELP/TYPE comment: '#', the keyword as its own token, the name token, then the rest of the line.
 _META_RE = re.compile(r'#[ \t]*(HELP|TYPE)[ \t]+([^ \t]*)(?:[ \t]+(.*))?\Z')
 _NAME_RE = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*')
+_LABEL_NAME_RE = re.compile(r'[a-zA-Z_][a-zA-Z0-9_]*')
 _FULL_NAME_RE = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*\Z')
 # Go's strconv.ParseFloat, minus hexadecimal floats and underscores (Prometheus' parseFloat rejects 'p' and '_').
 _FLOAT_RE = re.compile(
@@ -166,10 +167,10 @@ def _parse_labels(text, number, line, name):
 def _label_problem(rest, name):
     """Explain why the label text ``rest`` (from the first pair that failed) is not valid."""
     stripped = rest.lstrip(' \t')
-    label = _NAME_RE.match(stripped)
+    label = _LABEL_NAME_RE.match(stripped)
     if stripped.startswith(','):
         return 'empty label pair (stray comma) for metric %r' % name
-    if label is None or label.group(0)[0] == ':':
+    if label is None:
         return 'invalid label name at %r for metric %r' % (excerpt(stripped, 30), name)
     after = stripped[label.end():].lstrip(' \t')
     if not after.startswith('='):
