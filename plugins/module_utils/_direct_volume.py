@@ -751,7 +751,7 @@ def resize_volume(client, device, size, sandbox_id=None):
     where = 'sandbox %s' % sandbox_id if sandbox_id else 'the sandbox'
     if response.status == 500 and ('not supported' in text or 'not implemented' in text.lower()):
         raise ShimError('cannot resize %s to %d bytes: the Kata agent of %s does not support resizing volumes '
-                        '(kata 3.x agents do not implement ResizeVolume); the agent said: %s'
+                        '(kata-agent 3.0.0 up to at least 4.0.0 does not implement ResizeVolume); the agent said: %s'
                         % (device, size, where, text), url=response.url, status=response.status, body=text)
     raise ShimError('cannot resize %s to %d bytes in %s: POST %s answered HTTP %d: %s'
                     % (device, size, where, RESIZE_URL, response.status, text or '(empty body)'),

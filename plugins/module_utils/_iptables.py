@@ -481,8 +481,8 @@ def iptables_module(module):
             msg = ('the Kata agent in sandbox %s rejected the %s rules (%s), the previous rules stay in place; the '
                    'agent said: %s' % (sandbox_id, kind, option, text))
         else:
-            msg = 'PUT %s in sandbox %s answered HTTP %d %s: %s' % (url, sandbox_id, response.status, response.reason,
-                                                                   text or '(empty body)')
+            msg = 'PUT %s in sandbox %s answered HTTP %d %s: %s' % (
+                url, sandbox_id, response.status, response.reason, text or '(empty body)')
         raise ShimError(msg, url=response.url, status=response.status, body=text, **details)
 
     live = _decode(client.get(url))
