@@ -1,0 +1,274 @@
+# Copyright (c) 2026, Kata Containers collection contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""kata_metrics: scrape the shim ``/metrics`` endpoint of one, several or all sandboxes and parse it.
+
+kata-runtime ``metrics <id>`` (KATA_SPEC.md §5.1) GETs ``http://shim/metrics`` on the sandbox's shim socket with a
+3 s timeout and prints the body, whatever the HTTP status. kata-monitor (§5.3) scrapes every sandbox in parallel,
+3 s each, skips (and logs) the ones that fail, and can keep only the families whose name starts with one of the
+``filter_family`` prefixes. This module does both, with these differences:
+
+* a non-200 answer is an error, never parsed as metrics (kata-runtime would print the error text as if it were);
+* the text is parsed (``_prometheus.parse_text``), and text that is not valid format 0.0.4 is an error;
+* for ``all``, both sandbox roots are listed (kata-monitor 4.1+ does this; 3.0.0 lists only /run/vc/sbs);
+* the number of scrapes in flight is bounded (``concurrency``); kata-monitor starts one goroutine per sandbox;
+* family names are not rewritten (kata-monitor renames ``go_*``/``process_*`` to ``kata_shim_*`` and adds
+  ``sandbox_id``/``cri_*`` labels when it aggregates; here each sandbox's families stay under its own entry).
+
+A single sandbox named as a string fails the task when it cannot be scraped. For a list or ``all``, per-sandbox
+failures are collected in ``errors`` and fail the task only with ``strict``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import traceback
+
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import (
+    ArgumentError,
+    KataError,
+    MissingDependencyError,
+)
+from ansible_collections.katacontainers.kata.plugins.module_utils._prometheus import (
+    MetricsFormatError,
+    decode,
+    parse_text,
+    select_families,
+)
+from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import (
+    DEFAULT_RS_SANDBOX_ROOT,
+    DEFAULT_SANDBOX_ROOT,
+    DEFAULT_TIMEOUT,
+    DEFAULT_TRANSPORT,
+    list_sandboxes,
+    locate_shim_socket,
+    short_repr,
+    validate_sandbox_id,
+)
+
+METRICS_PATH = '/metrics'
+METRICS_URL = 'http://shim' + METRICS_PATH
+ALL = 'all'
+DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 128
+
+_PREFIX_RE = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*\Z')
+
+
+class Selection(object):
+    """What ``sandbox_id`` asked for: ``single`` (one string ID), ``all``, else a list of ``ids``."""
+
+    __slots__ = ('ids', 'single', 'all')
+
+    def __init__(self, ids=None, single=False, all_sandboxes=False):
+        self.ids = ids or []
+        self.single = single
+        self.all = all_sandboxes
+
+
+def parse_selection(value, option='sandbox_id'):
+    """Validate ``sandbox_id`` (a string ID, the string ``all``, or a list of IDs) into a Selection.
+
+    In a list, ``all`` is an ID like any other (a sandbox can be named ``all``); duplicates are dropped, the first
+    occurrence keeping its place.
+    """
+    if isinstance(value, str):
+        if value == ALL:
+            return Selection(all_sandboxes=True)
+        _check_not_a_list_string(value, option)
+        return Selection([validate_sandbox_id(value, option)], single=True)
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise ArgumentError('%s: the list of sandbox IDs is empty; give at least one ID, or the string "all"' % option)
+        ids = []
+        for index, item in enumerate(value):
+            name = '%s[%d]' % (option, index)
+            if isinstance(item, str):
+                _check_not_a_list_string(item, name)
+            validate_sandbox_id(item, name)
+            if item not in ids:
+                ids.append(item)
+        return Selection(ids)
+    raise ArgumentError('%s: expected a sandbox ID, a list of sandbox IDs or the string "all", got %s %s'
+                        % (option, type(value).__name__, short_repr(value)))
+
+
+def _check_not_a_list_string(value, option):
+    if ',' in value:
+        raise ArgumentError('%s: invalid sandbox ID %s: IDs cannot contain ","; to scrape several sandboxes, give a '
+                            'YAML list of IDs' % (option, short_repr(value)))
+
+
+def check_prefixes(prefixes, option='families'):
+    """The ``families`` prefixes, each the start of a valid metric name; ArgumentError naming the bad one."""
+    for index, prefix in enumerate(prefixes or []):
+        if not isinstance(prefix, str) or _PREFIX_RE.match(prefix) is None:
+            raise ArgumentError('%s[%d]: %s cannot start a metric name (expected letters, digits, "_" and ":", not '
+                                'starting with a digit, for example "kata_guest_")' % (option, index, short_repr(prefix)))
+    return list(prefixes or [])
+
+
+def check_concurrency(value, option='concurrency'):
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
+        raise ArgumentError('%s: expected an integer from 1 to %d, got %s' % (option, MAX_CONCURRENCY, short_repr(value)))
+    return value
+
+
+def check_timeout(value, option='timeout'):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ArgumentError('%s: expected a number of seconds greater than 0, got %s' % (option, short_repr(value)))
+    return float(value)
+
+
+def compile_query(expression, option='query'):
+    """Compile a JMESPath expression (jmespath is imported here, only when a query is used)."""
+    try:
+        import jmespath
+        from jmespath import exceptions as jmespath_exceptions
+    except ImportError:
+        raise MissingDependencyError('jmespath', exception=traceback.format_exc(), reason='for the %s option' % option)
+    try:
+        return jmespath.compile(expression)
+    except jmespath_exceptions.JMESPathError as exc:
+        raise ArgumentError('%s: invalid JMESPath expression %s: %s' % (option, short_repr(expression, 200),
+                                                                         ' '.join(str(exc).split())))
+
+
+def run_query(compiled, data, option='query'):
+    """Apply a compiled JMESPath expression; errors at evaluation (wrong argument types...) name the option."""
+    from jmespath import exceptions as jmespath_exceptions
+    try:
+        return compiled.search(data)
+    except jmespath_exceptions.JMESPathError as exc:
+        raise ArgumentError('%s: the JMESPath expression failed on the result: %s' % (option, ' '.join(str(exc).split())))
+
+
+def resolve_targets(selection, sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS_SANDBOX_ROOT,
+                    shim_socket=None):
+    """The sandboxes to scrape: ``[{'id', 'socket', 'runtime', 'error'}]``.
+
+    ``error`` is set (and ``socket`` None) for a listed ID whose socket cannot be found; for a single ID that error is
+    raised instead. ``shim_socket`` is only allowed with a single ID.
+    """
+    if shim_socket and not selection.single:
+        raise ArgumentError('shim_socket can only be used with a single sandbox_id (given as a string), not with a '
+                            'list of IDs or "all"')
+    if selection.all:
+        return [dict(entry, error=None) for entry in list_sandboxes(sandbox_root, rs_sandbox_root)]
+    targets = []
+    for sandbox_id in selection.ids:
+        try:
+            path, runtime = locate_shim_socket(sandbox_id, sandbox_root, rs_sandbox_root, shim_socket)
+        except KataError as exc:
+            if selection.single:
+                raise
+            targets.append({'id': sandbox_id, 'socket': None, 'runtime': None, 'error': exc.msg})
+        else:
+            targets.append({'id': sandbox_id, 'socket': path, 'runtime': runtime, 'error': None})
+    return targets
+
+
+def scrape(target, timeout=DEFAULT_TIMEOUT, transport=DEFAULT_TRANSPORT, prefixes=None, raw=False):
+    """Scrape and parse one sandbox: ``{'id', 'socket', 'runtime', 'families'[, 'raw']}``.
+
+    Raises ShimError (transport error, timeout, non-200 answer) or MetricsFormatError (naming the socket and line).
+    """
+    return _scrape(target, timeout, transport, prefixes, raw)[0]
+
+
+def _scrape(target, timeout, transport, prefixes, raw):
+    """``(entry, empty)``: ``empty`` is True when the answer held no metrics at all (before the prefix filter)."""
+    from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient
+
+    body = ShimClient(target['socket'], timeout=timeout, transport=transport).get(METRICS_PATH)
+    try:
+        text = decode(body)
+        families = parse_text(text)
+    except MetricsFormatError as exc:
+        raise MetricsFormatError('GET %s via %s: the answer is not Prometheus text: %s'
+                                 % (METRICS_URL, target['socket'], exc.msg), url=METRICS_URL, **exc.details)
+    entry = {'id': target['id'], 'socket': target['socket'], 'runtime': target['runtime'],
+             'families': select_families(families, prefixes)}
+    if raw:
+        entry['raw'] = text
+    return entry, not families
+
+
+def _scrape_or_error(target, options):
+    """``(entry, empty, None)`` or ``(None, False, message)``; only KataError is caught (a bug stays loud)."""
+    if target['error']:
+        return None, False, target['error']
+    try:
+        return _scrape(target, **options) + (None,)
+    except KataError as exc:
+        return None, False, exc.msg
+
+
+def scrape_many(targets, concurrency=DEFAULT_CONCURRENCY, timeout=DEFAULT_TIMEOUT, transport=DEFAULT_TRANSPORT,
+                prefixes=None, raw=False):
+    """Scrape ``targets`` with at most ``concurrency`` scrapes in flight.
+
+    Returns ``[(target, entry, empty, error)]`` in the order of ``targets``; ``entry`` is None when ``error`` is set.
+    """
+    options = dict(timeout=timeout, transport=transport, prefixes=prefixes, raw=raw)
+    if len(targets) <= 1 or concurrency == 1:
+        return [(t,) + _scrape_or_error(t, options) for t in targets]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(targets))) as pool:
+        outcomes = list(pool.map(lambda t: _scrape_or_error(t, options), targets))
+    return [(t,) + outcome for t, outcome in zip(targets, outcomes)]
+
+
+def collect_metrics(params, warn=None):
+    """The kata_metrics result for module parameters ``params`` (see the module's RETURN)."""
+    selection = parse_selection(params.get('sandbox_id'))
+    prefixes = check_prefixes(params.get('families'))
+    concurrency = check_concurrency(params.get('concurrency', DEFAULT_CONCURRENCY))
+    timeout = check_timeout(params.get('timeout', DEFAULT_TIMEOUT))
+    query = params.get('query')
+    compiled = compile_query(query) if query is not None else None
+    targets = resolve_targets(selection, params.get('sandbox_root') or DEFAULT_SANDBOX_ROOT,
+                              params.get('rs_sandbox_root') or DEFAULT_RS_SANDBOX_ROOT, params.get('shim_socket'))
+
+    transport = params.get('transport') or DEFAULT_TRANSPORT
+    raw = bool(params.get('raw'))
+    if selection.single:
+        # One sandbox named as a string: its failure is the task's failure, with the shim's error.
+        outcomes = [(targets[0],) + _scrape(targets[0], timeout, transport, prefixes, raw) + (None,)]
+    else:
+        outcomes = scrape_many(targets, concurrency, timeout=timeout, transport=transport, prefixes=prefixes, raw=raw)
+
+    sandboxes = []
+    errors = {}
+    for target, entry, empty, error in outcomes:
+        if error is not None:
+            errors[target['id']] = error
+            continue
+        if empty and warn is not None:
+            warn('sandbox %s: the shim answered /metrics without any metric (kata 3.0.0 answers with an empty body '
+                 'when gathering its metrics fails)' % entry['id'])
+        sandboxes.append(entry)
+
+    result = {'changed': False, 'sandboxes': sandboxes, 'errors': errors, 'scraped': len(sandboxes),
+              'failures': len(errors)}
+    if compiled is not None:
+        result['query_result'] = run_query(compiled, {'sandboxes': sandboxes, 'errors': errors,
+                                                      'scraped': len(sandboxes), 'failures': len(errors)})
+        # The query is how a play trims the result: do not send every family back as well.
+        result['sandboxes'] = [dict((k, s[k]) for k in ('id', 'socket', 'runtime')) for s in sandboxes]
+    if errors and params.get('strict'):
+        result['failed'] = True
+        result['msg'] = '%d of %d sandboxes could not be scraped (strict is true): %s' % (
+            len(errors), len(outcomes), '; '.join('%s: %s' % item for item in errors.items()))
+    return result
+
+
+def metrics_module(module):
+    """The work function of kata_metrics (for _module.run)."""
+    return collect_metrics(module.params, module.warn)
