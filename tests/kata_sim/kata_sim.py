@@ -154,7 +154,7 @@ def _id_length(root):
     budget = UNIX_PATH_MAX - len(root.encode('utf-8')) - _LONGEST_SUFFIX
     if budget < 12:
         budget = UNIX_PATH_MAX - len(root.encode('utf-8')) - _SOCKET_SUFFIX
-    if budget < 8:
+    if budget < 4:
         raise SimError('--root %s is too long: the shim socket paths under it would not fit in a unix socket address '
                        '(%d bytes)' % (root, UNIX_PATH_MAX))
     return min(32, budget) // 2 * 2
@@ -219,6 +219,10 @@ def _start_daemon(config):
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         os.close(devnull)
+        # Keep nothing of the caller's (test runner pipes, ansible's module channel) but the ready pipe.
+        max_fd = os.sysconf('SC_OPEN_MAX') if os.sysconf('SC_OPEN_MAX') > 0 else 1024
+        os.closerange(3, write_fd)
+        os.closerange(write_fd + 1, max_fd)
         os.chdir('/')
 
         def ready(ok, payload):
