@@ -366,8 +366,11 @@ def read_src(path, option='src'):
 
 def backup_name(sandbox_id, ipv6, now=None):
     """The file name of a backup: ``<sandbox id>.<iptables|ip6tables>.<UTC time>.rules``."""
-    stamp = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))
-    fraction = ('%.6f' % ((now if now is not None else time.time()) % 1))[2:]
+    if now is None:
+        now = time.time()
+    seconds = int(now)
+    stamp = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(seconds))
+    fraction = '%06d' % min(int((now - seconds) * 1000000), 999999)
     return '%s.%s.%s.%s.rules' % (sandbox_id, 'ip6tables' if ipv6 else 'iptables', stamp, fraction)
 
 
