@@ -308,14 +308,12 @@ def _walk_keys(parts, value):
     yield _key_string(parts)
     if isinstance(value, dict):
         for key, child in value.items():
-            for item in _walk_keys(parts + [key], child):
-                yield item
+            yield from _walk_keys(parts + [key], child)
     elif isinstance(value, list):
         for element in value:
             if isinstance(element, dict):
                 for key, child in element.items():
-                    for item in _walk_keys(parts + [key], child):
-                        yield item
+                    yield from _walk_keys(parts + [key], child)
 
 
 def _go_fields(text):
