@@ -274,8 +274,8 @@ def test_lenient_parse_of_guest_output():
     ('*filter\n:INPUT ACCEPT 0:0\nCOMMIT\n', 'line 2: invalid chain line \':INPUT ACCEPT 0:0\': expected ":<chain> '
                                              '<policy> [<packets>:<bytes>]"'),
     ('*filter\n[1:2]\nCOMMIT\n', "line 2: '[1:2]' has counters but no rule"),
-    ('*filter\n-A INPUT -m comment --comment "x\nCOMMIT\n', 'line 2: unterminated quoted argument in '
-                                                           '\'-A INPUT -m comment --comment "x\''),
+    ('*filter\n-A INPUT -m comment --comment "x\nCOMMIT\n',
+     'line 2: unterminated quoted argument in \'-A INPUT -m comment --comment "x\''),
     ('*filter\nCOMMIT\ntrailing\n', "line 3: 'trailing' is outside a table: expected a \"*<table>\" line first"),
 ])
 def test_strict_parse_errors(text, message):
