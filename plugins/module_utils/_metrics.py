@@ -135,8 +135,19 @@ def compile_query(expression, option='query'):
     try:
         return jmespath.compile(expression)
     except jmespath_exceptions.JMESPathError as exc:
-        raise ArgumentError('%s: invalid JMESPath expression %s: %s' % (option, short_repr(expression, 200),
-                                                                         ' '.join(str(exc).split())))
+        raise ArgumentError('%s: invalid JMESPath expression %s: %s'
+                            % (option, short_repr(expression, 200), _syntax_problem(exc, jmespath_exceptions)))
+
+
+def _syntax_problem(exc, jmespath_exceptions):
+    """jmespath's error as one line (its own message spans lines, with a caret under the position)."""
+    if isinstance(exc, jmespath_exceptions.IncompleteExpressionError):
+        return 'incomplete expression (it ends at column %d, where more was expected)' % (exc.lex_position + 1)
+    if isinstance(exc, jmespath_exceptions.LexerError):
+        return '%s at column %d' % (exc.message, exc.lexer_position + 1)
+    if isinstance(exc, jmespath_exceptions.ParseError) and isinstance(getattr(exc, 'lex_position', None), int):
+        return '%s at column %d (token %r)' % (exc.msg, exc.lex_position + 1, exc.token_value)
+    return ' '.join(str(exc).split())
 
 
 def run_query(compiled, data, option='query'):

@@ -10,8 +10,7 @@ client_golang formats them (families sorted by name, labels sorted, floats in Go
 
 ``ShimServer`` is a real HTTP/1.1 server on a unix socket in a thread; ``behaviour`` chooses what it does with every
 request: ``ok`` (200 + the text), ``status`` (500 + a Go error string), ``notfound`` (404, Go's text), ``garbage``
-(200 + invalid metrics text), ``hang`` (reads the request, never answers until stopped), ``gate`` (holds each
-request until ``gate_size`` requests are in flight, or until stopped, and records the most ever in flight).
+(200 + invalid metrics text), ``empty`` (200, empty body), ``hang`` (reads the request, never answers until stopped), ``gate`` (see Gate).
 """
 
 from __future__ import annotations
@@ -26,6 +25,8 @@ import threading
 from http.server import BaseHTTPRequestHandler
 
 SANDBOX_SOCKET = 'shim-monitor.sock'
+GARBAGE = '# HELP kata_shim_threads Kata containerd shim v2 process threads.\n# TYPE kata_shim_threads gauge\nkata_shim_threads twelve\n'
+STATUS_BODY = 'failed to get agent metrics: ttrpc: closed'
 
 
 def go_float(value):
@@ -235,19 +236,23 @@ class _Handler(BaseHTTPRequestHandler):
             server.stopping.wait(60)
             return
         if behaviour == 'gate':
-            server.enter()
+            server.gate.enter()
             try:
-                server.wait_gate()
+                server.gate.hold()
                 self._answer(200, server.body)
             finally:
-                server.leave()
+                server.gate.leave()
             return
         if self.path.split('?', 1)[0] != '/metrics':
             self._answer(404, '404 page not found\n', 'Not Found')
         elif behaviour == 'status':
-            self._answer(500, 'failed to get agent metrics: ttrpc: closed', 'Internal Server Error')
+            self._answer(500, STATUS_BODY, 'Internal Server Error')
         elif behaviour == 'notfound':
             self._answer(404, '404 page not found\n', 'Not Found')
+        elif behaviour == 'garbage':
+            self._answer(200, GARBAGE)
+        elif behaviour == 'empty':
+            self._answer(200, '')
         else:
             self._answer(200, server.body)
 
@@ -258,20 +263,39 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, path, behaviour, body, gate_size):
+    def __init__(self, path, behaviour, body, gate):
         self.behaviour = behaviour
         self.body = body
-        self.gate_size = gate_size
+        self.gate = gate
         self.requests = []
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.cond = threading.Condition()
+        self.lock = threading.Lock()
         self.stopping = threading.Event()
         socketserver.UnixStreamServer.__init__(self, path, _Handler)
 
     def record(self, method, path):
-        with self.cond:
+        with self.lock:
             self.requests.append((method, path))
+
+
+class Gate(object):
+    """In-flight accounting shared by the ``gate`` servers of ``total`` sandboxes, for concurrency tests.
+
+    Each request is held until ``size`` requests are in flight (or, at the tail, every request still to come), then
+    for ``linger`` seconds more, so that a client keeping more than ``size`` scrapes going shows it in
+    ``max_in_flight``. A client that keeps exactly ``size`` going is never stalled; one that keeps fewer stalls until
+    ``wait`` seconds pass. Correct clients always pass; ``linger`` only sets how surely an unbounded one is caught.
+    """
+
+    def __init__(self, size, total, linger=0.1, wait=20.0):
+        self.size = size
+        self.total = total
+        self.linger = linger
+        self.wait = wait
+        self.in_flight = 0
+        self.completed = 0
+        self.max_in_flight = 0
+        self.cond = threading.Condition()
+        self.stopping = False
 
     def enter(self):
         with self.cond:
@@ -279,24 +303,22 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.cond.notify_all()
 
+    def hold(self):
+        with self.cond:
+            self.cond.wait_for(lambda: self.stopping or self.in_flight >= min(self.size, self.total - self.completed),
+                               timeout=self.wait)
+            self.cond.wait_for(lambda: self.stopping, timeout=self.linger)
+
     def leave(self):
         with self.cond:
             self.in_flight -= 1
+            self.completed += 1
+            self.cond.notify_all()
 
-    def wait_gate(self):
+    def stop(self):
         with self.cond:
-            self.cond.wait_for(lambda: self.in_flight >= self.gate_size or self.stopping.is_set(), timeout=30)
-
-
-class GateCounter(object):
-    """Shared in-flight accounting for several gate servers (one per sandbox)."""
-
-    def __init__(self, size):
-        self.size = size
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.cond = threading.Condition()
-        self.stopping = threading.Event()
+            self.stopping = True
+            self.cond.notify_all()
 
 
 class ShimServer(object):
@@ -304,21 +326,14 @@ class ShimServer(object):
 
     def __init__(self, path, behaviour='ok', body=None, gate=None):
         self.path = path
-        self.server = _Server(path, behaviour, body if body is not None else kata_shim_text(), 0)
-        if gate is not None:
-            # All gate servers share one counter: replace the per-server accounting with the shared one.
-            self.server.gate_size = gate.size
-            self.server.cond = gate.cond
-            self.server.stopping = gate.stopping
-            self.server.enter = lambda: _gate_enter(gate)
-            self.server.leave = lambda: _gate_leave(gate)
-            self.server.wait_gate = lambda: _gate_wait(gate)
+        self.server = _Server(path, behaviour, body if body is not None else kata_shim_text(), gate)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={'poll_interval': 0.05})
         self.thread.daemon = True
 
     @property
     def requests(self):
-        return list(self.server.requests)
+        with self.server.lock:
+            return list(self.server.requests)
 
     def start(self):
         self.thread.start()
@@ -326,8 +341,8 @@ class ShimServer(object):
 
     def stop(self):
         self.server.stopping.set()
-        with self.server.cond:
-            self.server.cond.notify_all()
+        if self.server.gate is not None:
+            self.server.gate.stop()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
@@ -337,23 +352,6 @@ class ShimServer(object):
 
     def __exit__(self, *exc):
         self.stop()
-
-
-def _gate_enter(gate):
-    with gate.cond:
-        gate.in_flight += 1
-        gate.max_in_flight = max(gate.max_in_flight, gate.in_flight)
-        gate.cond.notify_all()
-
-
-def _gate_leave(gate):
-    with gate.cond:
-        gate.in_flight -= 1
-
-
-def _gate_wait(gate):
-    with gate.cond:
-        gate.cond.wait_for(lambda: gate.in_flight >= gate.size or gate.stopping.is_set(), timeout=30)
 
 
 class SandboxTree(object):
