@@ -793,6 +793,29 @@ def _attached_client(module, sandbox_id, directory):
     return shim_client(module.params, sandbox_id)
 
 
+def _stats_and_resize(module, sandbox_id, directory, device, size, result, diffs):
+    """Read the guest's stats of the volume; grow it when ``size`` is larger than its total (not in check mode).
+    Returns the stats (read again after a resize). Sets ``result['changed']`` and adds the size diff when growing."""
+    client = _attached_client(module, sandbox_id, directory)
+    stats = volume_stats(client, device)
+    if size is None:
+        return stats
+    total = bytes_total(stats)
+    if total is None:
+        raise ShimError('cannot decide whether to resize %s: the guest reported no byte usage for it' % device,
+                        url=client.url(STATS_URL, stats_query(device)), status=200, body=None)
+    if total >= size:
+        return stats
+    result['changed'] = True
+    diffs.append({'before': 'size: %d\n' % total, 'after': 'size: %d\n' % size,
+                  'before_header': '%s (guest file system size)' % device,
+                  'after_header': '%s (guest file system size)' % device})
+    if module.check_mode:
+        return stats
+    resize_volume(client, device, size, sandbox_id)
+    return volume_stats(client, device) if module.params['stats'] else stats
+
+
 def direct_volume_module(module):
     """The work of the kata_direct_volume module: returns its result dict."""
     p = module.params
@@ -833,25 +856,15 @@ def direct_volume_module(module):
         if p['stats']:
             volume['stats'] = None
     elif p['stats'] or size is not None:
-        client = _attached_client(module, sandbox_id, directory)
-        device = wanted['device']
-        stats = volume_stats(client, device)
-        if size is not None:
-            total = bytes_total(stats)
-            if total is None:
-                raise ShimError('cannot decide whether to resize %s: the guest reported no byte usage for it' % device,
-                                url=client.url(STATS_URL, stats_query(device)), status=200, body=None)
-            if total < size:
-                result['changed'] = True
-                diffs.append({'before': 'size: %d\n' % total, 'after': 'size: %d\n' % size,
-                              'before_header': '%s (guest file system size)' % device,
-                              'after_header': '%s (guest file system size)' % device})
-                if not module.check_mode:
-                    resize_volume(client, device, size, sandbox_id)
-                    if p['stats']:
-                        stats = volume_stats(client, device)
-        if p['stats']:
-            volume['stats'] = stats
+        try:
+            volume['stats'] = _stats_and_resize(module, sandbox_id, directory, wanted['device'], size, result, diffs)
+        except KataError as exc:
+            # The record may have been written already (a resize that failed changed nothing): say so.
+            exc.details.setdefault('changed', outcome['changed'])
+            exc.details.setdefault('volume', volume)
+            raise
+        if not p['stats']:
+            del volume['stats']
     result['volume'] = volume
     if module._diff:  # pylint: disable=protected-access
         result['diff'] = diffs[0] if len(diffs) == 1 else diffs
