@@ -187,7 +187,7 @@ def volume_stats(guest_path, size=None):
         os.close(fd)
         st = os.statvfs(guest_path)
     except OSError as exc:
-        raise AgentError(CODE_INTERNAL, rust_io_error_debug(exc))
+        raise AgentError(CODE_INTERNAL, rust_io_error_debug(exc)) from exc
     total = st.f_blocks * st.f_bsize
     available = st.f_bfree * st.f_bsize  # kata uses the free blocks, not the blocks available to non-root
     if size is not None:

@@ -190,6 +190,10 @@ class _ControlServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer)
     daemon_threads = True
     block_on_close = False
 
+    def __init__(self, path, sim):
+        self.sim = sim
+        socketserver.UnixStreamServer.__init__(self, path, _ControlHandler)
+
 
 class Simulator:
     """The whole simulated node under one root directory."""
@@ -340,11 +344,10 @@ class Simulator:
     def _start_control(self):
         old_umask = os.umask(0o177)
         try:
-            self.control_server = _ControlServer(self.control_path, _ControlHandler)
+            self.control_server = _ControlServer(self.control_path, self)
         finally:
             os.umask(old_umask)
-        self.control_server.sim = self
-        threading.Thread(target=self.control_server.serve_forever, kwargs={'poll_interval': 0.2}, daemon=True,
+        threading.Thread(target=self.control_server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True,
                          name='control').start()
 
     def _start_services(self):
@@ -506,7 +509,7 @@ def control_call(root, request, timeout=10.0):
                 break
             data += piece
     except OSError as exc:
-        raise SimError('no simulator answers on %s: %s' % (path, exc))
+        raise SimError('no simulator answers on %s: %s' % (path, exc)) from exc
     finally:
         sock.close()
     answer = json.loads(data.decode('utf-8'))
@@ -518,12 +521,12 @@ def control_call(root, request, timeout=10.0):
 def validate_config(config):
     for sandbox_id, hypervisor in list(config['hypervisors'].items()) + [(None, config['hypervisor'])]:
         if hypervisor not in HYPERVISORS:
-            raise SimError('unknown hypervisor %r%s (known: %s)' % (hypervisor, ' for %s' % sandbox_id if sandbox_id else '',
-                                                                     ', '.join(HYPERVISORS)))
+            where = ' for %s' % sandbox_id if sandbox_id else ''
+            raise SimError('unknown hypervisor %r%s (known: %s)' % (hypervisor, where, ', '.join(HYPERVISORS)))
     for sandbox_id, agent in list(config['agents'].items()) + [(None, config['agent'])]:
         if agent not in AGENT_VERSIONS:
-            raise SimError('unknown agent version %r%s (known: %s)' % (agent, ' for %s' % sandbox_id if sandbox_id else '',
-                                                                        ', '.join(AGENT_VERSIONS)))
+            where = ' for %s' % sandbox_id if sandbox_id else ''
+            raise SimError('unknown agent version %r%s (known: %s)' % (agent, where, ', '.join(AGENT_VERSIONS)))
     ids = config['go_ids'] + config['rs_ids']
     if len(set(ids)) != len(ids):
         raise SimError('sandbox IDs must be unique: %s' % ', '.join(ids))

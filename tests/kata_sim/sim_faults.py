@@ -62,23 +62,27 @@ def _huge(conn):
     return sent
 
 
-def apply(mode, conn, request, handler):
+def apply(mode, conn, request, handler, before_send=lambda status, size: None):
     """Answer ``request`` with fault ``mode``; ``handler()`` returns the normal Response.
 
+    ``before_send(status, body_bytes)`` is called before the first byte leaves (not for hang).
     Returns (status sent or None, body bytes sent, keep the connection).
     """
     if mode == 'hang':
         _hang(conn, request)
         return None, 0, False
     if mode == 'close':
+        before_send(None, 0)
         _abort(conn)
         return None, 0, False
     if mode == 'garbage':
+        before_send(None, len(GARBAGE))
         conn.sock.sendall(GARBAGE)
         _abort(conn)
         return None, len(GARBAGE), False
     if mode == 'huge':
         sent = 0
+        before_send(200, HUGE_SIZE)
         try:
             sent = _huge(conn)
         except OSError:
@@ -86,18 +90,18 @@ def apply(mode, conn, request, handler):
         _abort(conn)
         return 200, sent, False
     if mode == 'status500':
-        keep, sent = conn.send_response(request, Response(500, STATUS500_BODY))
+        keep, sent = conn.send_response(request, Response(500, STATUS500_BODY), before_send=before_send)
         return 500, sent, keep
     response = handler()
     if mode == 'slow':
-        keep, sent = conn.send_response(request, response, pace=SLOW_PACE)
+        keep, sent = conn.send_response(request, response, pace=SLOW_PACE, before_send=before_send)
         return response.status, sent, keep
     if mode == 'invalid-utf8':
         body = b''.join(response.writes)
         cut = body.find(b'\n')
         cut = len(body) if cut < 0 else cut
         response.writes = [body[:cut] + INVALID_UTF8 + body[cut:]]
-        keep, sent = conn.send_response(request, response)
+        keep, sent = conn.send_response(request, response, before_send=before_send)
         return response.status, sent, keep
     if mode == 'truncated':
         request.discard_body()
@@ -106,6 +110,7 @@ def apply(mode, conn, request, handler):
                    'Date: ' + email.utils.formatdate(usegmt=True), 'Content-Length: %d' % (len(body) + TRUNCATED_MISSING)]
         if body:
             headers.append('Content-Type: ' + response.headers.get('Content-Type', detect_content_type(body)))
+        before_send(response.status, len(body))
         conn.sock.sendall(('\r\n'.join(headers) + '\r\n\r\n').encode('latin-1') + body)
         _abort(conn)
         return response.status, len(body), False
@@ -113,12 +118,12 @@ def apply(mode, conn, request, handler):
         request.discard_body()
         head, pieces, _close = serialize(request, response)
         body = b''.join(pieces)
+        sent = max(1, len(body) // 2) if body else 0
+        before_send(response.status, sent)
         if body:
-            conn.sock.sendall(head + body[:max(1, len(body) // 2)])
-            sent = max(1, len(body) // 2)
+            conn.sock.sendall(head + body[:sent])
         else:
             conn.sock.sendall(head[:len(head) // 2])
-            sent = 0
         _abort(conn)
         return response.status, sent, False
     raise ValueError('unknown fault mode %r' % mode)
@@ -137,4 +142,3 @@ def describe(mode):
         'invalid-utf8': 'the normal answer with bytes that are not UTF-8 before its first newline',
         'status500': '500 with the body %r (the agent connection is gone)' % STATUS500_BODY.decode(),
     }[mode]
-

@@ -271,14 +271,14 @@ def go_unmarshal_resize(body):
     try:
         doc = json.loads(text, object_pairs_hook=_Obj, parse_int=_Num, parse_float=_Num, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise _go_syntax_error(exc, text)
+        raise _go_syntax_error(exc, text) from exc
     except _Constant as exc:
         # NaN / Infinity / -Infinity are not JSON for Go.
         match = re.search(r'-?(?:NaN|Infinity)', text)
         token = match.group(0) if match else str(exc)
         if token.startswith('-'):
-            raise GoError("invalid character 'I' in numeric literal")
-        raise GoError('invalid character %s looking for beginning of value' % _go_quote_char(token[0]))
+            raise GoError("invalid character 'I' in numeric literal") from exc
+        raise GoError('invalid character %s looking for beginning of value' % _go_quote_char(token[0])) from exc
     if doc is None:
         return '', 0
     if not isinstance(doc, _Obj):

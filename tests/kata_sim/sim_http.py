@@ -110,8 +110,8 @@ class Request:
         self.raw_path = raw_path
         try:
             self.path = go_unescape(raw_path).decode('utf-8', 'surrogateescape')
-        except Exception:
-            raise _bad()
+        except ValueError as exc:
+            raise _bad() from exc
         connection = ','.join(self.header_all('Connection')).lower()
         tokens = [t.strip() for t in connection.split(',')]
         self.wants_close = 'close' in tokens
@@ -125,7 +125,7 @@ class Request:
         name = name.lower()
         return [v for k, v in self.headers if k.lower() == name]
 
-    def _setup_body(self):
+    def setup_body(self):
         te = self.header_all('Transfer-Encoding')
         if te:
             if [t.strip().lower() for t in ','.join(te).split(',')] != ['chunked']:
@@ -175,8 +175,8 @@ class Request:
             size_text = line.split(b';', 1)[0].strip()
             try:
                 size = int(size_text, 16)
-            except ValueError:
-                raise _bad()
+            except ValueError as exc:
+                raise _bad() from exc
             if size == 0:
                 while True:  # trailers
                     trailer = rfile.readline(4096)
@@ -385,7 +385,7 @@ class Connection(socketserver.BaseRequestHandler):
             raise _bad('missing required Host header')
         if len(hosts) > 1:
             raise _bad('too many Host headers')
-        request._setup_body()
+        request.setup_body()
         return request
 
     def write_and_close(self, data):
@@ -408,12 +408,15 @@ class Connection(socketserver.BaseRequestHandler):
         except OSError:
             pass
 
-    def send_response(self, request, response, pace=None):
-        """Write one Go-shaped response; returns (keep_alive, body_bytes_sent). ``pace``: seconds between bytes."""
+    def send_response(self, request, response, pace=None, before_send=None):
+        """Write one Go-shaped response; returns (keep_alive, body_bytes_sent). ``pace``: seconds between bytes;
+        ``before_send(status, body_bytes)`` is called once the answer is built, before its first byte leaves."""
         if request.discard_body():
             request.close_after = True
         head, pieces, close_after = serialize(request, response)
         body = b''.join(pieces)
+        if before_send is not None:
+            before_send(response.status, len(body))
         if not pace:
             self.sock.sendall(head + body)
             return not close_after, len(body)
@@ -452,7 +455,7 @@ class GoHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
                 self._conns.discard(sock)
 
     def start(self):
-        self.thread = threading.Thread(target=self.serve_forever, kwargs={'poll_interval': 0.2}, daemon=True,
+        self.thread = threading.Thread(target=self.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True,
                                        name='shim-http %s' % self.server_address)
         self.thread.start()
 

@@ -71,20 +71,26 @@ class ShimSite:
         mode = self.sandbox.fault_for(request.path)
         if mode == 'hang':
             self._log(request, None, 0, mode)
+        logged = []
+
+        def log_once(status, sent):
+            if not logged:
+                logged.append(True)
+                self._log(request, status, sent, mode)
+
         status, sent, keep = None, 0, False
         try:
             if mode:
-                status, sent, keep = sim_faults.apply(mode, conn, request, lambda: self.route(request))
+                status, sent, keep = sim_faults.apply(mode, conn, request, lambda: self.route(request), log_once)
             else:
-                response = self.route(request)
-                keep, sent = conn.send_response(request, response)
-                status = response.status
+                # Logged before the answer leaves, so a client that got it finds its line in the log.
+                keep, sent = conn.send_response(request, self.route(request), before_send=log_once)
         except BadRequest as exc:  # a malformed chunked body, found while a handler read it
             conn.write_and_close(exc.wire)
             status, keep = 400, False
         finally:
             if mode != 'hang':
-                self._log(request, status, sent, mode)
+                log_once(status, sent)
         return keep
 
     def log_bad_request(self, wire):
@@ -133,7 +139,7 @@ class ShimSite:
         try:
             os.stat(volume_path)
         except OSError as exc:
-            raise GoError(go_path_error('stat', volume_path.decode('utf-8', 'surrogateescape'), exc))
+            raise GoError(go_path_error('stat', volume_path.decode('utf-8', 'surrogateescape'), exc)) from exc
         volume = self.sandbox.volumes.get(volume_path.decode('utf-8', 'surrogateescape'))
         if volume is None:
             raise GoError('mount %s not found in sandbox' % volume_path.decode('utf-8', 'surrogateescape'))

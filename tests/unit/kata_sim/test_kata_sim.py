@@ -387,7 +387,7 @@ def test_resize_is_recorded_and_reported_as_total(node, tmp_path):
     assert [v['size'] for v in state['sandboxes'][1]['volumes']] == [size]
 
 
-def test_resize_errors(node, tmp_path):
+def test_resize_errors(node):
     sock = node.socket('sb-fc')
     assert request(sock, 'POST', '/direct-volume/resize', body=b'{')[::2] == (500, b'unexpected end of JSON input')
     assert request(sock, 'POST', '/direct-volume/resize', body=b'{"Size":"big"}')[::2] == (
@@ -486,8 +486,8 @@ def test_keep_alive_then_connection_close(node):
 
 def test_malformed_requests_get_gos_canned_answers(node):
     sock = node.socket('sb-fc')
-    assert raw(sock, b'NONSENSE\r\n\r\n') == (b'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n'
-                                             b'Connection: close\r\n\r\n400 Bad Request')
+    assert raw(sock, b'NONSENSE\r\n\r\n') == (
+        b'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request')
     assert raw(sock, b'GET /metrics HTTP/1.1\r\n\r\n').endswith(b'\r\n\r\n400 Bad Request: missing required Host header')
     assert raw(sock, b'PUT /iptables HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n').endswith(
         b'\r\n\r\nUnsupported transfer encoding')
