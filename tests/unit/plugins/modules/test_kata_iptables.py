@@ -396,11 +396,11 @@ class NetnsGuest(object):
             return
         prefix = ['ip', 'netns', 'exec', self.name]
         if request.method == 'GET':
-            done = subprocess.run(prefix + ['ip%stables-save' % family], capture_output=True)
+            done = subprocess.run(prefix + ['ip%stables-save' % family], capture_output=True, check=False)
             conn.sendall(srv.answer(200, done.stdout))
         elif request.method == 'PUT':
             command = 'ip%stables-restore' % family
-            done = subprocess.run(prefix + [command, '--wait', '5'], input=request.body, capture_output=True)
+            done = subprocess.run(prefix + [command, '--wait', '5'], input=request.body, capture_output=True, check=False)
             if done.returncode:
                 conn.sendall(srv.answer(500, 'rpc error: code = Internal desc = /sbin/%s --wait 5 failed: %r'
                                         % (command, done.stderr.decode())))
@@ -418,7 +418,7 @@ def netns_shim():
         if shutil.which(tool) is None:
             pytest.skip('%s is not installed (apt-get install -y iptables iproute2)' % tool)
     name = 'katashim%d' % os.getpid()
-    created = subprocess.run(['ip', 'netns', 'add', name], capture_output=True, text=True)
+    created = subprocess.run(['ip', 'netns', 'add', name], capture_output=True, text=True, check=False)
     if created.returncode:
         pytest.skip('cannot create a network namespace: %s' % created.stderr.strip())
     factory = srv.ServerFactory()
@@ -430,7 +430,7 @@ def netns_shim():
         yield factory
     finally:
         factory.close()
-        subprocess.run(['ip', 'netns', 'del', name], capture_output=True)
+        subprocess.run(['ip', 'netns', 'del', name], capture_output=True, check=False)
 
 
 def test_real_iptables_end_to_end(netns_shim):
@@ -447,13 +447,13 @@ def test_real_iptables_end_to_end(netns_shim):
     assert log(shim) == [('GET', '/iptables')]
 
     # Rejected by the real iptables-restore: the agent's message, and the rules stay.
-    live = subprocess.run(['ip', 'netns', 'exec', shim.netns, 'iptables-save'], capture_output=True, text=True).stdout
+    live = subprocess.run(['ip', 'netns', 'exec', shim.netns, 'iptables-save'], capture_output=True, text=True, check=False).stdout
     result = run_module(args_for(shim, rules='*filter\n-A INPUT -j NOPE\nCOMMIT\n'), expect='fail')
     assert result['msg'].startswith('the Kata agent in sandbox %s rejected the iptables rules (rules), the previous '
                                     'rules stay in place; the agent said: rpc error: code = Internal desc = '
                                     '/sbin/iptables-restore --wait 5 failed: "iptables-restore v' % SANDBOX)
     assert "Chain 'NOPE' does not exist" in result['msg']
-    after = subprocess.run(['ip', 'netns', 'exec', shim.netns, 'iptables-save'], capture_output=True, text=True).stdout
+    after = subprocess.run(['ip', 'netns', 'exec', shim.netns, 'iptables-save'], capture_output=True, text=True, check=False).stdout
     assert ipt.normalize(after) == ipt.normalize(live)
 
     # Short forms: applied, then reported as printed differently.
