@@ -127,6 +127,12 @@ EXAMPLES = r"""
     ipv6: true
   become: true
 
+- name: List the sandboxes of the host
+  katacontainers.kata.kata_sandbox_info:
+    volumes: false
+  become: true
+  register: kata_sandboxes
+
 - name: Preview the change to every sandbox of the host
   katacontainers.kata.kata_iptables:
     sandbox_id: "{{ item.id }}"
