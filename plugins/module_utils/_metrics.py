@@ -131,12 +131,12 @@ def compile_query(expression, option='query'):
         import jmespath
         from jmespath import exceptions as jmespath_exceptions
     except ImportError:
-        raise MissingDependencyError('jmespath', exception=traceback.format_exc(), reason='for the %s option' % option)
+        raise MissingDependencyError('jmespath', exception=traceback.format_exc(), reason='for the %s option' % option) from None
     try:
         return jmespath.compile(expression)
     except jmespath_exceptions.JMESPathError as exc:
         raise ArgumentError('%s: invalid JMESPath expression %s: %s'
-                            % (option, short_repr(expression, 200), _syntax_problem(exc, jmespath_exceptions)))
+                            % (option, short_repr(expression, 200), _syntax_problem(exc, jmespath_exceptions))) from None
 
 
 def _syntax_problem(exc, jmespath_exceptions):
@@ -156,7 +156,8 @@ def run_query(compiled, data, option='query'):
     try:
         return compiled.search(data)
     except jmespath_exceptions.JMESPathError as exc:
-        raise ArgumentError('%s: the JMESPath expression failed on the result: %s' % (option, ' '.join(str(exc).split())))
+        raise ArgumentError('%s: the JMESPath expression failed on the result: %s'
+                            % (option, ' '.join(str(exc).split()))) from None
 
 
 def resolve_targets(selection, sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS_SANDBOX_ROOT,
@@ -202,7 +203,7 @@ def _scrape(target, timeout, transport, prefixes, raw):
         families = parse_text(text)
     except MetricsFormatError as exc:
         raise MetricsFormatError('GET %s via %s: the answer is not Prometheus text: %s'
-                                 % (METRICS_URL, target['socket'], exc.msg), url=METRICS_URL, **exc.details)
+                                 % (METRICS_URL, target['socket'], exc.msg), url=METRICS_URL, **exc.details) from None
     entry = {'id': target['id'], 'socket': target['socket'], 'runtime': target['runtime'],
              'families': select_families(families, prefixes)}
     if raw:

@@ -40,6 +40,7 @@ or ``# TYPE`` line for a family, or a ``# TYPE`` line after the family's first s
 
 from __future__ import annotations
 
+import math
 import re
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import KataError
@@ -103,7 +104,7 @@ def decode(data):
         end = data.find(b'\n', exc.start)
         line = data[start:] if end < 0 else data[start:end]
         raise _error(number, line.decode('utf-8', 'backslashreplace'),
-                     'invalid UTF-8 byte %r at column %d' % (data[exc.start:exc.start + 1], exc.start - start + 1))
+                     'invalid UTF-8 byte %r at column %d' % (data[exc.start:exc.start + 1], exc.start - start + 1)) from None
 
 
 def parse_float(token):
@@ -120,7 +121,7 @@ def json_value(value):
     """A float as the parser returns it: itself when finite, else 'NaN', '+Inf' or '-Inf'."""
     if value - value == 0:
         return value
-    if value != value:
+    if math.isnan(value):
         return 'NaN'
     return '+Inf' if value > 0 else '-Inf'
 
@@ -137,7 +138,7 @@ def _unescape_label(value, number, line):
             return _LABEL_ESCAPES[char]
         except KeyError:
             raise _error(number, line, 'invalid escape sequence %r in a label value (only \\\\, \\" and \\n are valid)'
-                         % ('\\' + char))
+                         % ('\\' + char)) from None
     return _LABEL_ESCAPE_RE.sub(replace, value)
 
 

@@ -16,10 +16,12 @@ request: ``ok`` (200 + the text), ``status`` (500 + a Go error string), ``notfou
 from __future__ import annotations
 
 import decimal
+import math
 import os
 import random
-import socket
+import shutil
 import socketserver
+import tempfile
 import threading
 
 from http.server import BaseHTTPRequestHandler
@@ -31,7 +33,7 @@ STATUS_BODY = 'failed to get agent metrics: ttrpc: closed'
 
 def go_float(value):
     """Format a float as Go's strconv.FormatFloat(v, 'g', -1, 64) does (what client_golang writes)."""
-    if value != value:
+    if math.isnan(value):
         return 'NaN'
     if value in (float('inf'), float('-inf')):
         return '+Inf' if value > 0 else '-Inf'
@@ -209,6 +211,59 @@ def kata_shim_text(sandbox_id='sandbox', agent=True, virtiofsd=True, cpus=2):
     return text + guest.render()
 
 
+def sample(name, value, labels=None, timestamp=None):
+    """A sample in parse_text's shape."""
+    return {'name': name, 'labels': labels or {}, 'value': value, 'timestamp': timestamp}
+
+
+def family(name, kind, text, samples):
+    """A family in parse_text's shape."""
+    return {'name': name, 'type': kind, 'help': text, 'samples': samples}
+
+
+# The oracle: prometheus_client's parser. It differs from the format (and from Go's parser) in known ways, undone
+# by oracle() and canonical(): it renames counters OpenMetrics-style (family ``x``, samples ``x_total``), makes every
+# sample it cannot place a one-sample untyped family, keeps families without samples, calls untyped ``unknown``,
+# and gives timestamps in seconds.
+
+def oracle(text):
+    """prometheus_client's parse of ``text``, normalized to our shape's canonical form (see the docstring)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    merged = []
+    for metric in text_string_to_metric_families(text):
+        kind = 'untyped' if metric.type == 'unknown' else metric.type
+        samples = [(s.name, tuple(sorted(s.labels.items())), _value_key(float(s.value)), s.timestamp)
+                   for s in metric.samples]
+        if merged and merged[-1][0] == metric.name and merged[-1][1] == kind:
+            merged[-1][3].extend(samples)   # the oracle splits untyped samples into one family each
+        else:
+            merged.append((metric.name, kind, metric.documentation, samples))
+    return [f for f in merged if f[3]]
+
+
+def canonical(families):
+    """Our parse in the oracle's canonical form: counters named OpenMetrics-style, timestamps in seconds."""
+    out = []
+    for fam in families:
+        name, kind = fam['name'], fam['type']
+        samples = []
+        for s in fam['samples']:
+            sname = s['name']
+            if kind == 'counter' and not sname.endswith('_total'):
+                sname += '_total'
+            ts = None if s['timestamp'] is None else s['timestamp'] / 1000
+            samples.append((sname, tuple(sorted(s['labels'].items())), _value_key(float(s['value'])), ts))
+        if kind == 'counter' and name.endswith('_total'):
+            name = name[:-6]
+        out.append((name, kind, fam['help'], samples))
+    return out
+
+
+def _value_key(value):
+    return 'NaN' if math.isnan(value) else value
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
 
@@ -357,13 +412,15 @@ class ShimServer(object):
 class SandboxTree(object):
     """Sandbox directories under ``<base>/vc`` (Go runtime) and ``<base>/kata`` (runtime-rs), each with a server.
 
-    ``add(id, behaviour, runtime='go'|'rs', body=None, serve=True)``; ``serve=False`` leaves the directory without a
-    socket. Stop everything with ``close()`` (or use as a context manager).
+    ``base`` is a new short temporary directory (unix socket paths are limited to 107 bytes), removed by ``close()``.
+    ``add(id, behaviour, runtime='go'|'rs', body=None, serve=True, gate=None)``; ``serve=False`` leaves the directory
+    without a socket. Stop everything with ``close()`` (or use as a context manager).
     """
 
-    def __init__(self, base):
-        self.sandbox_root = os.path.join(str(base), 'vc')
-        self.rs_sandbox_root = os.path.join(str(base), 'kata')
+    def __init__(self):
+        self.base = tempfile.mkdtemp(prefix='km')
+        self.sandbox_root = os.path.join(self.base, 'vc')
+        self.rs_sandbox_root = os.path.join(self.base, 'kata')
         os.makedirs(self.sandbox_root)
         os.makedirs(self.rs_sandbox_root)
         self.servers = {}
@@ -384,27 +441,10 @@ class SandboxTree(object):
         for server in self.servers.values():
             server.stop()
         self.servers = {}
+        shutil.rmtree(self.base, ignore_errors=True)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
-
-
-def short_tmp(tmp_path):
-    """A short directory for unix sockets (their paths are limited to 107 bytes); tmp_path may be too deep."""
-    path = str(tmp_path)
-    if len(path) < 60:
-        return path
-    import tempfile
-    return tempfile.mkdtemp(prefix='km')
-
-
-def unused_socket_path(directory):
-    """A socket path where nothing listens (a socket file bound and closed: connecting is refused)."""
-    path = os.path.join(directory, 'dead.sock')
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.bind(path)
-    sock.close()
-    return path

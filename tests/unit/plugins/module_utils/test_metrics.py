@@ -35,15 +35,14 @@ from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.met
     Gate,
     SandboxTree,
     kata_shim_text,
-    short_tmp,
 )
 
 ID_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]+$'
 
 
 @pytest.fixture
-def tree(tmp_path):
-    with SandboxTree(short_tmp(tmp_path)) as sandboxes:
+def tree():
+    with SandboxTree() as sandboxes:
         yield sandboxes
 
 
@@ -171,7 +170,7 @@ def test_resolve_all_lists_both_roots(tree):
     tree.add('aa-rs', runtime='rs')
     tree.add('mm-nosock', serve=False)
     os.makedirs(os.path.join(tree.sandbox_root, '.hidden-invalid'))   # not a valid ID: ignored
-    with open(os.path.join(tree.sandbox_root, 'a-file'), 'w') as f:    # not a directory: ignored
+    with open(os.path.join(tree.sandbox_root, 'a-file'), 'w', encoding='utf-8') as f:    # not a directory: ignored
         f.write('x')
     targets = resolve_targets(parse_selection('all'), tree.sandbox_root, tree.rs_sandbox_root)
     assert targets == [

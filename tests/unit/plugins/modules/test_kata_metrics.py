@@ -16,15 +16,14 @@ from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.met
     Gate,
     SandboxTree,
     kata_shim_text,
-    short_tmp,
 )
 
 ID_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]+$'
 
 
 @pytest.fixture
-def tree(tmp_path):
-    with SandboxTree(short_tmp(tmp_path)) as sandboxes:
+def tree():
+    with SandboxTree() as sandboxes:
         yield sandboxes
 
 
@@ -204,8 +203,8 @@ def test_query_returns_its_value_and_trims_sandboxes(run_module, tree):
     expected = []
     for sandbox_id in ('sb-a', 'sb-b'):
         meminfo = families(sandbox_id, 'kata_guest_meminfo')[0]
-        expected.append({'id': sandbox_id, 'mem_free': [s['value'] for s in meminfo['samples']
-                                                         if s['labels']['item'] == 'mem_free'][0]})
+        mem_free = [s['value'] for s in meminfo['samples'] if s['labels']['item'] == 'mem_free']
+        expected.append({'id': sandbox_id, 'mem_free': mem_free[0]})
     assert result['query_result'] == expected
     assert result['sandboxes'] == [{'id': 'sb-a', 'socket': tree.socket('sb-a'), 'runtime': 'go'},
                                    {'id': 'sb-b', 'socket': tree.socket('sb-b', 'rs'), 'runtime': 'rs'}]
