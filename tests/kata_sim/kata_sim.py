@@ -263,7 +263,7 @@ def cmd_start(args, root):
     if os.path.isdir(state_dir(root)):
         previous = stop(root)
         if previous['stopped_pid']:
-            _err('stopped the simulator already running on %s (pid %d)' % (root, previous['stopped_pid']))
+            _err('stopped the simulator already running on %s (pid %s)' % (root, previous['stopped_pid']))
     config = build_config(args, root)
     if config['netns'] and not args.no_install:
         _ensure_packages(quiet=True)

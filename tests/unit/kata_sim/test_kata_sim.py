@@ -10,12 +10,14 @@ import base64
 import http.client
 import json
 import os
+import pathlib
 import re
 import shutil
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -177,8 +179,17 @@ def stats_when_quiet(sock, device, guest, size=None):
 
 
 @pytest.fixture
-def node(tmp_path):
-    root = tmp_path / 'node'
+def short_tmp():
+    """A short temporary directory: socket paths under it must fit in 107 bytes (pytest's tmp_path can be long)."""
+    path = tempfile.mkdtemp(prefix='ks-')
+    os.chmod(path, 0o755)
+    yield pathlib.Path(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def node(short_tmp):
+    root = short_tmp / 'node'
     root.mkdir()
     started = Node(root, '--sandbox-id', 'sb-qemu', '--sandbox-id', 'sb-fc', '--sandbox-id', 'sb-old',
                    '--rs-sandbox-id', 'sb-rs', '--hypervisor', 'sb-qemu=qemu', '--agent', 'sb-old=3.0.0',
@@ -267,8 +278,8 @@ def test_start_creates_sockets_and_state(node):
     assert [sb['id'] for sb in status['sandboxes']] == ['sb-qemu', 'sb-fc', 'sb-old', 'sb-rs']
 
 
-def test_generated_ids_are_hex_and_fit_the_socket_address(tmp_path):
-    started = Node(tmp_path, '--sandboxes', '2', '--rs', '1', '--no-netns')
+def test_generated_ids_are_hex_and_fit_the_socket_address(short_tmp):
+    started = Node(short_tmp, '--sandboxes', '2', '--rs', '1', '--no-netns')
     try:
         ids = [sb['id'] for sb in started.state['sandboxes']]
         assert len(set(ids)) == 3
@@ -552,8 +563,8 @@ def test_bad_ruleset_is_refused_with_the_agents_error_and_keeps_the_rules(node):
     assert '-A INPUT -s 10.1.2.3/32 -j DROP' in iptables_lines(request(sock, 'GET', '/iptables')[2])
 
 
-def test_iptables_in_memory_without_netns(tmp_path):
-    started = Node(tmp_path, '--sandbox-id', 'sb-mem', '--no-netns')
+def test_iptables_in_memory_without_netns(short_tmp):
+    started = Node(short_tmp, '--sandbox-id', 'sb-mem', '--no-netns')
     try:
         sandbox = started.by_id['sb-mem']
         assert (sandbox['iptables'], sandbox['netns'], sandbox['netns_error']) == ('memory', None, 'disabled with --no-netns')
@@ -650,8 +661,8 @@ def test_fault_huge_body(node):
     assert request(node.socket('sb-rs'), 'GET', '/agent-url')[0] == 200
 
 
-def test_fault_set_at_start_and_unknown_mode_refused(tmp_path):
-    started = Node(tmp_path, '--sandbox-id', 'sb-a', '--sandbox-id', 'sb-b', '--fault', 'sb-a=status500:/agent-url', '--no-netns')
+def test_fault_set_at_start_and_unknown_mode_refused(short_tmp):
+    started = Node(short_tmp, '--sandbox-id', 'sb-a', '--sandbox-id', 'sb-b', '--fault', 'sb-a=status500:/agent-url', '--no-netns')
     try:
         assert started.by_id['sb-a']['faults'] == {'/agent-url': 'status500'}
         assert request(started.socket('sb-a'), 'GET', '/agent-url')[::2] == (500, b'ttrpc: closed')
@@ -695,8 +706,8 @@ def _tree(root):
     return sorted(found)
 
 
-def test_stop_leaves_nothing_behind(tmp_path):
-    root = tmp_path / 'node'
+def test_stop_leaves_nothing_behind(short_tmp, tmp_path):
+    root = short_tmp / 'node'
     (root / 'run').mkdir(parents=True)
     keep = root / 'run' / 'kata-containers' / 'shared' / 'direct-volumes' / base64.urlsafe_b64encode(b'/v1').decode()
     keep.mkdir(parents=True)
@@ -718,20 +729,20 @@ def test_stop_leaves_nothing_behind(tmp_path):
     assert started.stop() == {'root': str(root), 'stopped_pid': None, 'cleaned': False}  # idempotent
 
 
-def test_stop_removes_a_root_it_created(tmp_path):
-    root = tmp_path / 'new' / 'n'
+def test_stop_removes_a_root_it_created(short_tmp):
+    root = short_tmp / 'new' / 'n'
     started = Node(root, '--no-netns')
     started.stop()
-    assert not os.path.exists(str(tmp_path / 'new'))
+    assert not os.path.exists(str(short_tmp / 'new'))
 
 
-def test_start_again_replaces_the_running_simulator(tmp_path):
-    first = Node(tmp_path, '--sandbox-id', 'sb-1')
-    second = Node(tmp_path, '--sandbox-id', 'sb-2')
+def test_start_again_replaces_the_running_simulator(short_tmp):
+    first = Node(short_tmp, '--sandbox-id', 'sb-1')
+    second = Node(short_tmp, '--sandbox-id', 'sb-2')
     try:
         assert not alive(first.state['pid'])
         assert alive(second.state['pid'])
-        assert not os.path.exists(os.path.join(str(tmp_path), 'run/vc/sbs/sb-1'))
+        assert not os.path.exists(os.path.join(str(short_tmp), 'run/vc/sbs/sb-1'))
         assert request(second.socket('sb-2'), 'GET', '/agent-url')[0] == 200
     finally:
         second.stop()
@@ -743,8 +754,8 @@ def test_status_when_not_running(tmp_path):
     assert json.loads(proc.stdout)['running'] is False
 
 
-def test_max_lifetime_stops_and_cleans_up(tmp_path):
-    root = tmp_path / 'node'
+def test_max_lifetime_stops_and_cleans_up(short_tmp):
+    root = short_tmp / 'node'
     started = Node(root, '--max-lifetime', '1')
     pid = started.state['pid']
     names = set(sb['netns'] for sb in started.state['sandboxes'] if sb['netns'])
@@ -757,14 +768,14 @@ def test_max_lifetime_stops_and_cleans_up(tmp_path):
     assert not names & netns_names()
 
 
-def test_bad_start_arguments(tmp_path):
+def test_bad_start_arguments(short_tmp):
     for args, message in (
             (['--hypervisor', 'vmware'], b"--hypervisor: unknown value 'vmware'"),
             (['--agent', 'x=3.0.0'], b"option given for unknown sandbox 'x'"),
             (['--sandbox-id=-bad'], b'invalid sandbox ID'),
             (['--fault', 'a=hang'], b"option given for unknown sandbox 'a'"),
             (['--sandbox-id', 'x' * 90], b'more than a unix socket address can hold')):
-        proc = run_sim('start', '--root', str(tmp_path), '--no-netns', *args, check=False)
+        proc = run_sim('start', '--root', str(short_tmp), '--no-netns', *args, check=False)
         assert proc.returncode == 1, args
         assert message in proc.stderr, (args, proc.stderr)
-    assert _tree(str(tmp_path)) == []
+    assert _tree(str(short_tmp)) == []
