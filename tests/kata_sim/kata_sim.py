@@ -8,6 +8,7 @@
     python3 kata_sim.py attach --root DIR --sandbox ID --device DEV [--volume-path P]
     python3 kata_sim.py detach --root DIR --sandbox ID --device DEV
     python3 kata_sim.py fault  --root DIR --sandbox ID|all --mode MODE [--path /metrics]
+    python3 kata_sim.py call   --root DIR '{"command": ...}'                a raw control request (optional services)
     python3 kata_sim.py stop   --root DIR                                   stop and remove everything it created
 
 ``--root`` may also come before the command (``kata_sim.py --root DIR fault ...``).
@@ -150,6 +151,16 @@ def _parse_faults(values):
     return faults
 
 
+def _parse_options(values):
+    options = {}
+    for value in values or []:
+        key, sep, setting = value.partition('=')
+        if not sep or not key:
+            raise SimError('--opt %r: expected KEY=VALUE' % value)
+        options[key] = setting
+    return options
+
+
 def _id_length(root):
     budget = UNIX_PATH_MAX - len(root.encode('utf-8')) - _LONGEST_SUFFIX
     if budget < 12:
@@ -176,7 +187,7 @@ def build_config(args, root):
     config = {
         'root': root, 'go_ids': go_ids, 'rs_ids': rs_ids, 'hypervisor': hypervisor or 'firecracker',
         'hypervisors': hypervisors, 'agent': agent or 'sim', 'agents': agents, 'faults': _parse_faults(args.fault),
-        'netns': not args.no_netns, 'max_lifetime': args.max_lifetime,
+        'netns': not args.no_netns, 'max_lifetime': args.max_lifetime, 'options': _parse_options(args.opt),
     }
     validate_config(config)
     return config
@@ -312,6 +323,17 @@ def cmd_fault(args, root):
     return 0
 
 
+def cmd_call(args, root):
+    try:
+        request = json.loads(args.request)
+    except ValueError as exc:
+        raise SimError('call: the request is not JSON: %s' % exc) from exc
+    if not isinstance(request, dict) or 'command' not in request:
+        raise SimError('call: the request must be a JSON object with a "command"')
+    _print_json(control_call(root, request))
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog='kata_sim.py', description='A simulated Kata Containers node (shim management '
                                      'API, agent, network namespaces) for tests and demos. See README.md.')
@@ -336,6 +358,7 @@ def build_parser():
     start.add_argument('--no-install', action='store_true', help='never apt-get install iproute2/iptables')
     start.add_argument('--max-lifetime', type=float, default=DEFAULT_MAX_LIFETIME, metavar='SECONDS',
                        help='stop and clean up by itself after this long (0: never; default %d)' % DEFAULT_MAX_LIFETIME)
+    start.add_argument('--opt', action='append', metavar='KEY=VALUE', help='a setting for an optional service (repeatable)')
     start.add_argument('--foreground', action='store_true', help='do not daemonize')
     start.set_defaults(func=cmd_start)
 
@@ -358,6 +381,10 @@ def build_parser():
     fault.add_argument('--mode', required=True, choices=FAULT_MODES)
     fault.add_argument('--path', metavar='PATH', help='only this URL path (default: every path)')
     fault.set_defaults(func=cmd_fault)
+
+    call = sub.add_parser('call', parents=[common], help='send a raw control request (for optional services)')
+    call.add_argument('request', metavar='JSON', help='e.g. \'{"command": "status"}\'')
+    call.set_defaults(func=cmd_call)
     return parser
 
 

@@ -9,7 +9,9 @@ that ``stop`` can remove it all even when the daemon died; the daemon removes it
 
 Optional services (the debug console, the VM-cache gRPC server) are separate files named ``service_<name>.py``
 beside this one; each provides ``create(simulator)`` returning an object with ``start()``, ``stop()`` and
-``describe() -> dict``. They are found and started after the shim sockets, stopped before them (README.md).
+``describe() -> dict``, and optionally ``control(request) -> result`` (return NotImplemented for commands that are
+not its own). They read their settings from ``simulator.config['options']`` (``start --opt KEY=VALUE``), are
+started after the shim sockets and stopped before them (README.md).
 """
 
 from __future__ import annotations
@@ -259,6 +261,7 @@ class Simulator:
             'direct_volumes_root': self.direct_volumes_root, 'request_log': self.log_path,
             'control_socket': self.control_path, 'pidfile': self.pid_path,
             'sandboxes': [sb.describe() for sb in self.sandboxes], 'services': services, 'created': created,
+            'options': dict(self.config.get('options') or {}),
         }
 
     def save_state(self):
@@ -374,6 +377,11 @@ class Simulator:
             return self.detach(request['sandbox'], request['device'])
         if command == 'fault':
             return self.set_fault(request['sandbox'], request['mode'], request.get('path'))
+        for service in self.services.values():
+            handler = getattr(service, 'control', None)
+            result = handler(request) if handler else NotImplemented
+            if result is not NotImplemented:
+                return result
         raise SimError('unknown control command %r' % command)
 
     def attach(self, sandbox_id, device, volume_path=None):
