@@ -19,7 +19,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_NOCOLOR := 1
 DEBIAN_PACKAGES := rsync iptables iproute2 shellcheck openssh-server
 
-.PHONY: pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
+.PHONY: demo bench pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
 
 help:
 	@echo "make preflight   check this host (kata_check + kata_env on localhost) and print its verdict"
@@ -55,6 +55,15 @@ collection: deps
 
 preflight: collection
 	cd $(COLL_DIR) && ansible-playbook -i localhost, -c local playbooks/preflight.yml -e kata_hosts=localhost
+	@$(MAKE) --no-print-directory demo
+
+# The sandbox modules against a simulated Kata node (tests/kata_sim), started and always stopped again.
+DEMO_ROOT ?= /tmp/kata-demo
+demo: collection
+	@set -e; sim="$(VPY) $(COLL_DIR)/tests/kata_sim/kata_sim.py"; \
+	$$sim start --root $(DEMO_ROOT) --sandboxes 3 --rs 1 >/dev/null; \
+	trap '$$sim stop --root $(DEMO_ROOT) >/dev/null; rm -rf $(DEMO_ROOT)' EXIT; \
+	cd $(COLL_DIR) && ansible-playbook -i localhost, tests/kata_sim/demo.yml -e kata_demo_root=$(DEMO_ROOT)
 
 sanity: collection
 	cd $(COLL_DIR) && ansible-test sanity --venv --python 3.11 --color no
