@@ -136,13 +136,16 @@ class ShimSite:
 
     def _guest_mount_path(self, volume_path):
         """Sandbox.guestMountPath: the device must exist on the host, then be the source of a mount."""
+        text = volume_path.decode('utf-8', 'surrogateescape')
         try:
             os.stat(volume_path)
         except OSError as exc:
-            raise GoError(go_path_error('stat', volume_path.decode('utf-8', 'surrogateescape'), exc)) from exc
-        volume = self.sandbox.volumes.get(volume_path.decode('utf-8', 'surrogateescape'))
+            raise GoError(go_path_error('stat', text, exc)) from exc
+        except ValueError as exc:  # an embedded NUL: Go's syscall layer answers EINVAL
+            raise GoError('stat %s: invalid argument' % text) from exc
+        volume = self.sandbox.volumes.get(text)
         if volume is None:
-            raise GoError('mount %s not found in sandbox' % volume_path.decode('utf-8', 'surrogateescape'))
+            raise GoError('mount %s not found in sandbox' % text)
         return volume
 
     def serve_volume_stats(self, request):

@@ -345,6 +345,7 @@ def test_volume_stats_parameter_errors(node):
     assert request(sock, 'GET', '/direct-volume/stats?path=%2Fno%2Fsuch%2Fdev')[::2] == (
         500, b'stat /no/such/dev: no such file or directory')
     assert request(sock, 'GET', '/direct-volume/stats?path=%2Fdev%2Fnull')[::2] == (500, b'mount /dev/null not found in sandbox')
+    assert request(sock, 'GET', '/direct-volume/stats?path=%2Fdev%2500x')[::2] == (500, b'stat /dev\x00x: invalid argument')
     # The query value is unescaped a second time, as the shim does: %252F -> %2F -> /
     assert request(sock, 'GET', '/direct-volume/stats?path=%252Fdev%252Fnull')[::2] == (
         500, b'mount /dev/null not found in sandbox')
