@@ -65,7 +65,7 @@ def utc_now():
 
 
 def write_json_atomic(path, data):
-    tmp = '%s.%d.tmp' % (path, os.getpid())
+    tmp = '%s.%d.%d.tmp' % (path, os.getpid(), threading.get_ident())
     with open(tmp, 'w') as f:
         json.dump(data, f, indent=2, sort_keys=True)
         f.write('\n')
@@ -219,6 +219,7 @@ class Simulator:
         self.stop_event = threading.Event()
         self.stop_reason = None
         self.lock = threading.RLock()
+        self.state_lock = threading.Lock()
         self.started = time.time()
         self.max_lifetime = float(config.get('max_lifetime') or 0)
         self.control_server = None
@@ -265,11 +266,13 @@ class Simulator:
         }
 
     def save_state(self):
-        if os.path.isdir(self.state_dir):
-            try:
-                write_json_atomic(self.state_path, self.describe())
-            except OSError:
-                pass
+        data = self.describe()  # takes the locks it needs one at a time: never while holding another
+        with self.state_lock:
+            if os.path.isdir(self.state_dir):
+                try:
+                    write_json_atomic(self.state_path, data)
+                except OSError:
+                    pass
 
     def sandbox(self, sandbox_id):
         for sb in self.sandboxes:
