@@ -31,7 +31,7 @@ import socketserver
 import threading
 import time
 
-from sim_goutil import go_unescape
+from sim_goutil import GoError, go_unescape
 
 MAX_HEADER_BYTES = (1 << 20) + 4096  # Go's DefaultMaxHeaderBytes plus its 4096 slack
 BUFFER_BEFORE_CHUNKING = 2048
@@ -110,7 +110,7 @@ class Request:
         self.raw_path = raw_path
         try:
             self.path = go_unescape(raw_path).decode('utf-8', 'surrogateescape')
-        except ValueError as exc:
+        except GoError as exc:  # Go's url.ParseRequestURI refuses a bad escape in the path
             raise _bad() from exc
         connection = ','.join(self.header_all('Connection')).lower()
         tokens = [t.strip() for t in connection.split(',')]

@@ -504,6 +504,9 @@ def test_malformed_requests_get_gos_canned_answers(node):
     assert raw(sock, b'PUT /iptables HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n').endswith(
         b'\r\n\r\nUnsupported transfer encoding')
     assert raw(sock, b'GET / HTTP/2.0\r\nHost: x\r\n\r\n').startswith(b'HTTP/1.1 505 HTTP Version Not Supported')
+    assert raw(sock, b'GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n').endswith(b'\r\n\r\n400 Bad Request')
+    # An escaped path is decoded before routing, like Go's r.URL.Path.
+    assert request(sock, 'GET', '/%61gent-url')[0] == 200
 
 
 def test_expect_continue_is_answered_before_the_body(node):
