@@ -1,0 +1,732 @@
+# Copyright (c) 2026, Kata Containers collection contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Filters of the fleet readiness report of the ``katacontainers.kata.preflight`` role (controller side).
+
+- ``preflight_verdict``: one host's verdict, from the registered results of kata_check and kata_env, a failure
+  caught by the role, and the host's policy.
+- ``preflight_report``: the fleet report, from the verdicts stored as host facts (hosts that never got one are
+  reported as failed, or as pending while a ``serial`` run has not reached them).
+- ``preflight_markdown`` and ``preflight_html``: the report as Markdown (for a ticket) and as a self-contained HTML
+  page (inline CSS, no script, no network asset).
+
+The report format (``format: 1``) is documented in roles/preflight/README.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from html import escape
+
+from ansible.errors import AnsibleFilterError
+
+REPORT_FORMAT = 1
+GENERATOR = 'katacontainers.kata.preflight'
+TITLE = 'Kata Containers fleet readiness'
+
+STATUSES = ('capable', 'not_capable', 'unreachable', 'failed')
+STATUS_LABELS = {'capable': 'capable', 'not_capable': 'not capable', 'unreachable': 'unreachable',
+                 'failed': 'failed', 'pending': 'pending'}
+
+# States of one check on one host; 'na' is only used by the renderers, for a check a host does not have.
+STATES = ('ok', 'fail', 'warn', 'waived', 'untested')
+STATE_SYMBOLS = {'ok': '\u2713', 'fail': '\u2717', 'warn': '!', 'waived': '~', 'untested': '?', 'na': '\u00b7'}
+STATE_LABELS = {'ok': 'passed', 'fail': 'failed', 'warn': 'optional requirement not met',
+                'waived': 'failed, waived by policy', 'untested': 'not tested', 'na': 'not checked on this host'}
+
+POLICY_KEYS = ('required_hypervisor', 'min_kernel', 'min_kata_version', 'require_vm_creation', 'require_vhost_vsock',
+               'waived_checks')
+# The role variable behind each policy key, named in reasons and errors.
+POLICY_VARIABLES = dict((key, 'kata_preflight_' + key) for key in POLICY_KEYS)
+
+# The rows the verdict adds to kata's checks, and their labels in the matrix.
+VM_CREATION = 'vm_creation'
+EXTRA_COLUMNS = {
+    VM_CREATION: ('VM creation', 'A KVM virtual machine could be created (the KVM test of kata-runtime check, as root)'),
+    'policy_hypervisor': ('hypervisor', 'The configured hypervisor is the one the policy requires'),
+    'policy_kernel': ('kernel', 'The host kernel is at least the version the policy requires'),
+    'policy_kata_version': ('Kata version', 'The installed Kata Containers is at least the version the policy requires'),
+}
+
+_VERSION_RE = re.compile(r'^\s*v?(\d+(?:\.\d+)*)(?:-([0-9A-Za-z.-]+))?')
+
+
+# --------------------------------------------------------------------------------------------------------------
+# small helpers
+
+def _get(data, *path):
+    """``data[path[0]][path[1]]...``, or None as soon as a level is missing or not a mapping."""
+    for key in path:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
+def _is_str(value):
+    return isinstance(value, str)
+
+
+def _mapping_or_none(value, what):
+    if value is None or isinstance(value, Mapping):
+        return value
+    raise AnsibleFilterError('%s must be a dictionary (a registered task result), got %s' % (what, type(value).__name__))
+
+
+def _parse_version(value, what):
+    """(numbers tuple, is_release) of a version like ``6.1.0-18-amd64`` or ``3.2.0-rc0``; AnsibleFilterError if none."""
+    match = _VERSION_RE.match(str(value)) if value is not None else None
+    if not match:
+        raise AnsibleFilterError('%s: %r is not a version; expected numbers separated by dots, like 5.10 or 3.2.0'
+                                 % (what, value))
+    return tuple(int(part) for part in match.group(1).split('.')), match.group(2) is None
+
+
+def _version_tuple(value):
+    """Like _parse_version, or None for a value that has no leading version."""
+    try:
+        return _parse_version(value, 'version')
+    except AnsibleFilterError:
+        return None
+
+
+def version_at_least(found, minimum, kernel=False):
+    """Whether version ``found`` is at least ``minimum`` (numeric components, missing ones count as 0).
+
+    For a Kata (SemVer) version a pre-release is older than its release (``3.2.0-rc0`` < ``3.2.0``); for a kernel
+    release the suffix is a build tag (``6.1.0-18-amd64`` is 6.1.0). Returns None when ``found`` has no version.
+    """
+    want = _parse_version(minimum, 'minimum version')
+    have = _version_tuple(found)
+    if have is None:
+        return None
+    width = max(len(have[0]), len(want[0]))
+    have_numbers = have[0] + (0,) * (width - len(have[0]))
+    want_numbers = want[0] + (0,) * (width - len(want[0]))
+    if have_numbers != want_numbers:
+        return have_numbers > want_numbers
+    if kernel:
+        return True
+    return have[1] or not want[1]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# policy
+
+def normalize_policy(policy):
+    """Validate the policy dict (the role's ``kata_preflight_*`` policy variables) and fill in the defaults."""
+    policy = _mapping_or_none(policy, 'policy') or {}
+    unknown = sorted(set(policy) - set(POLICY_KEYS))
+    if unknown:
+        raise AnsibleFilterError('policy: unknown key(s) %s; expected %s' % (', '.join(unknown), ', '.join(POLICY_KEYS)))
+    result = dict(required_hypervisor=None, min_kernel=None, min_kata_version=None, require_vm_creation=False,
+                  require_vhost_vsock=False, waived_checks=[])
+    for key in ('required_hypervisor', 'min_kernel', 'min_kata_version'):
+        value = policy.get(key)
+        if value is None or value == '':
+            continue
+        if not _is_str(value):
+            value = str(value)
+        if key != 'required_hypervisor':
+            _parse_version(value, POLICY_VARIABLES[key])
+        result[key] = value
+    for key in ('require_vm_creation', 'require_vhost_vsock'):
+        value = policy.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            raise AnsibleFilterError('%s: %r is not a boolean' % (POLICY_VARIABLES[key], value))
+        result[key] = value
+    waived = policy.get('waived_checks')
+    if waived is not None:
+        if _is_str(waived) or not isinstance(waived, Sequence) or not all(_is_str(x) for x in waived):
+            raise AnsibleFilterError('%s: expected a list of check names, got %r' % (POLICY_VARIABLES['waived_checks'], waived))
+        result['waived_checks'] = sorted(set(str(x) for x in waived))
+    return result
+
+
+# --------------------------------------------------------------------------------------------------------------
+# one host
+
+def _facts(check, env_facts):
+    host = _get(env_facts, 'host') or {}
+    distro = _get(host, 'distro')
+    distro_text = None
+    if isinstance(distro, Mapping) and distro.get('name'):
+        distro_text = ' '.join(str(x) for x in (distro.get('name'), distro.get('version')) if x)
+    memory_total = _get(host, 'memory', 'total')
+    return dict(
+        arch=_text(_get(check, 'arch') or _get(host, 'architecture')),
+        kernel=_text(_get(host, 'kernel')),
+        distro=distro_text,
+        cpu_vendor=_text(_get(host, 'cpu', 'vendor') or _get(check, 'cpu_vendor')),
+        cpu_model=_text(_get(host, 'cpu', 'model')),
+        cpus=_get(host, 'cpu', 'cpus'),
+        memory_total_kb=memory_total if memory_total else None,
+        hypervisor=_text(_get(check, 'hypervisor')),
+        hypervisor_path=_text(_get(env_facts, 'hypervisor', 'path')) or None,
+        hypervisor_version=_text(_get(env_facts, 'hypervisor', 'version')) or None,
+        kata_version=_text(_get(env_facts, 'runtime', 'version', 'version', 'semver')) or None,
+        kata_runtime=_text(_get(env_facts, 'runtime', 'path')) or None,
+        config=_text(_get(check, 'config', 'path')),
+        support_vsocks=_get(host, 'support_vsocks'),
+        guest_protections=_get(host, 'available_guest_protections'),
+        kvm_api_version=_get(check, 'kvm', 'api_version'),
+    )
+
+
+def _reason(row):
+    text = '%s (%s): %s' % (row['name'], row['description'], row['detail']) if row.get('description') else \
+        '%s: %s' % (row['name'], row['detail'])
+    if row.get('found') is not None or row.get('expected') is not None:
+        text += ' (found %s, expected %s)' % (row.get('found') if row.get('found') is not None else 'nothing',
+                                              row.get('expected'))
+    return text
+
+
+def _kata_rows(check, policy):
+    """The verdict's rows for kata's own checks, with their state; reasons for the failing ones."""
+    rows = []
+    reasons = []
+    waived = set(policy['waived_checks'])
+    for item in _get(check, 'checks') or []:
+        if not isinstance(item, Mapping):
+            continue
+        name = _text(item.get('name'))
+        row = dict(id=name, type=_text(item.get('type')), name=name, description=_text(item.get('description')),
+                   required=bool(item.get('required')), ok=bool(item.get('ok')), found=_text(item.get('found')),
+                   expected=_text(item.get('expected')), detail=_text(item.get('detail')))
+        if row['ok']:
+            row['state'] = 'ok'
+        elif name in waived:
+            row['state'] = 'waived'
+        elif row['required'] or (name == 'vhost_vsock' and policy['require_vhost_vsock']):
+            row['state'] = 'fail'
+            reason = _reason(row)
+            if not row['required']:
+                reason += ', required by %s' % POLICY_VARIABLES['require_vhost_vsock']
+            reasons.append(reason)
+        else:
+            row['state'] = 'warn'
+        rows.append(row)
+    if policy['require_vhost_vsock'] and 'vhost_vsock' not in [r['id'] for r in rows] and rows:
+        # kata does not look for vhost_vsock with this hypervisor (acrn): the policy still wants it.
+        row = dict(id='vhost_vsock', type='module', name='vhost_vsock', description='Host Support for Linux VM Sockets',
+                   required=False, ok=False, found=None, expected=None, state='fail',
+                   detail='not checked for the %s hypervisor' % (_get(check, 'hypervisor') or 'configured'))
+        rows.append(row)
+        reasons.append(_reason(row) + ', required by %s' % POLICY_VARIABLES['require_vhost_vsock'])
+    return rows, reasons
+
+
+def _vm_row(check, policy):
+    can_create_vm = _get(check, 'can_create_vm')
+    error = _get(check, 'kvm', 'error')
+    label, description = EXTRA_COLUMNS[VM_CREATION]
+    row = dict(id=VM_CREATION, type='kvm', name=label, description=description, required=True,
+               ok=can_create_vm is True, found=None, expected=None)
+    reason = None
+    if can_create_vm is True:
+        row.update(state='ok', detail='System can currently create Kata Containers')
+    elif can_create_vm is False:
+        row.update(detail='cannot create a VM: %s' % (error or 'unknown error'))
+        row['state'] = 'waived' if VM_CREATION in policy['waived_checks'] else 'fail'
+        reason = row['detail'] if row['state'] == 'fail' else None
+    else:
+        row.update(detail='not tested (the KVM test runs as root only, unless kata_preflight_kvm_test=always)')
+        if policy['require_vm_creation'] and VM_CREATION not in policy['waived_checks']:
+            row['state'] = 'fail'
+            reason = 'VM creation was not tested and %s is set: run as root (become) or set kata_preflight_kvm_test=always' \
+                % POLICY_VARIABLES['require_vm_creation']
+        else:
+            row['state'] = 'untested'
+    return row, reason
+
+
+def _policy_rows(facts, policy):
+    rows = []
+    reasons = []
+
+    def add(row_id, ok, detail, found, expected):
+        label, description = EXTRA_COLUMNS[row_id]
+        row = dict(id=row_id, type='policy', name=label, description=description, required=True, ok=ok,
+                   found=found, expected=expected, detail=detail, state='ok' if ok else 'fail')
+        rows.append(row)
+        if not ok:
+            reasons.append(detail)
+
+    wanted = policy['required_hypervisor']
+    if wanted is not None:
+        found = facts['hypervisor']
+        ok = found == wanted
+        add('policy_hypervisor', ok, 'hypervisor is %s' % found if ok else
+            'hypervisor is %s, the policy requires %s (%s)' % (found or 'unknown', wanted, POLICY_VARIABLES['required_hypervisor']),
+            found, wanted)
+    minimum = policy['min_kernel']
+    if minimum is not None:
+        found = facts['kernel']
+        ok = version_at_least(found, minimum, kernel=True)
+        if ok is None:
+            detail = 'kernel release %s is unknown or has no version, the policy requires %s or newer (%s)' % (
+                found or '(none)', minimum, POLICY_VARIABLES['min_kernel'])
+        elif ok:
+            detail = 'kernel %s is %s or newer' % (found, minimum)
+        else:
+            detail = 'kernel %s is older than %s (%s)' % (found, minimum, POLICY_VARIABLES['min_kernel'])
+        add('policy_kernel', bool(ok), detail, found, '>= %s' % minimum)
+    minimum = policy['min_kata_version']
+    if minimum is not None:
+        found = facts['kata_version']
+        ok = version_at_least(found, minimum)
+        if ok is None:
+            detail = ('Kata Containers version is unknown (no kata-runtime found; versions are only read with '
+                      'kata_preflight_host_root=/), the policy requires %s or newer (%s)'
+                      % (minimum, POLICY_VARIABLES['min_kata_version']))
+        elif ok:
+            detail = 'Kata Containers %s is %s or newer' % (found, minimum)
+        else:
+            detail = 'Kata Containers %s is older than %s (%s)' % (found, minimum, POLICY_VARIABLES['min_kata_version'])
+        add('policy_kata_version', bool(ok), detail, found, '>= %s' % minimum)
+    return rows, reasons
+
+
+def _unreachable(result):
+    return isinstance(result, Mapping) and bool(result.get('unreachable'))
+
+
+def _failed(result):
+    return isinstance(result, Mapping) and bool(result.get('failed'))
+
+
+def _message(result):
+    msg = _get(result, 'msg')
+    return str(msg).strip() if msg else 'no message'
+
+
+def preflight_verdict(check, env=None, policy=None, failure=None, host=None):
+    """One host's verdict from its registered kata_check (``check``) and kata_env (``env``) results.
+
+    ``failure`` is what the role's rescue caught (``{task, msg}``), ``policy`` the host's policy variables
+    (see normalize_policy), ``host`` the inventory name. Returns the host entry of the report.
+    """
+    check = _mapping_or_none(check, 'check')
+    env = _mapping_or_none(env, 'env')
+    failure = _mapping_or_none(failure, 'failure')
+    policy = normalize_policy(policy)
+    env_facts = _get(env, 'ansible_facts', 'kata_env') if env is not None and not _failed(env) else None
+    check_ok = isinstance(check, Mapping) and not _failed(check) and not _unreachable(check) and 'capable' in check
+
+    facts = _facts(check if check_ok else None, env_facts)
+    verdict = dict(host=_text(host), status=None, reachable=None, capable=None, kata_capable=None, can_create_vm=None,
+                   failed_checks=[], reasons=[], checks=[], facts=facts, messages=[], warnings=[], policy=policy,
+                   error=None)
+
+    if _unreachable(check) or _unreachable(env):
+        verdict.update(status='unreachable', reachable=False,
+                       error=_message(check if _unreachable(check) else env))
+        verdict['reasons'] = ['unreachable: %s' % verdict['error']]
+        return verdict
+
+    verdict['reachable'] = True if (check is not None or env is not None) else None
+    if check_ok:
+        rows, reasons = _kata_rows(check, policy)
+        vm_row, vm_reason = _vm_row(check, policy)
+        rows.append(vm_row)
+        if vm_reason:
+            reasons.append(vm_reason)
+        verdict.update(kata_capable=bool(check.get('capable')), can_create_vm=check.get('can_create_vm'),
+                       messages=[str(m) for m in check.get('messages') or []])
+    else:
+        rows, reasons = [], []
+    if env_facts is not None:
+        verdict['warnings'] = [str(w) for w in _get(env_facts, 'warnings') or []]
+
+    error = None
+    if failure is not None:
+        error = '%s failed: %s' % (failure.get('task') or 'a preflight task', _message(failure))
+    elif check is None:
+        error = 'kata_check did not run'
+    elif not check_ok:
+        error = 'kata_check failed: %s' % _message(check)
+    elif env is None:
+        error = 'kata_env did not run'
+    elif env_facts is None:
+        error = 'kata_env failed: %s' % _message(env)
+    if error is not None:
+        verdict.update(status='failed', error=error, checks=rows, reasons=[error])
+        verdict['failed_checks'] = [r['id'] for r in rows if r['state'] == 'fail']
+        return verdict
+
+    more_rows, more_reasons = _policy_rows(verdict['facts'], policy)
+    rows.extend(more_rows)
+    reasons.extend(more_reasons)
+    verdict.update(checks=rows, reasons=reasons, failed_checks=[r['id'] for r in rows if r['state'] == 'fail'])
+    verdict['capable'] = not verdict['failed_checks']
+    verdict['status'] = 'capable' if verdict['capable'] else 'not_capable'
+    return verdict
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the fleet
+
+def _merge_order(order, names):
+    """Add the unseen ``names`` to ``order``, each right before the next name of ``names`` already in ``order``."""
+    for position, name in enumerate(names):
+        if name in order:
+            continue
+        following = [order.index(n) for n in names[position + 1:] if n in order]
+        if following:
+            order.insert(following[0], name)
+        else:
+            order.append(name)
+
+
+# Matrix column groups, in display order: CPU attributes, CPU flags, the SMT rule, then kernel modules with their
+# parameters (and anything kata adds later).
+_COLUMN_GROUPS = ('attribute', 'flag', 'smt')
+
+
+def _columns(hosts):
+    """The matrix columns: kata's checks grouped by kind, each group in check order merged across hosts (first host
+    first), then VM creation, then the policies that were set."""
+    groups = dict((kind, []) for kind in _COLUMN_GROUPS + ('module',))
+    columns = {}
+    for entry in hosts:
+        names = dict((kind, []) for kind in groups)
+        for row in entry.get('checks') or []:
+            if row['id'] in EXTRA_COLUMNS:
+                continue
+            if row['id'] not in columns:
+                columns[row['id']] = dict(id=row['id'], label=row['name'], description=row.get('description'),
+                                          type=row.get('type'))
+            kind = columns[row['id']]['type'] if columns[row['id']]['type'] in _COLUMN_GROUPS else 'module'
+            names[kind].append(row['id'])
+        for kind, items in names.items():
+            _merge_order(groups[kind], items)
+    present = set(row['id'] for entry in hosts for row in entry.get('checks') or [])
+    result = [columns[name] for kind in _COLUMN_GROUPS + ('module',) for name in groups[kind]]
+    for row_id, (label, description) in EXTRA_COLUMNS.items():
+        if row_id in present:
+            result.append(dict(id=row_id, label=label, description=description,
+                               type='kvm' if row_id == VM_CREATION else 'policy'))
+    return result
+
+
+def _host_vars(hostvars, host):
+    try:
+        data = hostvars[host]
+    except (KeyError, TypeError):
+        return None
+    return data if isinstance(data, Mapping) else None
+
+
+def preflight_report(hosts, hostvars, active_hosts=None, verdict_var='kata_preflight_verdict', generated_at=None):
+    """The fleet report for ``hosts`` (the play's hosts, in order), from each host's verdict fact in ``hostvars``.
+
+    A host without a verdict that is no longer in ``active_hosts`` (``ansible_play_hosts``) left the play before
+    the checks ran: it is reported as failed. One still active has not been checked yet (a later ``serial``
+    batch): it is ``pending`` and the report is not ``complete``.
+    """
+    if _is_str(hosts) or not isinstance(hosts, Sequence):
+        raise AnsibleFilterError('preflight_report: the input must be the list of hosts (ansible_play_hosts_all), got %s'
+                                 % type(hosts).__name__)
+    if not isinstance(hostvars, Mapping):
+        raise AnsibleFilterError('preflight_report: hostvars must be a mapping (pass hostvars), got %s' % type(hostvars).__name__)
+    active = None if active_hosts is None else set(str(h) for h in active_hosts)
+    entries = []
+    seen = set()
+    for host in hosts:
+        host = str(host)
+        if host in seen:
+            continue
+        seen.add(host)
+        verdict = _get(_host_vars(hostvars, host), verdict_var)
+        if isinstance(verdict, Mapping) and verdict.get('status') in STATUSES:
+            entry = dict(verdict)
+            entry['host'] = host
+        elif active is not None and host in active:
+            entry = preflight_verdict(None, host=host)
+            entry.update(status='pending', error=None, reasons=['not checked yet'], reachable=None)
+        else:
+            entry = preflight_verdict(None, host=host)
+            entry.update(status='failed', error='left the play before the preflight checks ran (it failed or was '
+                                                'unreachable in an earlier task)')
+            entry['reasons'] = [entry['error']]
+        entries.append(entry)
+    summary = dict(total=len(entries))
+    for status in STATUSES + ('pending',):
+        summary[status] = sum(1 for e in entries if e['status'] == status)
+    report = dict(format=REPORT_FORMAT, generator=GENERATOR, complete=summary['pending'] == 0, summary=summary,
+                  columns=_columns(entries), hosts=entries)
+    if generated_at:
+        report['generated_at'] = str(generated_at)
+    return report
+
+
+def _check_report(report, name):
+    if not isinstance(report, Mapping) or report.get('format') != REPORT_FORMAT or 'hosts' not in report:
+        raise AnsibleFilterError('%s: the input must be a report made by katacontainers.kata.preflight_report (format %d)'
+                                 % (name, REPORT_FORMAT))
+
+
+def _cell(entry, column):
+    for row in entry.get('checks') or []:
+        if row['id'] == column['id']:
+            return row
+    return None
+
+
+def _summary_line(summary):
+    parts = ['%d %s' % (summary.get(s, 0), STATUS_LABELS[s]) for s in STATUSES]
+    if summary.get('pending'):
+        parts.append('%d pending' % summary['pending'])
+    return '%d hosts: %s' % (summary.get('total', 0), ', '.join(parts))
+
+
+def _fact_lines(facts):
+    """(label, text) pairs of the facts that matter, in display order; unknown values say so."""
+    def value(key, unknown='unknown'):
+        item = facts.get(key)
+        return unknown if item is None or item == '' else str(item)
+
+    cpu = ' '.join(x for x in (facts.get('cpu_vendor'), facts.get('cpu_model')) if x) or 'unknown'
+    if facts.get('cpus'):
+        cpu += ' (%s CPUs)' % facts['cpus']
+    hypervisor = value('hypervisor')
+    extra = [x for x in (facts.get('hypervisor_path'), facts.get('hypervisor_version')) if x]
+    if extra:
+        hypervisor += ' (%s)' % ', '.join(str(x) for x in extra)
+    memory = facts.get('memory_total_kb')
+    lines = [
+        ('Kernel', value('kernel')),
+        ('Architecture', value('arch')),
+        ('Distribution', value('distro')),
+        ('CPU', cpu),
+        ('Memory', '%.1f GiB' % (memory / 1048576.0) if isinstance(memory, (int, float)) and memory else 'unknown'),
+        ('Hypervisor', hypervisor),
+        ('Kata Containers', value('kata_version') + (' (%s)' % facts['kata_runtime'] if facts.get('kata_runtime') else '')),
+        ('Configuration', value('config', 'none found')),
+        ('vhost-vsock', {True: 'yes', False: 'no'}.get(facts.get('support_vsocks'), 'unknown')),
+    ]
+    protections = facts.get('guest_protections')
+    if protections:
+        lines.append(('Guest protections', ', '.join(str(p) for p in protections)))
+    return lines
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Markdown
+
+_MD_SPECIAL = re.compile(r'([\\`*_\[\]|<>#])')
+
+
+def _md(value):
+    """Text safe inside a Markdown table cell or list item (special characters escaped, one line)."""
+    text = ' '.join(str(value).split())
+    return _MD_SPECIAL.sub(r'\\\1', text)
+
+
+def preflight_markdown(report):
+    """The report as Markdown: summary, one table row per host, then the reasons of every host that is not capable."""
+    _check_report(report, 'preflight_markdown')
+    summary = report.get('summary') or {}
+    out = ['# %s' % TITLE, '']
+    if report.get('generated_at'):
+        out += ['Generated %s.' % _md(report['generated_at']), '']
+    out += ['**%s**' % _md(_summary_line(summary)), '']
+    if not report.get('complete', True):
+        out += ['> This report is partial: some hosts have not been checked yet.', '']
+    out += ['| Status | Hosts |', '|---|---:|']
+    for status in STATUSES:
+        out.append('| %s | %d |' % (STATUS_LABELS[status], summary.get(status, 0)))
+    out += ['', '## Hosts', '',
+            '| Host | Verdict | Failed checks | Kernel | CPU | Hypervisor | Kata |',
+            '|---|---|---|---|---|---|---|']
+    for entry in report['hosts']:
+        facts = entry.get('facts') or {}
+        cpu = ' '.join(x for x in (facts.get('cpu_vendor'), facts.get('cpu_model')) if x) or '-'
+        out.append('| %s | %s | %s | %s | %s | %s | %s |' % (
+            _md(entry['host']), _md(STATUS_LABELS.get(entry['status'], entry['status'])),
+            _md(', '.join(entry.get('failed_checks') or [])) or '-', _md(facts.get('kernel') or '-'), _md(cpu),
+            _md(facts.get('hypervisor') or '-'), _md(facts.get('kata_version') or '-')))
+    problems = [e for e in report['hosts'] if e['status'] != 'capable']
+    if problems:
+        out += ['', '## Why hosts are not ready', '']
+        for entry in problems:
+            out.append('### %s: %s' % (_md(entry['host']), _md(STATUS_LABELS.get(entry['status'], entry['status']))))
+            out.append('')
+            for reason in entry.get('reasons') or []:
+                out.append('- %s' % _md(reason))
+            out.append('')
+    else:
+        out.append('')
+    out.append('Legend of the HTML matrix: %s.' % ', '.join(
+        '%s %s' % (STATE_SYMBOLS[s], STATE_LABELS[s]) for s in STATES + ('na',)))
+    return '\n'.join(out) + '\n'
+
+
+# --------------------------------------------------------------------------------------------------------------
+# HTML
+
+_CSS = """
+:root{--ok:#1e7a34;--ok-bg:#e3f4e7;--fail:#a4161a;--fail-bg:#fbd9d9;--warn:#8a5a00;--warn-bg:#fff1cc;
+--muted:#666;--line:#d0d4da;--head:#f3f5f8;--unreach:#5b2b82;--unreach-bg:#eee2f7}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1b1f24;
+margin:0;padding:24px 32px;background:#fff}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 10px}h3{font-size:16px;margin:0 0 8px}
+.sub{color:var(--muted);margin:0 0 18px}
+#summary{display:flex;gap:12px;flex-wrap:wrap}
+.card{border:1px solid var(--line);border-radius:8px;padding:10px 16px;min-width:140px;background:var(--head)}
+.card .count{display:block;font-size:28px;font-weight:700}
+.card.capable .count{color:var(--ok)}.card.not_capable .count{color:var(--fail)}
+.card.unreachable .count{color:var(--unreach)}.card.failed .count{color:var(--warn)}
+.card.total .count{color:#1b1f24}
+.partial{background:var(--warn-bg);border:1px solid #e0c070;padding:8px 12px;border-radius:6px}
+.scroll{overflow-x:auto;border:1px solid var(--line);border-radius:6px}
+table{border-collapse:collapse}
+#matrix th,#matrix td{border:1px solid var(--line);padding:4px 7px;text-align:center;white-space:nowrap}
+#matrix thead th{background:var(--head);position:sticky;top:0;font-weight:600;font-size:12px}
+#matrix tbody th{text-align:left;background:#fff;position:sticky;left:0}
+#matrix td.ok{background:var(--ok-bg);color:var(--ok)}
+#matrix td.fail{background:var(--fail-bg);color:var(--fail);font-weight:700}
+#matrix td.warn{background:var(--warn-bg);color:var(--warn)}
+#matrix td.waived,#matrix td.untested{background:#eef0f3;color:var(--muted)}
+#matrix td.na{color:#b8bec6}
+#matrix td.none{background:#f6f6f6;color:var(--muted);font-style:italic;text-align:left}
+.verdict{font-weight:600}
+.badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600;vertical-align:middle}
+.badge.capable{background:var(--ok-bg);color:var(--ok)}.badge.not_capable{background:var(--fail-bg);color:var(--fail)}
+.badge.unreachable{background:var(--unreach-bg);color:var(--unreach)}.badge.failed,.badge.pending{background:var(--warn-bg);color:var(--warn)}
+td.verdict.capable{color:var(--ok)}td.verdict.not_capable{color:var(--fail)}td.verdict.unreachable{color:var(--unreach)}
+td.verdict.failed,td.verdict.pending{color:var(--warn)}
+.legend{color:var(--muted);font-size:12px;margin:8px 0 0}
+.legend span{margin-right:14px}
+article.host{border:1px solid var(--line);border-left:6px solid var(--line);border-radius:6px;padding:12px 16px;margin:0 0 12px}
+article.host.capable{border-left-color:var(--ok)}article.host.not_capable{border-left-color:var(--fail)}
+article.host.unreachable{border-left-color:var(--unreach)}article.host.failed,article.host.pending{border-left-color:var(--warn)}
+ul.reasons{margin:4px 0 10px;padding-left:20px}ul.reasons li{color:var(--fail)}
+table.facts td,table.facts th{padding:2px 12px 2px 0;text-align:left;vertical-align:top}
+table.facts th{color:var(--muted);font-weight:500}
+table.checks{margin-top:6px;font-size:13px}
+table.checks th,table.checks td{border:1px solid var(--line);padding:3px 6px;text-align:left;vertical-align:top}
+table.checks thead th{background:var(--head)}
+table.checks tr.fail td{background:var(--fail-bg)}table.checks tr.warn td{background:var(--warn-bg)}
+details{margin-top:6px}summary{cursor:pointer;color:#0b4f8a}
+footer{color:var(--muted);font-size:12px;margin-top:28px}
+@media print{body{padding:0}.scroll{overflow:visible}#matrix thead th,#matrix tbody th{position:static}}
+"""
+
+
+def _h(value):
+    return escape('' if value is None else str(value), quote=True)
+
+
+def _anchor(index):
+    return 'host-%d' % index
+
+
+def preflight_html(report):
+    """The report as one self-contained HTML page: summary counts, the host-by-check matrix, per-host details."""
+    _check_report(report, 'preflight_html')
+    summary = report.get('summary') or {}
+    columns = report.get('columns') or []
+    hosts = report['hosts']
+    out = ['<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">',
+           '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           '<meta name="generator" content="%s">' % _h(report.get('generator') or GENERATOR),
+           '<title>%s</title>' % _h(TITLE), '<style>%s</style>' % _CSS.strip(), '</head>', '<body>',
+           '<header>', '<h1>%s</h1>' % _h(TITLE)]
+    sub = _summary_line(summary)
+    if report.get('generated_at'):
+        sub += ' \u00b7 generated %s' % report['generated_at']
+    out += ['<p class="sub">%s</p>' % _h(sub), '</header>']
+
+    out.append('<section id="summary" aria-label="Summary">')
+    out.append('<div class="card total" data-status="total"><span class="count">%d</span><span class="label">hosts</span></div>'
+               % summary.get('total', 0))
+    for status in STATUSES + (('pending',) if summary.get('pending') else ()):
+        out.append('<div class="card %s" data-status="%s"><span class="count">%d</span><span class="label">%s</span></div>'
+                   % (status, status, summary.get(status, 0), _h(STATUS_LABELS[status])))
+    out.append('</section>')
+    if not report.get('complete', True):
+        out.append('<p class="partial">This report is partial: some hosts have not been checked yet.</p>')
+
+    out += ['<section id="matrix-section">', '<h2>Checks by host</h2>', '<div class="scroll">', '<table id="matrix">',
+            '<thead><tr><th scope="col">Host</th><th scope="col">Verdict</th>']
+    for column in columns:
+        out.append('<th scope="col" data-check="%s" title="%s">%s</th>'
+                   % (_h(column['id']), _h(column.get('description') or column['label']), _h(column['label'])))
+    out.append('</tr></thead>')
+    out.append('<tbody>')
+    for index, entry in enumerate(hosts):
+        status = entry['status']
+        out.append('<tr data-host="%s" data-status="%s"><th scope="row"><a href="#%s">%s</a></th>'
+                   '<td class="verdict %s">%s</td>' % (_h(entry['host']), _h(status), _anchor(index), _h(entry['host']),
+                                                       _h(status), _h(STATUS_LABELS.get(status, status))))
+        if not entry.get('checks'):
+            out.append('<td class="none" colspan="%d">%s</td>' % (max(len(columns), 1), _h('; '.join(entry.get('reasons') or []))))
+        else:
+            for column in columns:
+                row = _cell(entry, column)
+                state = row['state'] if row else 'na'
+                title = '%s: %s' % (column['label'], STATE_LABELS[state])
+                if row and row.get('detail'):
+                    title += ' \u2014 %s' % row['detail']
+                out.append('<td data-check="%s" data-state="%s" class="%s" title="%s">%s</td>'
+                           % (_h(column['id']), state, state, _h(title), STATE_SYMBOLS[state]))
+        out.append('</tr>')
+    out += ['</tbody>', '</table>', '</div>', '<p class="legend">%s</p>' % ''.join(
+        '<span>%s %s</span>' % (_h(STATE_SYMBOLS[s]), _h(STATE_LABELS[s])) for s in STATES + ('na',)), '</section>']
+
+    out += ['<section id="hosts">', '<h2>Hosts</h2>']
+    for index, entry in enumerate(hosts):
+        status = entry['status']
+        out.append('<article class="host %s" id="%s" data-host="%s">' % (_h(status), _anchor(index), _h(entry['host'])))
+        out.append('<h3>%s <span class="badge %s">%s</span></h3>'
+                   % (_h(entry['host']), _h(status), _h(STATUS_LABELS.get(status, status))))
+        if entry.get('reasons') and status != 'capable':
+            out.append('<ul class="reasons">%s</ul>' % ''.join('<li>%s</li>' % _h(r) for r in entry['reasons']))
+        if entry.get('checks') or status in ('capable', 'not_capable'):
+            out.append('<table class="facts"><tbody>%s</tbody></table>' % ''.join(
+                '<tr><th scope="row">%s</th><td>%s</td></tr>' % (_h(k), _h(v)) for k, v in _fact_lines(entry.get('facts') or {})))
+        if entry.get('checks'):
+            out.append('<details><summary>All checks (%d)</summary>' % len(entry['checks']))
+            out.append('<table class="checks"><thead><tr><th>Check</th><th>Type</th><th>Result</th><th>Required</th>'
+                       '<th>Detail</th></tr></thead><tbody>')
+            for row in entry['checks']:
+                detail = row.get('detail') or ''
+                if row.get('found') is not None or row.get('expected') is not None:
+                    detail += ' (found %s, expected %s)' % (row.get('found'), row.get('expected'))
+                out.append('<tr class="%s"><td title="%s">%s</td><td>%s</td><td>%s %s</td><td>%s</td><td>%s</td></tr>' % (
+                    _h(row['state']), _h(row.get('description')), _h(row['name']), _h(row.get('type')),
+                    _h(STATE_SYMBOLS[row['state']]), _h(STATE_LABELS[row['state']]), 'yes' if row.get('required') else 'no',
+                    _h(detail)))
+            out.append('</tbody></table></details>')
+        for title, items in (('kata-runtime says', entry.get('messages')), ('Warnings', entry.get('warnings'))):
+            if items:
+                out.append('<details><summary>%s (%d)</summary><ul>%s</ul></details>' % (
+                    _h(title), len(items), ''.join('<li>%s</li>' % _h(m) for m in items)))
+        out.append('</article>')
+    footer = 'Made by %s (report format %d).' % (report.get('generator') or GENERATOR, REPORT_FORMAT)
+    out += ['</section>', '<footer>%s</footer>' % _h(footer), '</body>', '</html>']
+    return '\n'.join(out) + '\n'
+
+
+class FilterModule:
+    """Filters of the preflight role's fleet readiness report."""
+
+    def filters(self):
+        return {
+            'preflight_verdict': preflight_verdict,
+            'preflight_report': preflight_report,
+            'preflight_markdown': preflight_markdown,
+            'preflight_html': preflight_html,
+        }
