@@ -15,14 +15,24 @@ concurrently so that a host full of dead shims costs about one timeout, not one 
 Direct volumes are read from kata's on-disk format (§7.1): one directory per volume, named with the URL-safe base64
 (with padding) of the volume path, holding ``mountInfo.json`` and, once a container uses it, an empty file named after
 the sandbox. The sandbox is found as ``kata-runtime direct-volume stats`` finds it: the first entry, by name, that is
-not ``mountInfo.json``.
+not ``mountInfo.json``. The names are decoded and ``mountInfo.json`` is read with _direct_volume's functions (kata's
+view of the file, Go's ``encoding/json`` rules), and the mount information is returned in kata_direct_volume's option
+form (``volume_type``, ``device``, ``fstype``, ``metadata``, ``options``), so both modules return the same shape.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 
+from ansible_collections.katacontainers.kata.plugins.module_utils._direct_volume import (
+    MOUNT_INFO_FILE,
+    MOUNT_INFO_MAX_BYTES,
+    mount_info_option_form,
+    parse_mount_info,
+)
+from ansible_collections.katacontainers.kata.plugins.module_utils._direct_volume import decode_volume_name as _decode_name
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ProbeError, ShimError
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import (
     DEFAULT_RS_SANDBOX_ROOT,
@@ -35,14 +45,10 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox impor
 )
 
 DEFAULT_VOLUME_ROOT = '/run/kata-containers/shared/direct-volumes'
-MOUNT_INFO_FILE = 'mountInfo.json'
 MAX_PROBE_THREADS = 128
 AGENT_URL_MAX_BODY = 64 * 1024
-MOUNT_INFO_MAX_BYTES = 1024 * 1024
-_BASE64_URLSAFE = frozenset('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')
-# kata's MountInfo fields (Go encoding/json matches keys case-insensitively) and the JSON type each must have.
-_MOUNT_INFO_FIELDS = {'volume-type': 'string', 'device': 'string', 'fstype': 'string', 'metadata': 'object of strings',
-                      'options': 'list of strings'}
+_O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
+_O_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
 
 
 def _requested_ids(value):
@@ -135,75 +141,53 @@ def _display(name):
 
 def decode_volume_name(name):
     """The volume path a directory name encodes, or raise ValueError saying why it is not one kata wrote."""
-    import base64
-
-    if not name or len(name) % 4 or not set(name.rstrip('=')) <= _BASE64_URLSAFE or len(name) - len(name.rstrip('=')) > 2:
-        raise ValueError('the directory name is not URL-safe base64 with padding, so kata did not write it')
-    raw = base64.urlsafe_b64decode(name)
-    if base64.urlsafe_b64encode(raw).decode('ascii') != name:
-        raise ValueError('the directory name is not the canonical URL-safe base64 of any path, so kata did not write it')
     try:
-        return raw.decode('utf-8')
-    except UnicodeDecodeError:
-        raise ValueError('the directory name decodes to a path that is not UTF-8: %r' % raw)
-
-
-def _json_kind(value):
-    if isinstance(value, dict):
-        return 'object'
-    if isinstance(value, list):
-        return 'list'
-    if isinstance(value, str):
-        return 'string'
-    if isinstance(value, bool):
-        return 'boolean'
-    if value is None:
-        return 'null'
-    return 'number'
-
-
-def _mount_info_problem(info):
-    """Why kata (Go encoding/json into its MountInfo struct) could not read ``info``, or None."""
-    if not isinstance(info, dict):
-        return 'expected a JSON object, got a %s' % _json_kind(info)
-    for key, value in info.items():
-        field = key.lower()
-        if field not in _MOUNT_INFO_FIELDS or value is None:
-            continue  # unknown keys are ignored by kata; null leaves a field empty
-        expected = _MOUNT_INFO_FIELDS[field]
-        if expected == 'string':
-            ok = isinstance(value, str)
-        elif expected == 'object of strings':
-            ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
-        else:
-            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        if not ok:
-            return '%r must be a %s, got %s' % (key, expected, _json_kind(value))
-    return None
+        path = _decode_name(name)
+    except ValueError as exc:
+        raise ValueError('the directory name is not one kata writes: %s' % exc) from None
+    try:
+        path.encode('utf-8')
+    except UnicodeEncodeError:
+        raise ValueError('the directory name decodes to a path that is not UTF-8: %r' % os.fsencode(path)) from None
+    return path
 
 
 def _read_mount_info(directory):
-    """``(mount_info or None, error or None)`` for a volume directory."""
-    import json
+    """``(mount_info in option form or None, error or None)`` for a volume directory (bytes path).
 
+    ``mountInfo.json`` is read as kata reads it (_direct_volume.parse_mount_info). A symbolic link is not followed
+    and a FIFO never blocks: neither is a file kata-runtime writes.
+    """
     path = os.path.join(directory, os.fsencode(MOUNT_INFO_FILE))
     try:
-        with open(path, 'rb') as f:
-            data = f.read(MOUNT_INFO_MAX_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _O_NOFOLLOW | _O_CLOEXEC)
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             return None, '%s is missing (kata creates the directory before it validates the mount info)' % MOUNT_INFO_FILE
+        if os.path.islink(path):
+            return None, '%s is a symbolic link (not followed)' % MOUNT_INFO_FILE
         return None, 'cannot read %s: %s' % (MOUNT_INFO_FILE, exc.strerror or exc)
-    if len(data) > MOUNT_INFO_MAX_BYTES:
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None, '%s is not a regular file' % MOUNT_INFO_FILE
+        chunks = []
+        size = 0
+        while size <= MOUNT_INFO_MAX_BYTES:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        return None, 'cannot read %s: %s' % (MOUNT_INFO_FILE, exc.strerror or exc)
+    finally:
+        os.close(fd)
+    if size > MOUNT_INFO_MAX_BYTES:
         return None, '%s is larger than %d bytes' % (MOUNT_INFO_FILE, MOUNT_INFO_MAX_BYTES)
     try:
-        info = json.loads(data.decode('utf-8'))
-    except UnicodeDecodeError:
-        return None, '%s is not UTF-8' % MOUNT_INFO_FILE
+        return mount_info_option_form(parse_mount_info(b''.join(chunks))), None
     except ValueError as exc:
-        return None, '%s is not valid JSON: %s' % (MOUNT_INFO_FILE, exc)
-    problem = _mount_info_problem(info)
-    return info, ('%s: %s' % (MOUNT_INFO_FILE, problem) if problem else None)
+        return None, 'kata cannot read %s: %s' % (MOUNT_INFO_FILE, exc)
 
 
 def _volume_sandbox(directory):
@@ -222,6 +206,8 @@ def _volume_sandbox(directory):
 def list_volumes(volume_root=DEFAULT_VOLUME_ROOT):
     """The direct volumes under ``volume_root``: ``[{name, volume_path, mount_info, sandbox_id, error}]`` by name.
 
+    ``mount_info`` is in kata_direct_volume's option form (_direct_volume.mount_info_option_form), None when kata
+    could not read ``mountInfo.json``.
     Only directories count (symbolic links are not followed). A missing root lists nothing; an unreadable one
     raises ProbeError. Problems with one volume are reported in its ``error`` (several joined with ``; ``).
     """

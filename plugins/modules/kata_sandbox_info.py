@@ -157,10 +157,15 @@ volumes:
       sample: /dev/sdb
     mount_info:
       description:
-        - The content of C(mountInfo.json), parsed; V(null) when it is missing or is not JSON.
-        - Kata's keys are C(volume-type), C(device), C(fstype), C(metadata) and C(options).
+        - The content of C(mountInfo.json) as kata reads it, with the keys of the O(katacontainers.kata.kata_direct_volume#module:mount_info)
+          option of M(katacontainers.kata.kata_direct_volume) (and of its RV(katacontainers.kata.kata_direct_volume#module:volume.mount_info)):
+          C(volume_type) (kata's C(volume-type)), C(device), C(fstype), C(metadata) and C(options). Missing fields
+          are empty (V("") for the strings, V({}) and V([]) for C(metadata) and C(options)).
+        - Keys are matched the way kata matches them (case-insensitively) and unknown keys are ignored.
+        - V(null) when C(mountInfo.json) is missing, is not a regular file, or kata could not read it (not JSON, or a
+          value of the wrong type); RV(volumes[].error) then says why.
       type: dict
-      sample: {"volume-type": "block", "device": "/dev/sdb", "fstype": "ext4", "options": ["ro"]}
+      sample: {"volume_type": "block", "device": "/dev/sdb", "fstype": "ext4", "metadata": {}, "options": ["ro"]}
     sandbox_id:
       description: The sandbox that uses the volume, as kata records it; V(null) when none does.
       type: str

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 
 import pytest
@@ -15,7 +14,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _sandbox_info
-from ansible_collections.katacontainers.kata.plugins.modules import kata_sandbox_info
+from ansible_collections.katacontainers.kata.plugins.modules import kata_direct_volume, kata_sandbox_info
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils import shim_http_server as srv
 
 try:
@@ -206,27 +205,71 @@ def test_volumes(host):
     assert result['sandboxes'] == []
     by_name = dict((v['name'], v) for v in result['volumes'])
     assert [v['name'] for v in result['volumes']] == sorted(by_name)
-    assert by_name[good] == {'name': 'L2Rldi9zZGI=', 'volume_path': '/dev/sdb', 'mount_info': json.loads(mount_info),
-                             'sandbox_id': 'sb-a', 'error': None}
+    assert by_name[good] == {'name': 'L2Rldi9zZGI=', 'volume_path': '/dev/sdb', 'sandbox_id': 'sb-a', 'error': None,
+                             'mount_info': {'volume_type': 'block', 'device': '/dev/sdb', 'fstype': 'ext4',
+                                            'metadata': {'fsGroup': '2000'}, 'options': ['ro']}}
+    # Keys matched case-insensitively and unknown keys ignored, as kata's Go decoder does; missing fields are empty.
     assert by_name[unused] == {'name': unused, 'volume_path': '/srv/data vol', 'sandbox_id': None, 'error': None,
-                               'mount_info': {'device': '/dev/loop0', 'Fstype': 'xfs', 'extra': 1}}
+                               'mount_info': {'volume_type': '', 'device': '/dev/loop0', 'fstype': 'xfs',
+                                              'metadata': {}, 'options': []}}
     assert by_name[invalid]['mount_info'] is None
     assert by_name[invalid]['sandbox_id'] == 'sb-c'
-    assert by_name[invalid]['error'].startswith('mountInfo.json is not valid JSON: ')
-    assert by_name[wrong_type]['mount_info'] == {'device': 5}
-    assert by_name[wrong_type]['error'] == "mountInfo.json: 'device' must be a string, got number"
-    assert by_name[array]['error'] == 'mountInfo.json: expected a JSON object, got a list'
+    assert by_name[invalid]['error'].startswith('kata cannot read mountInfo.json: it is not valid JSON: ')
+    assert by_name[wrong_type]['mount_info'] is None
+    assert by_name[wrong_type]['error'] == ('kata cannot read mountInfo.json: cannot unmarshal number into Go struct '
+                                            'field MountInfo.device of type string')
+    assert by_name[array]['mount_info'] is None
+    assert by_name[array]['error'] == 'kata cannot read mountInfo.json: cannot unmarshal array into Go value of type MountInfo'
     assert by_name[empty] == {'name': empty, 'volume_path': '/dev/empty', 'mount_info': None, 'sandbox_id': None,
                               'error': 'mountInfo.json is missing (kata creates the directory before it validates the '
                                        'mount info)'}
     assert by_name['not-base64!'] == {
-        'name': 'not-base64!', 'volume_path': None, 'mount_info': {}, 'sandbox_id': None,
-        'error': 'the directory name is not URL-safe base64 with padding, so kata did not write it'}
-    assert by_name['YR==']['error'] == ('the directory name is not the canonical URL-safe base64 of any path, so kata '
-                                        'did not write it')
+        'name': 'not-base64!', 'volume_path': None, 'sandbox_id': None,
+        'mount_info': {'volume_type': '', 'device': '', 'fstype': '', 'metadata': {}, 'options': []},
+        'error': "the directory name is not one kata writes: 'not-base64!' is not URL-safe base64 with padding"}
+    assert by_name['YR==']['error'] == ("the directory name is not one kata writes: 'YR==' is not the canonical "
+                                        "URL-safe base64 of any path")
     assert by_name['L2Rldi__']['error'] == "the directory name decodes to a path that is not UTF-8: b'/dev/\\xff'"
     assert 'L2xpbms=' not in by_name
     assert len(result['volumes']) == 9
+
+
+def test_mount_info_is_the_form_kata_direct_volume_returns(host):
+    # The record kata_direct_volume writes and returns is reported by kata_sandbox_info in the very same form.
+    wanted = {'volume_type': 'block', 'device': '/dev/sdc', 'fstype': 'xfs',
+              'metadata': {'fsGroup': '3000', 'fsGroupChangePolicy': 'OnRootMismatch'}, 'options': ['noatime', 'ro']}
+    with patch_module_args({'volume_path': '/srv/vol <1>', 'volume_root': host.volumes, 'mount_info': wanted}):
+        with pytest.raises(ExitJson) as exc_info:
+            kata_direct_volume.main()
+    written = exc_info.value.args[0]['volume']['mount_info']
+    result = run_module(base_args(host))
+    assert [v['mount_info'] for v in result['volumes']] == [written]
+    assert written == wanted
+    assert result['volumes'][0]['volume_path'] == '/srv/vol <1>'
+
+
+def test_mount_info_exact_key_wins_over_a_case_variant(host):
+    # Go's encoding/json: an exact key match is preferred, a case-insensitive one fills the field otherwise.
+    add_volume(host, '/dev/sdd', '{"Device": "/dev/other", "device": "/dev/sdd", "VOLUME-TYPE": "block"}')
+    result = run_module(base_args(host))
+    assert result['volumes'][0]['mount_info'] == {'volume_type': 'block', 'device': '/dev/sdd', 'fstype': '',
+                                                  'metadata': {}, 'options': []}
+
+
+def test_mount_info_symlink_and_fifo_are_not_read(host):
+    target = os.path.join(host.dir, 'elsewhere.json')
+    with open(target, 'w') as f:
+        f.write('{"volume-type": "block", "device": "/dev/sde"}')
+    linked = add_volume(host, '/dev/linked')
+    os.symlink(target, os.path.join(host.volumes, linked, 'mountInfo.json'))
+    fifo = add_volume(host, '/dev/fifo')
+    os.mkfifo(os.path.join(host.volumes, fifo, 'mountInfo.json'))  # opening it for reading must not block
+    result = run_module(base_args(host))
+    by_name = dict((v['name'], v) for v in result['volumes'])
+    assert by_name[linked]['mount_info'] is None
+    assert by_name[linked]['error'] == 'mountInfo.json is a symbolic link (not followed)'
+    assert by_name[fifo]['mount_info'] is None
+    assert by_name[fifo]['error'] == 'mountInfo.json is not a regular file'
 
 
 def test_volume_name_encoding_matches_kata():
