@@ -51,7 +51,8 @@ collection: deps
 	@rsync -a --delete --exclude=.git --exclude=/.venv --exclude=/build --exclude=/.ansible \
 		--exclude=tests/output --exclude=__pycache__ --exclude=.pytest_cache --exclude=.hypothesis \
 		--exclude=/tests/integration/inventory $(ROOT)/ $(COLL_DIR)/
-	@# ansible-test treats a tree without .git as "all files are part of the collection"; keep that simple.
+	@# Tests find shared/fixtures by walking up from their own file: point the copy's ancestors at the real one.
+	@if [ -d $(ROOT)/../shared ]; then ln -sfn $(abspath $(ROOT)/../shared) $(BUILD)/shared; else rm -f $(BUILD)/shared; fi
 
 preflight: collection
 	cd $(COLL_DIR) && ansible-playbook -i localhost, -c local playbooks/preflight.yml -e kata_hosts=localhost

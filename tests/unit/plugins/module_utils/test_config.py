@@ -252,7 +252,13 @@ def test_fifo_and_other_non_regular_drop_ins_are_skipped_without_blocking(host):
     link(host, DROP + '/40-dangling', '/nowhere')
     sock = socket.socket(socket.AF_UNIX)
     try:
-        sock.bind(os.path.join(str(host), DROP.lstrip('/'), '50-sock'))
+        # Bind by a relative name: the absolute path may pass the 107-byte limit of AF_UNIX socket paths.
+        cwd = os.getcwd()
+        os.chdir(os.path.join(str(host), DROP.lstrip('/')))
+        try:
+            sock.bind('50-sock')
+        finally:
+            os.chdir(cwd)
         put(host, DROP + '/60-ok', '[hypervisor.qemu]\ndefault_memory = 3000\n')
         result = {}
         worker = threading.Thread(target=lambda: result.update(cfg=load(host, QEMU)))

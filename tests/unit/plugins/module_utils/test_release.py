@@ -911,6 +911,7 @@ def test_module_import_stays_light():
     code = ('import sys; '
             'from ansible_collections.katacontainers.kata.plugins.module_utils import _release; '
             'print("http.client" in sys.modules, "ansible.module_utils.urls" in sys.modules)')
-    out = subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, text=True,
-                         env=dict(os.environ)).stdout
+    # The child must find the collection and ansible the way this process does (ansible-test sets sys.path itself).
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, text=True, env=env).stdout
     assert out.split() == ['False', 'False']
