@@ -35,6 +35,7 @@ import argparse
 import ctypes
 import json
 import os
+import queue
 import signal
 import socket
 import subprocess
@@ -160,6 +161,40 @@ def _die_with_parent():
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+class _Spawner(object):
+    """Starts the VM processes from one long-lived thread: PR_SET_PDEATHSIG fires when the *thread* that forked a
+    child ends, so children forked from short-lived threads would be killed at once."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._requests = None
+
+    def _loop(self, requests):
+        while True:
+            argv, reply = requests.get()
+            try:
+                reply.put(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL, close_fds=True, cwd='/',
+                                           preexec_fn=_die_with_parent))  # pylint: disable=subprocess-popen-preexec-fn
+            except OSError as exc:
+                reply.put(exc)
+
+    def spawn(self, argv):
+        with self._lock:
+            if self._requests is None:
+                self._requests = queue.Queue()
+                threading.Thread(target=self._loop, args=(self._requests,), name='vm-spawner', daemon=True).start()
+        reply = queue.Queue()
+        self._requests.put((argv, reply))
+        result = reply.get()
+        if isinstance(result, OSError):
+            raise result
+        return result
+
+
+_SPAWNER = _Spawner()
+
+
 class SimVM(object):
     """A paused VM of the cache: a ``sleep`` process standing for its hypervisor."""
 
@@ -168,9 +203,7 @@ class SimVM(object):
         self.cpu = vcpus
         self.memory = memory_mib
         self.max_vcpus = max_vcpus
-        self.process = subprocess.Popen(['sleep', '2147483647'], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, close_fds=True, cwd='/',
-                                        preexec_fn=_die_with_parent)  # pylint: disable=subprocess-popen-preexec-fn
+        self.process = _SPAWNER.spawn(['sleep', '2147483647'])
 
     @property
     def pid(self):
