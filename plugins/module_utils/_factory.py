@@ -292,9 +292,9 @@ def start_cache_server(argv, endpoint, log_path, timeout, wait_timeout):
         raise KataError('cannot open the VM cache server log %s: %s' % (log_path, exc.strerror or exc), log_path=log_path)
     command = ' '.join(shlex.quote(arg) for arg in argv)
     try:
-        offset = os.fstat(fd).st_size
         stamp = time.strftime('%Y-%m-%dT%H:%M:%S%z')
         os.write(fd, ('%s kata_factory: starting %s\n' % (stamp, command)).encode('utf-8', 'surrogateescape'))
+        offset = os.fstat(fd).st_size  # what the server writes starts here
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd, close_fds=True,
                                 start_new_session=True, cwd='/')
     except OSError as exc:
@@ -377,7 +377,7 @@ def _check_path(value, key):
     if not value or not os.path.isabs(value):
         raise ConfigError('%s must be an absolute path, got %r: kata-runtime would resolve it against the current '
                           'directory of each process' % (key, value))
-    if os.path.normpath(value) == '/':
+    if os.path.realpath(value) == '/':
         raise ConfigError('%s must not be the root directory' % key)
     return value
 
