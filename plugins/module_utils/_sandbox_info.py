@@ -107,7 +107,12 @@ def _probe(target, client, want_agent_url):
     result['reachable'] = True
     if want_agent_url:
         if response.status == 200:
-            result['agent_url'] = response.text.strip()
+            try:
+                result['agent_url'] = response.body.decode('utf-8').strip()
+            except UnicodeDecodeError as exc:
+                # A URL with replacement characters would look valid and lead nowhere: report it instead.
+                result['error'] = 'GET %s via %s: the agent URL the shim answered is not UTF-8 text: %r at byte %d' % (
+                    response.url, target['socket'], response.body[exc.start:exc.start + 4], exc.start)
         else:
             try:
                 client.expect_ok(response)

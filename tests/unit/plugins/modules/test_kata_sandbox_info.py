@@ -136,6 +136,15 @@ def test_many_hung_shims_are_probed_concurrently(host):
                for s in result['sandboxes'])
 
 
+def test_agent_url_that_is_not_utf8_is_an_error(host):
+    host.start(srv.respond(200, b'vsock://12:1024\xc3(\xa0'), path=sock(host.go, 'bad-url'))
+    result = run_module(base_args(host, agent_url=True, volumes=False))
+    assert result['sandboxes'] == [
+        {'id': 'bad-url', 'runtime': 'go', 'socket': sock(host.go, 'bad-url'), 'reachable': True, 'agent_url': None,
+         'error': "GET http://shim/agent-url via %s: the agent URL the shim answered is not UTF-8 text: "
+                  "b'\\xc3(\\xa0' at byte 15" % sock(host.go, 'bad-url')}]
+
+
 def test_sandbox_id_restricts_and_reports_missing(host):
     host.start(srv.respond(200, 'vsock://3:1024'), path=sock(host.go, 'one'))
     host.start(srv.respond(200, 'vsock://4:1024'), path=sock(host.go, 'two'))
