@@ -66,8 +66,8 @@ x 22 0:58 / /bad-id rw - tmpfs tmpfs rw
 class TestMountinfo:
     def test_parse(self):
         mounts = fm.parse_mountinfo(MOUNTINFO)
-        assert [m['mount_point'] for m in mounts] == ['/', '/run', '/run/vc/vm/template', '/run/vc/vm/template',
-                                                       '/mnt/with space\ttab\\back', '/no-super']
+        assert [m['mount_point'] for m in mounts] == [
+            '/', '/run', '/run/vc/vm/template', '/run/vc/vm/template', '/mnt/with space\ttab\\back', '/no-super']
         assert mounts[2] == dict(mount_id=101, parent_id=36, root='/', mount_point='/run/vc/vm/template',
                                  options='rw,nosuid,nodev,relatime', fstype='tmpfs', source='tmpfs',
                                  super_options='rw,size=2105344k')
