@@ -4,8 +4,8 @@
 
 """Filters of the fleet readiness report of the ``katacontainers.kata.preflight`` role (controller side).
 
-- ``preflight_verdict``: one host's verdict, from the registered results of kata_check and kata_env, a failure
-  caught by the role, and the host's policy.
+- ``preflight_verdict``: one host's verdict, from the registered results of kata_check and kata_env (an
+  unreachable or failed result included) and the host's policy.
 - ``preflight_report``: the fleet report, from the verdicts stored as host facts (hosts that never got one are
   reported as failed, or as pending while a ``serial`` run has not reached them).
 - ``preflight_markdown`` and ``preflight_html``: the report as Markdown (for a ticket) and as a self-contained HTML
@@ -45,9 +45,9 @@ POLICY_VARIABLES = dict((key, 'kata_preflight_' + key) for key in POLICY_KEYS)
 VM_CREATION = 'vm_creation'
 EXTRA_COLUMNS = {
     VM_CREATION: ('VM creation', 'A KVM virtual machine could be created (the KVM test of kata-runtime check, as root)'),
-    'policy_hypervisor': ('hypervisor', 'The configured hypervisor is the one the policy requires'),
-    'policy_kernel': ('kernel', 'The host kernel is at least the version the policy requires'),
-    'policy_kata_version': ('Kata version', 'The installed Kata Containers is at least the version the policy requires'),
+    'policy_hypervisor': ('policy: hypervisor', 'The configured hypervisor is the one the policy requires'),
+    'policy_kernel': ('policy: kernel', 'The host kernel is at least the version the policy requires'),
+    'policy_kata_version': ('policy: Kata version', 'The installed Kata Containers is at least the version the policy requires'),
 }
 
 _VERSION_RE = re.compile(r'^\s*v?(\d+(?:\.\d+)*)(?:-([0-9A-Za-z.-]+))?')
@@ -306,18 +306,22 @@ def _failed(result):
 
 def _message(result):
     msg = _get(result, 'msg')
-    return str(msg).strip() if msg else 'no message'
+    if not msg:
+        return 'no message'
+    msg = str(msg).strip()
+    # ansible-core 2.19 decorates connection errors with this prefix: noise in a report.
+    return msg[len('Task failed: '):] if msg.startswith('Task failed: ') else msg
 
 
-def preflight_verdict(check, env=None, policy=None, failure=None, host=None):
+def preflight_verdict(check, env=None, policy=None, host=None):
     """One host's verdict from its registered kata_check (``check``) and kata_env (``env``) results.
 
-    ``failure`` is what the role's rescue caught (``{task, msg}``), ``policy`` the host's policy variables
-    (see normalize_policy), ``host`` the inventory name. Returns the host entry of the report.
+    ``policy`` holds the host's policy variables (see normalize_policy), ``host`` is the inventory name. A result
+    that is unreachable, failed, skipped or missing makes the host unreachable or failed. Returns the host entry of
+    the report.
     """
     check = _mapping_or_none(check, 'check')
     env = _mapping_or_none(env, 'env')
-    failure = _mapping_or_none(failure, 'failure')
     policy = normalize_policy(policy)
     env_facts = _get(env, 'ansible_facts', 'kata_env') if env is not None and not _failed(env) else None
     check_ok = isinstance(check, Mapping) and not _failed(check) and not _unreachable(check) and 'capable' in check
@@ -348,13 +352,11 @@ def preflight_verdict(check, env=None, policy=None, failure=None, host=None):
         verdict['warnings'] = [str(w) for w in _get(env_facts, 'warnings') or []]
 
     error = None
-    if failure is not None:
-        error = '%s failed: %s' % (failure.get('task') or 'a preflight task', _message(failure))
-    elif check is None:
+    if check is None or check.get('skipped'):
         error = 'kata_check did not run'
     elif not check_ok:
         error = 'kata_check failed: %s' % _message(check)
-    elif env is None:
+    elif env is None or env.get('skipped'):
         error = 'kata_env did not run'
     elif env_facts is None:
         error = 'kata_env failed: %s' % _message(env)
@@ -599,7 +601,11 @@ table{border-collapse:collapse}
 #matrix td.warn{background:var(--warn-bg);color:var(--warn)}
 #matrix td.waived,#matrix td.untested{background:#eef0f3;color:var(--muted)}
 #matrix td.na{color:#b8bec6}
-#matrix td.none{background:#f6f6f6;color:var(--muted);font-style:italic;text-align:left}
+#matrix td.none{background:#f6f6f6;color:var(--muted);font-style:italic;text-align:left;white-space:normal}
+#matrix thead th.check{vertical-align:bottom;padding:6px 3px}
+#matrix thead th.check span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap}
+#matrix thead th.extra span{font-style:italic}
+#matrix td.arch{color:var(--muted);font-size:12px}
 .verdict{font-weight:600}
 .badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600;vertical-align:middle}
 .badge.capable{background:var(--ok-bg);color:var(--ok)}.badge.not_capable{background:var(--fail-bg);color:var(--fail)}
@@ -660,17 +666,19 @@ def preflight_html(report):
         out.append('<p class="partial">This report is partial: some hosts have not been checked yet.</p>')
 
     out += ['<section id="matrix-section">', '<h2>Checks by host</h2>', '<div class="scroll">', '<table id="matrix">',
-            '<thead><tr><th scope="col">Host</th><th scope="col">Verdict</th>']
+            '<thead><tr><th scope="col">Host</th><th scope="col">Verdict</th><th scope="col">Arch</th>']
     for column in columns:
-        out.append('<th scope="col" data-check="%s" title="%s">%s</th>'
-                   % (_h(column['id']), _h(column.get('description') or column['label']), _h(column['label'])))
+        extra = ' extra' if column['id'] in EXTRA_COLUMNS else ''
+        out.append('<th scope="col" class="check%s" data-check="%s" title="%s"><span>%s</span></th>'
+                   % (extra, _h(column['id']), _h(column.get('description') or column['label']), _h(column['label'])))
     out.append('</tr></thead>')
     out.append('<tbody>')
     for index, entry in enumerate(hosts):
         status = entry['status']
         out.append('<tr data-host="%s" data-status="%s"><th scope="row"><a href="#%s">%s</a></th>'
-                   '<td class="verdict %s">%s</td>' % (_h(entry['host']), _h(status), _anchor(index), _h(entry['host']),
-                                                       _h(status), _h(STATUS_LABELS.get(status, status))))
+                   '<td class="verdict %s">%s</td><td class="arch">%s</td>'
+                   % (_h(entry['host']), _h(status), _anchor(index), _h(entry['host']), _h(status),
+                      _h(STATUS_LABELS.get(status, status)), _h((entry.get('facts') or {}).get('arch') or '')))
         if not entry.get('checks'):
             out.append('<td class="none" colspan="%d">%s</td>' % (max(len(columns), 1), _h('; '.join(entry.get('reasons') or []))))
         else:

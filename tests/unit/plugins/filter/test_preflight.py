@@ -289,19 +289,39 @@ def test_unreachable_host():
     assert set(verdict['facts'].values()) == {None}
 
 
-def test_module_failure_caught_by_the_role():
+def test_module_failure():
     check = dict(failed=True, changed=False,
                  msg='host_root: /srv/roots/gone is not a directory; expected the root directory of a host')
-    verdict = preflight_verdict(check, None, failure={'task': 'Check the host with kata_check', 'msg': check['msg']},
-                                host='broken')
+    verdict = preflight_verdict(check, dict(skipped=True, changed=False), host='broken')
     assert verdict['status'] == 'failed'
     assert verdict['reachable'] is True
     assert verdict['capable'] is None
-    assert verdict['error'] == ('Check the host with kata_check failed: host_root: /srv/roots/gone is not a directory; '
+    assert verdict['error'] == ('kata_check failed: host_root: /srv/roots/gone is not a directory; '
                                 'expected the root directory of a host')
     assert verdict['reasons'] == [verdict['error']]
-    # without the rescue's record, the registered result is enough
-    assert preflight_verdict(check, None)['error'] == 'kata_check failed: ' + check['msg']
+    assert verdict['checks'] == []
+
+
+@pytest.mark.parametrize('check, env, error', [
+    (None, None, 'kata_check did not run'),
+    (dict(skipped=True, changed=False), None, 'kata_check did not run'),
+    (intel_check(), dict(skipped=True, changed=False), 'kata_env did not run'),
+    (intel_check(), None, 'kata_env did not run'),
+    (dict(changed=False), env_result(), 'kata_check failed: no message'),
+])
+def test_missing_results(check, env, error):
+    verdict = preflight_verdict(check, env)
+    assert (verdict['status'], verdict['error']) == ('failed', error)
+
+
+def test_connection_error_prefix_is_dropped():
+    result = dict(UNREACHABLE, msg='Task failed: Data could not be sent to remote host "127.0.0.27".')
+    assert preflight_verdict(result)['error'] == 'Data could not be sent to remote host "127.0.0.27".'
+
+
+def test_unreachable_on_the_second_task():
+    verdict = preflight_verdict(intel_check(), UNREACHABLE)
+    assert (verdict['status'], verdict['reachable'], verdict['error']) == ('unreachable', False, UNREACHABLE['msg'])
 
 
 def test_env_failure_keeps_the_checks():
