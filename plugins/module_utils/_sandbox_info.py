@@ -251,16 +251,19 @@ def sandbox_info(params):
     ids = _requested_ids(params.get('sandbox_id'))
     targets = _targets(params, ids)
     timeout = params.get('timeout')
+    volumes = None
+    if params.get('volumes', True):
+        # Read first: an unreadable volume root fails the task before any shim is asked anything.
+        volumes = list_volumes(params.get('volume_root') or DEFAULT_VOLUME_ROOT)
+        if ids is not None:
+            volumes = [v for v in volumes if v['sandbox_id'] in ids]
     result = {
         'changed': False,
         'sandboxes': probe_sandboxes(targets, timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
                                      transport=params.get('transport') or DEFAULT_TRANSPORT,
                                      agent_url=bool(params.get('agent_url'))),
     }
-    if params.get('volumes', True):
-        volumes = list_volumes(params.get('volume_root') or DEFAULT_VOLUME_ROOT)
-        if ids is not None:
-            volumes = [v for v in volumes if v['sandbox_id'] in ids]
+    if volumes is not None:
         result['volumes'] = volumes
     return result
 

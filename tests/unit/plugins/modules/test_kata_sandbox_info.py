@@ -293,10 +293,12 @@ def test_missing_volume_root(host):
 
 
 def test_volume_root_is_a_file(host):
+    server = host.start(srv.respond(200, 'vsock://3:1024'), path=sock(host.go, 'abc'))
     path = os.path.join(host.dir, 'file')
     open(path, 'w').close()
     result = run_module(base_args(host, volume_root=path), expect='fail')
     assert result['msg'] == 'cannot list the direct volumes in %s: Not a directory' % path
+    assert server.requests == []  # the task failed before asking any shim
 
 
 def test_check_mode(host):
