@@ -26,7 +26,7 @@ server stops, so nothing is left behind.
 Command line (the ``silent`` server accepts connections and never answers, to test clients' timeouts)::
 
     python3 sim_cache.py serve  --endpoint PATH [--vms N] [--vcpus N] [--memory MIB]
-    python3 sim_cache.py silent --endpoint PATH
+    python3 sim_cache.py silent --endpoint PATH [--max-lifetime SECONDS]   (also stops when PATH is removed)
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from urllib.parse import quote
 
@@ -450,8 +451,10 @@ def main(argv=None):
     serve.add_argument('--vms', type=int, default=1)
     serve.add_argument('--vcpus', type=int, default=1)
     serve.add_argument('--memory', type=int, default=2048, help='MiB')
-    silent = sub.add_parser('silent', help='accept connections and never answer, until SIGTERM or SIGINT')
+    silent = sub.add_parser('silent', help='accept connections and never answer, until SIGTERM or SIGINT, the '
+                            'socket file is removed or the lifetime runs out')
     silent.add_argument('--endpoint', required=True)
+    silent.add_argument('--max-lifetime', type=float, default=600, metavar='SECONDS')
     args = parser.parse_args(argv)
     if args.command is None:
         parser.error('a command is required (serve or silent)')
@@ -465,7 +468,8 @@ def main(argv=None):
             stop = threading.Event()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda signum, frame: stop.set())
-            while not stop.wait(0.2):
+            end = time.monotonic() + args.max_lifetime
+            while not stop.wait(0.2) and os.path.lexists(args.endpoint) and time.monotonic() < end:
                 pass
             server.stop()
     except CacheServerError as exc:
