@@ -100,7 +100,7 @@ options:
     default: 60
 notes:
   - Creating and removing a template mounts and unmounts a tmpfs, and kata's default paths are under C(/run) and
-    C(/var/run): run the task as root (C(become=true)).
+    C(/var/run). Run the task as root (C(become=true)).
   - The module does not edit the configuration file; set the C([factory]) keys first (for example with
     M(community.general.ini_file) or a template).
 seealso:
