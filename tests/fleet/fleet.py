@@ -12,9 +12,11 @@ host is the one without it, and a Kata configuration file. One host has no SSH s
 (unreachable), one points to a host root that does not exist (the modules fail there).
 
     fleet.py up --dir DIR [--port auto|N] [--count N] [--fixtures DIR]   build, start, write DIR/inventory.json
+                [--foreground]                                           ... and stay, as the sshd's parent, until down
     fleet.py down --dir DIR [--keep]                                     stop everything started, remove DIR
     fleet.py digest --dir DIR                                            a hash of every host root (change detection)
     fleet.py layout                                                      print the layout (names, CPUs, kinds)
+    fleet.py fixtures                                                    print where the cpuinfo dumps are (rc 1: none)
 
 sshd accepts at most 16 ListenAddress entries, so the hosts are served by several sshd instances. Keys (a host key
 and a client key) are generated under DIR at each run. Everything needs root (device nodes, sshd, root logins).
@@ -23,6 +25,7 @@ and a client key) are generated under DIR at each run. Everything needs root (de
 from __future__ import annotations
 
 import argparse
+import ctypes
 import errno
 import hashlib
 import json
@@ -126,15 +129,18 @@ def find_fixtures(explicit=None):
     if env:
         path = os.path.join(env, 'cpuinfo')
         return path if os.path.isdir(path) else None
-    here = os.path.dirname(os.path.abspath(__file__))
-    while True:
-        candidate = os.path.join(here, 'shared', 'fixtures', 'cpuinfo')
-        if os.path.isdir(candidate):
-            return candidate
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
+    # Walk up from this file, as it was reached and as it really is (a collections path may link to the checkout).
+    for start in (os.path.abspath(__file__), os.path.realpath(__file__)):
+        here = os.path.dirname(start)
+        while True:
+            candidate = os.path.join(here, 'shared', 'fixtures', 'cpuinfo')
+            if os.path.isdir(candidate):
+                return candidate
+            parent = os.path.dirname(here)
+            if parent == here:
+                break
+            here = parent
+    return None
 
 
 def hosts_for(count):
@@ -251,7 +257,9 @@ def _run(argv, **kwargs):
 
 
 def port_is_free(address, port):
+    """Whether sshd could listen on address:port (connections in TIME_WAIT do not count, as for sshd)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((address, port))
         return True
@@ -314,11 +322,12 @@ def _process_alive(pid):
 
 
 def _cmdline(pid):
+    """The command line of a process as one string (sshd rewrites its own into one title, spaces included)."""
     try:
         with open('/proc/%d/cmdline' % pid, 'rb') as f:
-            return f.read().split(b'\0')
+            return f.read().replace(b'\0', b' ').decode('utf-8', 'replace')
     except OSError:
-        return []
+        return ''
 
 
 def _children(pids):
@@ -440,9 +449,58 @@ def up(args):
         down_state(state, keep=True)
         raise
     write_inventory(state)
+    if args.foreground:
+        state['supervisor'] = os.getpid()
     _save(state)
-    print(state['inventory'])
+    print(state['inventory'], flush=True)
+    if args.foreground:
+        supervise(state)
     return 0
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _reap():
+    """Collect every child that exited (sshd instances, and orphans of theirs we adopted)."""
+    while True:
+        try:
+            pid, dummy = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def supervise(state):
+    """Stay the parent of our sshd instances until SIGTERM/SIGINT, then stop them and reap every process.
+
+    Without a parent that waits for them, stopped sshd instances stay zombies wherever PID 1 does not reap (some
+    containers). As a child subreaper this process also reaps sshd's orphaned session processes.
+    """
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *dummy: stop.append(True))
+    signal.signal(signal.SIGINT, lambda *dummy: stop.append(True))
+    with open(os.path.join(state['dir'], 'ready'), 'w', encoding='ascii') as f:
+        f.write('%d\n' % os.getpid())
+    while not stop:
+        _reap()
+        time.sleep(0.2)
+    try:
+        down_state(state, keep=True)
+    finally:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                pid, dummy = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                time.sleep(0.05)
 
 
 def write_inventory(state):
@@ -519,7 +577,7 @@ def down_state(state, keep=False):
     for entry in state.get('sshd', []):
         pid = entry['pid']
         # Only our own sshd: the pid must still run sshd with our configuration file.
-        if _process_alive(pid) and entry['config'].encode() in _cmdline(pid):
+        if _process_alive(pid) and (' -f %s ' % entry['config']) in _cmdline(pid) + ' ':
             listeners.append(pid)
     sessions = _children(set(listeners)) if listeners else []
     _terminate(listeners)
@@ -537,6 +595,10 @@ def down(args):
     if state is None:
         print('no fleet in %s' % args.dir)
         return 0
+    supervisor = state.get('supervisor')
+    if supervisor and supervisor != os.getpid() and _process_alive(supervisor) and \
+            ' up ' in _cmdline(supervisor) and ' --foreground' in _cmdline(supervisor) + ' ':
+        _terminate([supervisor], timeout=30.0)  # it stops its sshd instances and reaps them
     down_state(state, keep=args.keep)
     return 0
 
@@ -567,6 +629,15 @@ def layout(dummy_args):
     return 0
 
 
+def fixtures(args):
+    path = find_fixtures(args.fixtures)
+    if path is None:
+        print('shared/fixtures/cpuinfo not found (set KATA_SHARED_FIXTURES or pass --fixtures)', file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
     sub = parser.add_subparsers(dest='command', required=True)
@@ -576,6 +647,8 @@ def main(argv=None):
     p_up.add_argument('--count', type=int, default=None, help='number of hosts (the layout is cycled); default: the layout')
     p_up.add_argument('--fixtures', help='the shared/fixtures/cpuinfo directory')
     p_up.add_argument('--python', default='/usr/bin/python3', help='ansible_python_interpreter of the hosts')
+    p_up.add_argument('--foreground', action='store_true',
+                      help='stay in the foreground as the parent of the sshd instances (writes DIR/ready), until down')
     p_up.set_defaults(func=up)
     p_down = sub.add_parser('down', help='stop everything the fleet started and remove its directory')
     p_down.add_argument('--dir', required=True)
@@ -586,6 +659,9 @@ def main(argv=None):
     p_digest.set_defaults(func=digest)
     p_layout = sub.add_parser('layout', help='print the hosts of the layout')
     p_layout.set_defaults(func=layout)
+    p_fixtures = sub.add_parser('fixtures', help='print the cpuinfo fixtures directory, or fail')
+    p_fixtures.add_argument('--fixtures')
+    p_fixtures.set_defaults(func=fixtures)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
