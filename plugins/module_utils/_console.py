@@ -57,7 +57,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
 DEFAULT_DEBUG_PORT = 1026
 MAX_VSOCK_PORT = 0xFFFFFFFF
 DEFAULT_CONNECT_TIMEOUT = 3.0
-TEMP_DIRS = ('/run', '/tmp', '/dev/shm', '/var/tmp')
+TEMP_DIRS = ('$TMPDIR', '/run', '/tmp', '/dev/shm', '/var/tmp')
 ENCODERS = ('base64', 'od')
 INTERRUPT_GRACE = 2.0
 QUIT_GRACE = 1.0
@@ -150,11 +150,12 @@ def parse_agent_url(text):
 # -- dialing ------------------------------------------------------------------------------------------------------
 
 class _Attempt(Exception):
-    """One connection attempt failed; ``reason`` says why."""
+    """One connection attempt failed; ``reason`` says why, ``cut`` when only the deadline ended it."""
 
-    def __init__(self, reason):
+    def __init__(self, reason, cut=False):
         super(_Attempt, self).__init__(reason)
         self.reason = reason
+        self.cut = cut
 
 
 def _errno_reason(exc, what):
@@ -196,7 +197,7 @@ def _connect(sock, address, deadline, what):
         raise _Attempt(_errno_reason(exc, what)) from exc
     if code in (errno.EINPROGRESS, errno.EAGAIN, errno.EALREADY):
         if not _wait(sock, select.POLLOUT, deadline):
-            raise _Attempt('no connection within the timeout')
+            raise _Attempt('no connection within the timeout', cut=True)
         code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     if code:
         raise _Attempt(_errno_reason(OSError(code, os.strerror(code)), what))
@@ -226,7 +227,8 @@ def _read_handshake_line(sock, deadline):
         if len(line) > HANDSHAKE_LINE_LIMIT:
             raise _Attempt('the hypervisor answered %d bytes without a newline: %r' % (len(line), line[:60]))
         if not _wait(sock, select.POLLIN, deadline):
-            raise _Attempt('no answer to the handshake within the timeout' + (' (partial answer %r)' % line if line else ''))
+            raise _Attempt('no answer to the handshake within the timeout' + (' (partial answer %r)' % line if line else ''),
+                           cut=True)
         try:
             piece = sock.recv(_RECV_SIZE)
         except (BlockingIOError, InterruptedError):
@@ -274,6 +276,7 @@ def dial_console(address, port, timeout=DEFAULT_CONNECT_TIMEOUT, sleep=time.slee
     """
     deadline = time.monotonic() + timeout
     attempts = 0
+    reason = None
     while True:
         attempts += 1
         try:
@@ -281,7 +284,8 @@ def dial_console(address, port, timeout=DEFAULT_CONNECT_TIMEOUT, sleep=time.slee
                 return _dial_vsock(address, port, deadline)
             return _dial_hvsock(address, port, deadline)
         except _Attempt as exc:
-            reason = exc.reason
+            if not (exc.cut and reason):
+                reason = exc.reason  # an attempt cut short by the deadline says less than a failed one
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
@@ -330,13 +334,13 @@ def job_script(marker, command, stdin=None, chdir=None, encoder='base64', temp_d
     """The lines that run ``command`` (bytes) and frame its results, typed after the sync line.
 
     ``stdin`` (bytes or None), ``chdir`` (bytes or None); ``encoder`` is ``base64`` or ``od`` (what the guest has);
-    ``temp_dirs`` are tried after ``$TMPDIR`` for the private directory.
+    ``temp_dirs`` are the parents tried in turn for the private directory (``$TMPDIR``: that variable, when set).
     """
     encode = _ENCODER_COMMANDS[encoder]
     lines = ['set -- "$s"; case $s in */busybox) set -- "$s" sh;; esac', _assign('c', command)]
     if chdir:
         lines.append(_assign('w', chdir))
-    candidates = ' '.join(['"${TMPDIR-}"'] + ["'%s'" % d for d in temp_dirs])
+    candidates = ' '.join('"${TMPDIR-}"' if d == '$TMPDIR' else "'%s'" % d.replace("'", "'\\''") for d in temp_dirs)
     lines.append('u=$(umask); umask 077; d=; for t in %s; do if [ -n "$t" ] && mkdir "$t/.kata-exec.%s" 2>/dev/null; '
                  'then d=$t/.kata-exec.%s; break; fi; done; umask "$u"' % (candidates, marker, marker))
     if stdin:
@@ -614,7 +618,7 @@ class ConsoleSession(object):
             if kind == 'C':
                 raise ArgumentError('chdir: cannot change to %r before running the command: %s'
                                     % (chdir.decode('utf-8', 'replace'), _CHDIR_REASONS.get(detail, detail)))
-            raise PeerError('%s: stdin cannot be passed: no writable directory in the guest (tried $TMPDIR, %s)'
+            raise PeerError('%s: stdin cannot be passed: no writable directory in the guest (tried %s)'
                             % (self.where, ', '.join(temp_dirs)))
         complete = self._state == 'done'
         try:
