@@ -112,12 +112,12 @@ def mounts_at(path, mountinfo=MOUNTINFO):
 
 
 def _umount_detach(path):
+    """umount2(MNT_DETACH); returns the errno (0 on success)."""
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.umount2(os.fsencode(path), MNT_DETACH) != 0:
-        code = ctypes.get_errno()
-        hint = ' (the task must run as root: become: true)' if code == errno.EPERM else ''
-        raise KataError('cannot unmount the VM template at %s: %s%s' % (path, os.strerror(code), hint), path=path)
+        return ctypes.get_errno()
+    return 0
 
 
 # -- the template ---------------------------------------------------------------------------------------------------
@@ -138,7 +138,12 @@ def remove_template(path, mountinfo=MOUNTINFO):
     for dummy in range(MAX_UNMOUNTS):
         if not mounts_at(path, mountinfo):
             break
-        _umount_detach(path)
+        code = _umount_detach(path)
+        if code in (errno.EINVAL, errno.ENOENT) and not mounts_at(path, mountinfo):
+            break  # unmounted meanwhile (by a VM cache server closing its factory)
+        if code:
+            hint = ' (the task must run as root: become: true)' if code == errno.EPERM else ''
+            raise KataError('cannot unmount the VM template at %s: %s%s' % (path, os.strerror(code), hint), path=path)
     else:
         raise KataError('%s is still mounted after %d unmounts' % (path, MAX_UNMOUNTS), path=path)
     for name in TEMPLATE_FILES:
@@ -531,6 +536,22 @@ class FactoryManager(object):
                             rc=rc, stdout=out, stderr=err, cmd=command)
 
 
+def drift_warnings(cfg, cache):
+    """Warnings for a running server whose VM configuration differs from the configuration file's."""
+    running = cache.get('vm_config')
+    if not cache.get('running') or not running:
+        return []
+    wanted = dict(hypervisor_type=cfg.hypervisor_type, vcpus=cfg.hypervisor.get('default_vcpus'),
+                  memory_mib=cfg.hypervisor.get('default_memory'))
+    differences = ['%s %s (configuration: %s)' % (key, running[key], wanted[key])
+                   for key in ('hypervisor_type', 'vcpus', 'memory_mib')
+                   if running.get(key) is not None and wanted[key] is not None and running[key] != wanted[key]]
+    if not differences:
+        return []
+    return ['the VM cache server (pid %s) on %s runs with %s: it keeps its VMs until it is restarted (state=absent, '
+            'then state=present)' % (cache['server_pid'], cache['endpoint'], ', '.join(differences))]
+
+
 _PUBLIC_CACHE = ('enabled', 'endpoint', 'vm_cache_number', 'running', 'server_pid', 'vms', 'vm_config')
 _PUBLIC_TEMPLATE = ('enabled', 'path', 'present', 'mounted')
 
@@ -574,6 +595,8 @@ def manage_factory(module):
         cache=before['cache'] if not manager.cache_enabled else 'running' if p['state'] == 'present' else 'stopped',
         template=before['template'] if not manager.template_enabled else
         'present' if p['state'] == 'present' else 'absent')
+    for message in drift_warnings(cfg, cache):
+        module.warn(message)
     result = dict(changed=bool(actions), actions=done, config=cfg.path, cache=_public(cache, _PUBLIC_CACHE),
                   template=_public(template, _PUBLIC_TEMPLATE))
     if module._diff:  # pylint: disable=protected-access

@@ -103,6 +103,12 @@ notes:
     C(/var/run). Run the task as root (C(become=true)).
   - The module does not edit the configuration file; set the C([factory]) keys first (for example with
     M(community.general.ini_file) or a template).
+  - A cache server started by this module runs in its own session but stays in the login session's control group.
+    On hosts where systemd-logind kills the processes of a session when it ends (C(KillUserProcesses=yes)), run the
+    server as a systemd unit instead (C(kata-runtime factory init) as C(ExecStart)); this module then only reports
+    and stops it.
+  - A running cache server keeps the VMs it was started with. When its VM configuration (hypervisor, vCPUs, memory)
+    differs from the configuration file, a warning says so; restart it with O(state=absent) then O(state=present).
 seealso:
   - module: katacontainers.kata.kata_env
   - name: kata-runtime factory

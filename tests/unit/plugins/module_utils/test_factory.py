@@ -163,6 +163,17 @@ class TestTemplate:
         status = fm.template_status(scratch.template_path)
         assert (status['present'], status['mounted'], status['leftover']) == (False, True, True)
 
+    @pytest.mark.skipif(not IS_ROOT, reason='a normal user gets EPERM before EINVAL')
+    def test_unmount_of_something_mountinfo_lists_but_is_not_mounted(self, tmp_path):
+        path = tmp_path / 'template'
+        path.mkdir()
+        info = tmp_path / 'mountinfo'
+        info.write_text('101 36 0:55 / %s rw - tmpfs tmpfs rw\n' % path)
+        with pytest.raises(KataError) as exc_info:
+            fm.remove_template(str(path), str(info))
+        assert exc_info.value.msg == 'cannot unmount the VM template at %s: Invalid argument' % path
+        assert path.is_dir()
+
     @pytest.mark.skipif(IS_ROOT, reason='needs a mount that a normal user cannot unmount')
     def test_unmount_without_privilege(self):
         with pytest.raises(KataError) as exc_info:
@@ -292,6 +303,20 @@ class TestRuntime:
     def test_not_needed_to_remove(self):
         manager = fm.FactoryManager(config(template=True), find_runtime=lambda: None)
         assert manager.plan('absent', cache_obs(), template_obs(present=True)) == [REMOVE]
+
+
+def test_drift_warnings():
+    cfg = config(cache=1)
+    cfg.hypervisor = {'default_vcpus': 2, 'default_memory': 2048}
+    running = dict(cache_obs('listening', True, 42), vm_config=dict(hypervisor_type='qemu', vcpus=1, memory_mib=2048))
+    assert fm.drift_warnings(cfg, running) == [
+        'the VM cache server (pid 42) on /run/kata-containers/cache.sock runs with vcpus 1 (configuration: 2): it '
+        'keeps its VMs until it is restarted (state=absent, then state=present)']
+    running['vm_config']['vcpus'] = 2
+    assert fm.drift_warnings(cfg, running) == []
+    running['vm_config'] = None
+    assert fm.drift_warnings(cfg, running) == []
+    assert fm.drift_warnings(cfg, cache_obs('missing')) == []
 
 
 # -- the Config summary -----------------------------------------------------------------------------------------------

@@ -207,6 +207,22 @@ def test_a_server_started_elsewhere_is_reported_and_stopped(run_module, scratch)
             proc.kill()
 
 
+def test_a_server_running_another_configuration_is_reported(run_module, scratch):
+    scratch.write_config(cache=1, memory=512)
+    first = run_module(kata_factory, args(scratch))
+    scratch.write_config(cache=1, memory=1024, vcpus=2)
+    result = run_module(kata_factory, args(scratch))
+    assert (result['changed'], result['cache']['server_pid']) == (False, first['cache']['server_pid'])
+    host_cpus = len(os.sched_getaffinity(0))
+    vcpus = 2 if host_cpus >= 2 else host_cpus
+    differences = 'memory_mib 512 (configuration: 1024)' if vcpus == 1 else \
+        'vcpus 1 (configuration: 2), memory_mib 512 (configuration: 1024)'
+    assert result['warnings'] == ['the VM cache server (pid %d) on %s runs with %s: it keeps its VMs until it is '
+                                  'restarted (state=absent, then state=present)'
+                                  % (first['cache']['server_pid'], scratch.endpoint, differences)]
+    run_module(kata_factory, args(scratch, state='absent'))
+
+
 def test_a_stale_socket_is_replaced_by_a_server(run_module, scratch):
     scratch.write_config(cache=1)
     scratch.make_stale_socket()
