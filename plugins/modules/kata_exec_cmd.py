@@ -231,13 +231,13 @@ stdout:
     - When the command timed out, what it wrote until then.
   returned: when the command ran
   type: str
-  sample: Linux kata 6.1.38 #1 SMP x86_64 GNU/Linux
+  sample: "Linux kata 6.1.38 #1 SMP x86_64 GNU/Linux"
 stdout_lines:
   description: RV(stdout) split into lines.
   returned: when the command ran
   type: list
   elements: str
-  sample: [Linux kata 6.1.38 #1 SMP x86_64 GNU/Linux]
+  sample: ["Linux kata 6.1.38 #1 SMP x86_64 GNU/Linux"]
 stderr:
   description: The command's standard error, like RV(stdout). Empty when RV(stderr_merged=true).
   returned: when the command ran
@@ -274,7 +274,7 @@ cmd:
   description: The command line given to the guest shell. It is O(cmd), or O(argv) quoted word by word.
   returned: always
   type: str
-  sample: /usr/bin/grep -c 'error: $(not run)' /var/log/agent.log
+  sample: "/usr/bin/grep -c 'error: $(not run)' /var/log/agent.log"
 shell:
   description: The guest shell that ran the command (the agent's console shell).
   returned: when the command ran
