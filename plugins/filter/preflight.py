@@ -488,7 +488,8 @@ def _summary_line(summary):
     parts = ['%d %s' % (summary.get(s, 0), STATUS_LABELS[s]) for s in STATUSES]
     if summary.get('pending'):
         parts.append('%d pending' % summary['pending'])
-    return '%d hosts: %s' % (summary.get('total', 0), ', '.join(parts))
+    total = summary.get('total', 0)
+    return '%d %s: %s' % (total, 'host' if total == 1 else 'hosts', ', '.join(parts))
 
 
 def _fact_lines(facts):
@@ -656,8 +657,8 @@ def preflight_html(report):
     out += ['<p class="sub">%s</p>' % _h(sub), '</header>']
 
     out.append('<section id="summary" aria-label="Summary">')
-    out.append('<div class="card total" data-status="total"><span class="count">%d</span><span class="label">hosts</span></div>'
-               % summary.get('total', 0))
+    out.append('<div class="card total" data-status="total"><span class="count">%d</span><span class="label">%s</span></div>'
+               % (summary.get('total', 0), 'host' if summary.get('total', 0) == 1 else 'hosts'))
     for status in STATUSES + (('pending',) if summary.get('pending') else ()):
         out.append('<div class="card %s" data-status="%s"><span class="count">%d</span><span class="label">%s</span></div>'
                    % (status, status, summary.get(status, 0), _h(STATUS_LABELS[status])))

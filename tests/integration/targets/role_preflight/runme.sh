@@ -118,6 +118,17 @@ playbook "$work/fail.log" 2 -i "$inventory" katacontainers.kata.preflight -e kat
 "${verify[@]}" recap "$work/fail.log" --hosts xeon-e5-2680v3,z196-no-kvm,broken-root,unreachable \
     --failed z196-no-kvm,broken-root,unreachable
 
+step "mitogen_linear, when mitogen is installed beside ansible-core"
+controller_python=$(ansible-playbook --version | sed -n 's/^  python version = .*(\(.*\))$/\1/p')
+if mitogen_dir=$("$controller_python" -c 'import os, ansible_mitogen; print(os.path.dirname(ansible_mitogen.__file__))' 2>/dev/null); then
+    ANSIBLE_STRATEGY_PLUGINS="$mitogen_dir/plugins/strategy" ANSIBLE_STRATEGY=mitogen_linear \
+        playbook "$work/mitogen.log" 0 -i "$inventory" katacontainers.kata.preflight -e "kata_preflight_report_dir=$work/mitogen"
+    "${verify[@]}" report "$work/mitogen/preflight.json"
+    "${verify[@]}" recap "$work/mitogen.log"
+else
+    echo "SKIP mitogen_linear: mitogen is not installed for $controller_python (pip install mitogen)"
+fi
+
 roots_after=$(python3 "$fleet" digest --dir "$work/fleet")
 if [[ "$roots_before" != "$roots_after" ]]; then
     echo "the host roots changed during the runs" >&2

@@ -398,6 +398,13 @@ def test_pending_hosts_make_a_partial_report():
     assert 'partial' in preflight_markdown(report)
 
 
+def test_one_host():
+    report = preflight_report(['intel'], fleet_hostvars())
+    assert '**1 host: 1 capable, 0 not capable, 0 unreachable, 0 failed**' in preflight_markdown(report)
+    page = parse(preflight_html(report))
+    assert [e['text'] for e in page.find('div', data_status='total')] == ['1host']
+
+
 def test_a_verdict_that_is_not_one_is_ignored():
     hostvars = {'a': {'kata_preflight_verdict': {'status': 'great'}}}
     report = preflight_report(['a', 'a'], hostvars, active_hosts=[])
