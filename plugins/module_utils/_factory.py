@@ -42,7 +42,7 @@ import math
 import os
 import re
 import shlex
-import subprocess
+import sys
 import time
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _config
@@ -245,19 +245,18 @@ def _read_tail(path, offset):
         return ''
 
 
-def _stop_process_group(proc, grace=10.0):
-    """SIGTERM the process group of a server started by start_cache_server, then SIGKILL after ``grace``."""
+def _stop_session(pid, grace=10.0, sleep=time.sleep):
+    """SIGTERM the session (process group) a server was started in, then SIGKILL after ``grace`` seconds."""
     import signal
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
-            os.killpg(proc.pid, sig)
+            os.killpg(pid, sig)
         except OSError:
-            pass
-        try:
-            proc.wait(wait)
             return
-        except subprocess.TimeoutExpired:
-            continue
+        deadline = _Deadline(wait)
+        for dummy in _polls(deadline, sleep):
+            if not _pid_running(pid):
+                return
 
 
 class _Deadline(object):
@@ -283,12 +282,38 @@ def _polls(deadline, sleep=time.sleep):
         delay = min(delay * 2, POLL_MAX)
 
 
-def start_cache_server(argv, endpoint, log_path, timeout, wait_timeout):
+# Started with run_command on the module's own interpreter: it starts the server in a new session, stdin from
+# /dev/null, output appended to the log, working directory /, prints its pid and exits at once. The server is then
+# nobody's child here (init adopts it), and the module process, which may hold gRPC threads, never forks it.
+_DETACH = r"""
+import os, subprocess, sys
+try:
+    log = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
+    proc = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True,
+                            start_new_session=True, cwd='/')
+except OSError as exc:
+    sys.stderr.write('%s\n' % (exc.strerror or exc))
+    sys.exit(2)
+sys.stdout.write('%d\n' % proc.pid)
+"""
+
+
+def spawn_detached(argv, log_path, run_command, python=None):
+    """Start ``argv`` detached (see _DETACH) with its output appended to ``log_path``; return its pid."""
+    helper = [python or sys.executable, '-c', _DETACH, log_path] + list(argv)
+    rc, out, err = run_command(helper, expand_user_and_vars=False)
+    if rc != 0 or not out.strip().isdigit():
+        raise KataError('cannot run %s: %s' % (argv[0], (err or out).strip() or 'exit status %d' % rc),
+                        cmd=' '.join(shlex.quote(arg) for arg in argv))
+    return int(out.strip())
+
+
+def start_cache_server(argv, endpoint, log_path, timeout, wait_timeout, run_command):
     """Start ``argv`` (``kata-runtime ... factory init``) detached, its output appended to ``log_path``, and wait
     until the server answers ``Status`` on ``endpoint``. Returns the Status dict.
 
-    The process gets its own session, /dev/null as stdin and ``/`` as working directory. When it exits early, or
-    does not answer within ``wait_timeout`` seconds (it is then stopped), KataError carries the log's new lines.
+    When the server exits early, or does not answer within ``wait_timeout`` seconds (it is then stopped), KataError
+    carries the log's new lines.
     """
     cc = _cache_client()
     try:
@@ -300,23 +325,19 @@ def start_cache_server(argv, endpoint, log_path, timeout, wait_timeout):
         stamp = time.strftime('%Y-%m-%dT%H:%M:%S%z')
         os.write(fd, ('%s kata_factory: starting %s\n' % (stamp, command)).encode('utf-8', 'surrogateescape'))
         offset = os.fstat(fd).st_size  # what the server writes starts here
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd, close_fds=True,
-                                start_new_session=True, cwd='/')
-    except OSError as exc:
-        raise KataError('cannot run %s: %s' % (argv[0], exc.strerror or exc), cmd=command)
     finally:
         os.close(fd)
+    pid = spawn_detached(argv, log_path, run_command)
 
     last_error = None
     deadline = _Deadline(wait_timeout)
     try:
         for dummy in _polls(deadline):
-            rc = proc.poll()
-            if rc is not None:
+            if not _pid_running(pid):
                 tail = _read_tail(log_path, offset)
-                raise KataError('%s exited with status %d before the VM cache server answered on %s: %s'
-                                % (command, rc, endpoint, tail or '(no output; see %s)' % log_path),
-                                rc=rc, cmd=command, log_path=log_path)
+                raise KataError('%s exited before the VM cache server answered on %s: %s'
+                                % (command, endpoint, tail or '(no output; see %s)' % log_path),
+                                cmd=command, log_path=log_path)
             state, dummy_detail = cc.probe_endpoint(endpoint, timeout)
             if state == cc.LISTENING:
                 try:
@@ -325,10 +346,9 @@ def start_cache_server(argv, endpoint, log_path, timeout, wait_timeout):
                 except PeerError as exc:
                     last_error = exc.msg
     except BaseException:
-        if proc.poll() is None:
-            _stop_process_group(proc)
+        _stop_session(pid)
         raise
-    _stop_process_group(proc)
+    _stop_session(pid)
     tail = _read_tail(log_path, offset)
     raise KataError('the VM cache server started by %s did not answer on %s within %g s, so it was stopped%s; '
                     'its output: %s' % (command, endpoint, wait_timeout,
@@ -518,7 +538,7 @@ class FactoryManager(object):
 
     def _do_start_cache(self, cache):
         argv = [self.runtime(), '--config', self.cfg.path, '--log', self.log_path, 'factory', 'init']
-        start_cache_server(argv, self.endpoint, self.log_path, self.timeout, self.wait_timeout)
+        start_cache_server(argv, self.endpoint, self.log_path, self.timeout, self.wait_timeout, self.run_command)
 
     def _do_stop_cache(self, cache):
         stop_cache_server(self.endpoint, cache['server_pid'], self.timeout, self.wait_timeout)

@@ -108,6 +108,13 @@ def wait_for(predicate, timeout=15.0, what='condition'):
         time.sleep(0.05)
 
 
+def run_command(argv, expand_user_and_vars=True):
+    """A stand-in for AnsibleModule.run_command (argv list -> (rc, stdout, stderr)), for module_utils tests."""
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
 class Scratch(object):
     """A short directory under /tmp (unix socket paths must stay under 108 bytes) with config helpers."""
 
