@@ -157,10 +157,11 @@ volumes:
       sample: /dev/sdb
     mount_info:
       description:
-        - The content of C(mountInfo.json) as kata reads it, with the keys of the O(katacontainers.kata.kata_direct_volume#module:mount_info)
-          option of M(katacontainers.kata.kata_direct_volume) (and of its RV(katacontainers.kata.kata_direct_volume#module:volume.mount_info)):
-          C(volume_type) (kata's C(volume-type)), C(device), C(fstype), C(metadata) and C(options). Missing fields
-          are empty (V("") for the strings, V({}) and V([]) for C(metadata) and C(options)).
+        - The content of C(mountInfo.json) as kata reads it, in the form M(katacontainers.kata.kata_direct_volume) takes
+          in O(katacontainers.kata.kata_direct_volume#module:mount_info) and returns in
+          RV(katacontainers.kata.kata_direct_volume#module:volume.mount_info), with the keys C(volume_type) (kata's
+          C(volume-type)), C(device), C(fstype), C(metadata) and C(options). Missing fields are empty (V("") for the
+          strings, V({}) and V([]) for C(metadata) and C(options)).
         - Keys are matched the way kata matches them (case-insensitively) and unknown keys are ignored.
         - V(null) when C(mountInfo.json) is missing, is not a regular file, or kata could not read it (not JSON, or a
           value of the wrong type); RV(volumes[].error) then says why.
