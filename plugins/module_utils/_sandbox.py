@@ -102,12 +102,22 @@ def _kind(mode):
     return 'a file of another kind'
 
 
+def check_path_option(value, option):
+    """Return ``value`` (a path option: None or a string) unless it contains a NUL character, which no path can hold
+    (the system calls would refuse it with ValueError); ArgumentError naming ``option`` then."""
+    if value is not None and '\0' in value:
+        raise ArgumentError('%s: invalid path %s: it contains a NUL character' % (option, short_repr(value)))
+    return value
+
+
 def socket_problem(path):
     """Why ``path`` cannot be used as a shim socket (a phrase), or None when it is a unix socket itself.
 
     ``lstat`` is used: a symbolic link is refused rather than followed, so that a local user who can write to a
     directory on the way cannot redirect a request made as root. Errors other than "missing" raise ShimError.
     """
+    if '\0' in path:
+        return 'its path contains a NUL character'
     st = _lstat(path)
     if st is None:
         return 'it does not exist'
@@ -137,6 +147,9 @@ def socket_paths(sandbox_id, sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=
 def locate_shim_socket(sandbox_id, sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS_SANDBOX_ROOT,
                        shim_socket=None):
     """Like find_shim_socket, but return ``(path, runtime)``; ``runtime`` is None for an explicit ``shim_socket``."""
+    check_path_option(sandbox_root, 'sandbox_root')
+    check_path_option(rs_sandbox_root, 'rs_sandbox_root')
+    check_path_option(shim_socket, 'shim_socket')
     if sandbox_id is not None or not shim_socket:
         validate_sandbox_id(sandbox_id)
     if shim_socket:
@@ -189,8 +202,11 @@ def list_sandboxes(sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS
     Only real directories whose names are valid sandbox IDs count. An ID present under both roots is listed once,
     with the socket kata's lookup picks: the Go one when its socket path exists, else the runtime-rs one when its
     socket path exists, else the Go one. ``socket`` is where the socket is (or would be); it may be missing when the
-    shim is gone. A missing root lists nothing; an unreadable one raises ProbeError.
+    shim is gone. A missing root lists nothing; an unreadable one raises ProbeError. A root containing a NUL character
+    raises ArgumentError naming the option (``sandbox_root``, ``rs_sandbox_root``).
     """
+    check_path_option(sandbox_root, 'sandbox_root')
+    check_path_option(rs_sandbox_root, 'rs_sandbox_root')
     go_ids = _sandbox_dirs(sandbox_root)
     rs_ids = _sandbox_dirs(rs_sandbox_root)
     result = []

@@ -287,3 +287,32 @@ def test_shim_client_bad_id():
 
 def test_module_constants():
     assert (_sandbox.DEFAULT_SANDBOX_ROOT, _sandbox.DEFAULT_RS_SANDBOX_ROOT) == ('/run/vc/sbs', '/run/kata')
+
+
+# --- found by the robustness suite (tests/robustness) ---------------------------------------------------------------
+
+@pytest.mark.parametrize('option', ['sandbox_root', 'rs_sandbox_root', 'shim_socket'])
+def test_nul_in_a_path_option_names_the_option(roots, option):
+    go, rs = roots
+    paths = {'sandbox_root': go, 'rs_sandbox_root': rs, 'shim_socket': None}
+    paths[option] = '/run/a\0b'
+    with pytest.raises(ArgumentError) as exc_info:
+        find_shim_socket('abc', **paths)
+    assert exc_info.value.msg == "%s: invalid path '/run/a\\x00b': it contains a NUL character" % option
+
+
+@pytest.mark.parametrize('option', ['sandbox_root', 'rs_sandbox_root'])
+def test_nul_in_a_root_when_listing_names_the_option(roots, option):
+    go, rs = roots
+    paths = {'sandbox_root': go, 'rs_sandbox_root': rs}
+    paths[option] = '/run/a\0b'
+    with pytest.raises(ArgumentError) as exc_info:
+        list_sandboxes(**paths)
+    assert exc_info.value.msg == "%s: invalid path '/run/a\\x00b': it contains a NUL character" % option
+
+
+def test_socket_with_nul_is_a_problem_not_a_crash():
+    assert _sandbox.socket_problem('/run/a\0b') == 'its path contains a NUL character'
+    with pytest.raises(ShimError) as exc_info:
+        check_socket('/run/a\0b')
+    assert exc_info.value.msg == "shim_socket: cannot use /run/a\0b as the shim socket: its path contains a NUL character"
