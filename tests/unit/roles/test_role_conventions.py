@@ -44,8 +44,7 @@ def _tasks(tasks):
         yield task
         for key in TASK_LISTS:
             if key in task:
-                for inner in _tasks(task[key]):
-                    yield inner
+                yield from _tasks(task[key])
 
 
 def _task_files(role):
