@@ -11,7 +11,8 @@ kata-runtime validates a sandbox ID with ``katautils.VerifyContainerID`` (KATA_S
 for the shim management socket at ``/run/vc/sbs/<id>/shim-monitor.sock`` (Go runtime) and then at
 ``/run/kata/<id>/shim-monitor.sock`` (runtime-rs) (§1.9). This module does the same, with two additions: the ID is
 validated before any path is built from it (so no option value can name a path outside the roots), and the socket
-is checked with ``lstat`` so a symbolic link or a non-socket at that path is refused instead of followed.
+and the sandbox directory holding it are checked with ``lstat``, so a symbolic link or a non-socket there is refused
+instead of followed.
 """
 
 from __future__ import annotations
@@ -156,6 +157,14 @@ def locate_shim_socket(sandbox_id, sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox
         return check_socket(shim_socket), None
     candidates = socket_paths(sandbox_id, sandbox_root, rs_sandbox_root)
     for runtime, path in candidates:
+        # The sandbox directory is not followed either: a link planted there would lead the request (and, for
+        # kata_exec_cmd, the command and its stdin) to a socket of someone else's choosing.
+        directory = os.path.dirname(path)
+        st = _lstat(directory)
+        if st is not None and stat.S_ISLNK(st.st_mode):
+            raise ShimError('sandbox %s: cannot use %s as the sandbox directory: it is a symbolic link (not followed: '
+                            'the shim socket must be in the directory itself)' % (sandbox_id, directory),
+                            url=None, status=None, body=None)
         # kata stats the Go path and falls back to the runtime-rs path only when the first does not exist.
         if _lstat(path) is not None:
             return check_socket(path, option='sandbox %s' % sandbox_id), runtime

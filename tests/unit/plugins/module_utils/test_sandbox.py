@@ -316,3 +316,28 @@ def test_socket_with_nul_is_a_problem_not_a_crash():
     with pytest.raises(ShimError) as exc_info:
         check_socket('/run/a\0b')
     assert exc_info.value.msg == "shim_socket: cannot use /run/a\0b as the shim socket: its path contains a NUL character"
+
+
+def test_symlinked_sandbox_directory_refused_not_followed(roots, servers):
+    go, rs = roots
+    elsewhere = os.path.join(servers.dir, 'elsewhere')
+    make_socket(os.path.join(elsewhere, 'shim-monitor.sock'))
+    os.makedirs(go)
+    os.symlink(elsewhere, os.path.join(go, 'abc'))
+    make_socket(os.path.join(rs, 'abc', 'shim-monitor.sock'))
+    with pytest.raises(ShimError) as exc_info:
+        find_shim_socket('abc', go, rs)
+    assert exc_info.value.msg == ('sandbox abc: cannot use %s/abc as the sandbox directory: it is a symbolic link (not '
+                                  'followed: the shim socket must be in the directory itself)' % go)
+
+
+def test_symlinked_rs_sandbox_directory_refused(roots, servers):
+    go, rs = roots
+    elsewhere = os.path.join(servers.dir, 'elsewhere')
+    make_socket(os.path.join(elsewhere, 'shim-monitor.sock'))
+    os.makedirs(rs)
+    os.symlink(elsewhere, os.path.join(rs, 'abc'))
+    with pytest.raises(ShimError) as exc_info:
+        find_shim_socket('abc', go, rs)
+    assert exc_info.value.msg.startswith('sandbox abc: cannot use %s/abc as the sandbox directory: it is a symbolic link'
+                                         % rs)
