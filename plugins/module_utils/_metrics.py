@@ -45,6 +45,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox impor
     DEFAULT_SANDBOX_ROOT,
     DEFAULT_TIMEOUT,
     DEFAULT_TRANSPORT,
+    MAX_TIMEOUT,
     list_sandboxes,
     locate_shim_socket,
     short_repr,
@@ -122,6 +123,9 @@ def check_concurrency(value, option='concurrency'):
 def check_timeout(value, option='timeout'):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ArgumentError('%s: expected a number of seconds greater than 0, got %s' % (option, short_repr(value)))
+    if value > MAX_TIMEOUT:
+        raise ArgumentError('%s: %s seconds is more than the %d (365 days) a timeout may be'
+                            % (option, short_repr(value), MAX_TIMEOUT))
     return float(value)
 
 

@@ -34,6 +34,8 @@ DEFAULT_SANDBOX_ROOT = '/run/vc/sbs'
 DEFAULT_RS_SANDBOX_ROOT = '/run/kata'
 SHIM_SOCKET_NAME = 'shim-monitor.sock'
 DEFAULT_TIMEOUT = 3.0
+# Larger timeouts overflow the C timeouts of sockets and threads (OverflowError): one year is already absurd.
+MAX_TIMEOUT = 365 * 86400.0
 TRANSPORTS = ('stdlib', 'requests')
 DEFAULT_TRANSPORT = 'stdlib'
 

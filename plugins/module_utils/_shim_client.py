@@ -34,7 +34,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
     MissingDependencyError,
     ShimError,
 )
-from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import socket_problem
+from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import MAX_TIMEOUT, socket_problem
 
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
@@ -603,6 +603,8 @@ class ShimClient(object):
     def __init__(self, socket_path, timeout=DEFAULT_TIMEOUT, max_body=DEFAULT_MAX_BODY, transport='auto'):
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
             raise ArgumentError('timeout: expected a number of seconds greater than 0, got %r' % (timeout,))
+        if timeout > MAX_TIMEOUT:
+            raise ArgumentError('timeout: %r seconds is more than the %d (365 days) a timeout may be' % (timeout, MAX_TIMEOUT))
         if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 0:
             raise ArgumentError('max_body: expected a number of bytes (0 or more), got %r' % (max_body,))
         if transport not in TRANSPORTS:

@@ -444,3 +444,11 @@ def test_metrics_module_passes_params_and_warn(tree):
     module = FakeModule()
     assert _metrics.metrics_module(module)['scraped'] == 1
     assert len(module.warnings) == 1
+
+
+# --- found by the robustness suite (tests/robustness) ---------------------------------------------------------------
+
+def test_timeout_too_large_for_a_socket_is_refused():
+    with pytest.raises(ArgumentError) as caught:
+        check_timeout(1e10)
+    assert caught.value.msg == 'timeout: 10000000000.0 seconds is more than the 31536000 (365 days) a timeout may be'

@@ -451,3 +451,17 @@ def test_requests_transport_missing(monkeypatch):
     assert 'ImportError' in exc_info.value.exception or 'ModuleNotFoundError' in exc_info.value.exception
     # The default transport does not need it.
     assert ShimClient('/x.sock').transport == 'stdlib'
+
+
+# --- found by the robustness suite (tests/robustness) ---------------------------------------------------------------
+
+@pytest.mark.parametrize('timeout', [1e10, 365 * 86400.0 + 1])
+def test_timeout_too_large_for_a_socket_is_refused(timeout):
+    # socket.settimeout(1e10) raises OverflowError: the value must be refused before it reaches a socket.
+    with pytest.raises(ArgumentError) as exc_info:
+        _shim_client.ShimClient('/run/x.sock', timeout=timeout)
+    assert exc_info.value.msg == 'timeout: %r seconds is more than the 31536000 (365 days) a timeout may be' % timeout
+
+
+def test_timeout_of_one_year_is_accepted():
+    assert _shim_client.ShimClient('/run/x.sock', timeout=365 * 86400).timeout == 31536000.0
