@@ -58,6 +58,7 @@ ALL = 'all'
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 128
 
+MAX_QUERY_LENGTH = 65536
 _PREFIX_RE = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*\Z')
 
 
@@ -130,17 +131,27 @@ def check_timeout(value, option='timeout'):
 
 
 def compile_query(expression, option='query'):
-    """Compile a JMESPath expression (jmespath is imported here, only when a query is used)."""
+    """Compile a JMESPath expression (jmespath is imported here, only when a query is used).
+
+    Expressions longer than MAX_QUERY_LENGTH are refused (jmespath's lexer takes quadratic time: a 1 MiB expression
+    takes minutes), and so are expressions nested deeper than its recursive parser can go.
+    """
     try:
         import jmespath
         from jmespath import exceptions as jmespath_exceptions
     except ImportError:
         raise MissingDependencyError('jmespath', exception=traceback.format_exc(), reason='for the %s option' % option) from None
+    if isinstance(expression, str) and len(expression) > MAX_QUERY_LENGTH:
+        raise ArgumentError('%s: the JMESPath expression %s is %d characters long, more than the %d allowed'
+                            % (option, short_repr(expression), len(expression), MAX_QUERY_LENGTH))
     try:
         return jmespath.compile(expression)
     except jmespath_exceptions.JMESPathError as exc:
         raise ArgumentError('%s: invalid JMESPath expression %s: %s'
                             % (option, short_repr(expression, 200), _syntax_problem(exc, jmespath_exceptions))) from None
+    except RecursionError:
+        raise ArgumentError('%s: the JMESPath expression %s is nested too deeply to be parsed'
+                            % (option, short_repr(expression))) from None
 
 
 def _syntax_problem(exc, jmespath_exceptions):
@@ -162,6 +173,8 @@ def run_query(compiled, data, option='query'):
     except jmespath_exceptions.JMESPathError as exc:
         raise ArgumentError('%s: the JMESPath expression failed on the result: %s'
                             % (option, ' '.join(str(exc).split()))) from None
+    except RecursionError:
+        raise ArgumentError('%s: the JMESPath expression is nested too deeply to be applied' % option) from None
 
 
 def resolve_targets(selection, sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS_SANDBOX_ROOT,

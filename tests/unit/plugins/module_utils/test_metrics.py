@@ -452,3 +452,29 @@ def test_timeout_too_large_for_a_socket_is_refused():
     with pytest.raises(ArgumentError) as caught:
         check_timeout(1e10)
     assert caught.value.msg == 'timeout: 10000000000.0 seconds is more than the 31536000 (365 days) a timeout may be'
+
+
+@pytest.mark.parametrize('expression', ['(' * 5000 + 'a' + ')' * 5000, '!' * 5000 + 'a'])
+def test_query_nested_too_deeply_to_compile(expression):
+    # jmespath's recursive parser raised RecursionError, which reached the user as a traceback.
+    with pytest.raises(ArgumentError) as caught:
+        compile_query(expression)
+    assert caught.value.msg == ('query: the JMESPath expression %s... is nested too deeply to be parsed'
+                                % repr(expression)[:60])
+
+
+def test_query_nested_too_deeply_to_apply():
+    compiled = compile_query('a' + '|a' * 3000)
+    with pytest.raises(ArgumentError) as caught:
+        run_query(compiled, {'a': {'a': 1}})
+    assert caught.value.msg == 'query: the JMESPath expression is nested too deeply to be applied'
+
+
+def test_query_too_long():
+    # jmespath's lexer is quadratic: a 1 MiB expression took over a minute before being refused.
+    expression = 'a' * 65537
+    with pytest.raises(ArgumentError) as caught:
+        compile_query(expression)
+    assert caught.value.msg == ("query: the JMESPath expression %s... is 65537 characters long, more than the 65536 "
+                                "allowed" % repr(expression)[:60])
+    assert compile_query('a' * 65536).search({'a' * 65536: 1}) == 1
