@@ -409,6 +409,8 @@ def resolve_path(host_root, path):
 def _lookup(host_root, config):
     """Return (resolved path or None, tried host paths, [(path, error text)])."""
     host_root = host_root or '/'
+    if config and '\0' in config:
+        raise ArgumentError('config: invalid path %r: it contains a NUL character' % (config,))
     if config:
         wanted = _absolute(config, host_root)
         try:
@@ -570,6 +572,10 @@ class _Loader(object):
             raise ConfigError('error decoding file %s: invalid UTF-8: %s' % (go_quote(path), exc), path=path)
         except ValueError as exc:
             raise ConfigError('error decoding file %s: %s' % (go_quote(path), exc), path=path)
+        except RecursionError:
+            # tomllib/tomli parse nested arrays and inline tables recursively: a deep enough nesting exhausts the stack.
+            raise ConfigError('error decoding file %s: arrays or inline tables nested too deeply' % go_quote(path),
+                              path=path) from None
         doc = dict((table, {}) for table in _SCHEMAS)
         undecoded, unknown = [], []
         for top, value in parsed.items():

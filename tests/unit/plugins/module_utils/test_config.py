@@ -862,3 +862,24 @@ def test_missing_toml_library(host, monkeypatch):
     assert exc.value.msg == ('Failed to import the required Python library (tomli) '
                              '(needed to read Kata configuration files on Python < 3.11)')
     assert 'ModuleNotFoundError: import of tomli halted' in exc.value.exception
+
+
+# ---------------------------------------------------------------------------------------------------- found by the robustness suite
+
+
+@pytest.mark.parametrize('text', ['x = ' + '[' * 20000 + ']' * 20000, 'x = ' + '{a=' * 3000 + '1' + '}' * 3000])
+def test_nesting_too_deep_for_the_toml_parser(host, text):
+    # The TOML parsers recurse into arrays and inline tables: RecursionError reached the user as a traceback.
+    assert error_of(host, text) == 'error decoding file "%s": arrays or inline tables nested too deeply' % MAIN
+
+
+def test_nesting_too_deep_in_a_drop_in(host):
+    put(host, DROP + '/10-deep.toml', 'x = ' + '[' * 20000 + ']' * 20000)
+    assert error_of(host, QEMU) == ('error decoding file "%s/10-deep.toml": arrays or inline tables nested too deeply'
+                                    % DROP)
+
+
+def test_config_path_with_nul(tmp_path):
+    with pytest.raises(ArgumentError) as exc:
+        _config.find_config(str(tmp_path), '/etc/kata\0/configuration.toml')
+    assert exc.value.msg == "config: invalid path '/etc/kata\\x00/configuration.toml': it contains a NUL character"
