@@ -264,6 +264,8 @@ def parse_mount_info(data):
         pairs = json.loads(text, object_pairs_hook=_Pairs)
     except ValueError as exc:
         raise ValueError('it is not valid JSON: %s' % exc)
+    except RecursionError:
+        raise ValueError('it is not valid JSON: arrays or objects nested too deeply') from None
     if pairs is None:
         return {'volume-type': '', 'device': '', 'fstype': ''}
     if not isinstance(pairs, _Pairs):
@@ -359,7 +361,12 @@ def parse_size(value, option='size'):
                                 '512M' % (option, _short(value)))
         whole, fraction, unit = match.groups()
         multiplier = _SIZE_UNITS[unit if unit in _SIZE_UNITS else unit[0].upper() + unit[1:]]
-        fraction = fraction or ''
+        # Zeros that do not change the value go first; what is left of a thousand digits or more is out of range (or
+        # not a whole number of bytes), and Python refuses to convert such long digit strings to int at all.
+        whole = whole.lstrip('0') or '0'
+        fraction = (fraction or '').rstrip('0')
+        if len(whole) + len(fraction) > 1000:
+            raise ArgumentError('%s: the size %s is out of range: expected 1 to %d bytes' % (option, _short(value), MAX_SIZE))
         numerator = int(whole + fraction) * multiplier
         denominator = 10 ** len(fraction)
         if numerator % denominator:
@@ -717,6 +724,9 @@ def volume_stats(client, device):
     body = client.get(STATS_URL, query=stats_query(device))
     try:
         stats = json.loads(body.decode('utf-8'))
+    except RecursionError:
+        raise ShimError('the shim answered GET %s with JSON nested too deeply to be read' % STATS_URL,
+                        url=client.url(STATS_URL, stats_query(device)), status=200, body=None) from None
     except ValueError as exc:
         raise ShimError('the shim answered GET %s with something that is not JSON: %s' % (STATS_URL, exc),
                         url=client.url(STATS_URL, stats_query(device)), status=200, body=body[:2048].decode('utf-8', 'replace'))
@@ -821,6 +831,8 @@ def direct_volume_module(module):
     p = module.params
     volume_path = validate_volume_path(p['volume_path'])
     volume_root = p['volume_root'] or DEFAULT_VOLUME_ROOT
+    if '\0' in volume_root:
+        raise ArgumentError('volume_root: invalid path %s: it contains a NUL character' % _short(volume_root))
     directory = volume_directory(volume_root, volume_path)
     result = {'changed': False}
 

@@ -752,3 +752,38 @@ def test_resize_failures(servers, body, message):
         dv.resize_volume(ShimClient(server.path, timeout=2), '/dev/sdb', 1024, 'sb1')
     assert exc_info.value.msg == message
     assert exc_info.value.details['status'] == 500
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Found by the robustness suite (tests/robustness)
+
+
+@pytest.mark.parametrize('value', ['9' * 10000, '9' * 1001 + 'Gi', '1.' + '3' * 5000])
+def test_parse_size_digit_strings_too_long_for_int(value):
+    # int() refuses strings of more than 4300 digits (ValueError): that reached the user as a traceback.
+    with pytest.raises(ArgumentError) as exc_info:
+        dv.parse_size(value)
+    assert exc_info.value.msg == ('size: the size %s... is out of range: expected 1 to 18446744073709551615 bytes'
+                                  % repr(value)[:60])
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('0' * 5000 + '1', 1),
+    ('1.' + '0' * 5000 + 'Ki', 1024),
+    ('0' * 3000 + '2.5' + '0' * 3000 + 'k', 2500),
+])
+def test_parse_size_zeros_that_do_not_change_the_value(value, expected):
+    assert dv.parse_size(value) == expected
+
+
+def test_parse_mount_info_nested_too_deeply():
+    with pytest.raises(ValueError) as exc_info:
+        dv.parse_mount_info(b'{"metadata": ' + b'[' * 100000 + b']' * 100000 + b'}')
+    assert str(exc_info.value) == 'it is not valid JSON: arrays or objects nested too deeply'
+
+
+def test_volume_stats_nested_too_deeply(servers):
+    server = servers.start(srv.respond(200, '[' * 100000 + ']' * 100000))
+    with pytest.raises(ShimError) as exc_info:
+        dv.volume_stats(ShimClient(server.path, timeout=2), '/dev/sdb')
+    assert exc_info.value.msg == 'the shim answered GET /direct-volume/stats with JSON nested too deeply to be read'

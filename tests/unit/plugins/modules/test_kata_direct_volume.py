@@ -410,3 +410,22 @@ def test_explicit_shim_socket(host):
     result = run_module(args_for(host, stats=True, shim_socket=server.path))
     assert result['volume']['stats'] == STATS
     assert len(server.requests) == 1
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Found by the robustness suite (tests/robustness)
+
+
+def test_volume_root_with_nul_names_the_option(host):
+    result = run_module(args_for(host, volume_root='/run/kata\0x'), expect='fail')
+    assert result['msg'] == "volume_root: invalid path '/run/kata\\x00x': it contains a NUL character"
+
+
+def test_mount_info_nested_too_deeply_is_reported_as_invalid(host):
+    run_module(args_for(host))
+    with open(mount_info_path(host), 'wb') as f:
+        f.write(b'{"volume-type": ' + b'[' * 100000 + b']' * 100000 + b'}')
+    result = run_module(args_for(host))
+    assert result['changed'] is True
+    with open(mount_info_path(host), 'rb') as f:
+        assert f.read() == FILE
