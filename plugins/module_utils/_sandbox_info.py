@@ -39,6 +39,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox impor
     DEFAULT_SANDBOX_ROOT,
     DEFAULT_TIMEOUT,
     DEFAULT_TRANSPORT,
+    check_path_option,
     find_shim_socket,
     list_sandboxes,
     validate_sandbox_id,
@@ -254,7 +255,7 @@ def sandbox_info(params):
     volumes = None
     if params.get('volumes', True):
         # Read first: an unreadable volume root fails the task before any shim is asked anything.
-        volumes = list_volumes(params.get('volume_root') or DEFAULT_VOLUME_ROOT)
+        volumes = list_volumes(check_path_option(params.get('volume_root') or DEFAULT_VOLUME_ROOT, 'volume_root'))
         if ids is not None:
             volumes = [v for v in volumes if v['sandbox_id'] in ids]
     result = {

@@ -306,3 +306,21 @@ def test_check_mode(host):
     result = run_module(base_args(host, _ansible_check_mode=True, agent_url=True))
     assert result['changed'] is False
     assert result['sandboxes'][0]['agent_url'] == 'vsock://3:1024'
+
+
+# -- found by the robustness suite (tests/robustness) ----------------------------------------------------------------
+
+@pytest.mark.parametrize('option', ['volume_root', 'sandbox_root', 'rs_sandbox_root'])
+def test_path_with_nul_names_the_option(host, option):
+    server = host.start(srv.respond(200, 'vsock://3:1024'), path=sock(host.go, 'abc'))
+    result = run_module(base_args(host, **{option: '/run/a\0b'}), expect='fail')
+    assert result['msg'] == "%s: invalid path '/run/a\\x00b': it contains a NUL character" % option
+    assert server.requests == []
+
+
+def test_mount_info_nested_too_deeply(host):
+    add_volume(host, '/a', mount_info='{"device": ' + '[' * 100000 + ']' * 100000 + '}')
+    result = run_module(base_args(host))
+    assert result['volumes'][0]['mount_info'] is None
+    assert result['volumes'][0]['error'] == ('kata cannot read mountInfo.json: it is not valid JSON: arrays or objects '
+                                             'nested too deeply')
