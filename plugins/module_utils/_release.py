@@ -61,6 +61,10 @@ DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 _ERROR_BODY_BYTES = 64 * 1024
 _EXCERPT_CHARS = 200
 _READ_CHUNK = 64 * 1024
+# Larger timeouts overflow the C timeouts of sockets and threads (OverflowError): one year is already absurd.
+MAX_TIMEOUT = 365 * 86400.0
+# The watchdog of fetch_releases fires this long after the timeout: the exchange's own deadlines report first.
+_WATCHDOG_GRACE = 0.25
 
 MSG_NO_RELEASES = 'No releases available'
 MSG_NO_NEWER_RELEASE = 'No newer release available'
@@ -415,6 +419,9 @@ def _unpack(body, url):
         doc = json.loads(body.decode('utf-8', 'replace'), parse_constant=reject_constant)
     except ValueError as exc:
         raise ReleaseCheckError('failed to unpack release details: %s (url: %s)' % (exc, url), url=url) from exc
+    except RecursionError:
+        raise ReleaseCheckError('failed to unpack release details: arrays or objects nested too deeply (url: %s)' % url,
+                                url=url) from None
     if not isinstance(doc, list):
         what = {dict: 'an object', str: 'a string', bool: 'a boolean', type(None): 'null'}.get(type(doc), 'a number')
         hint = ''
@@ -458,18 +465,55 @@ def fetch_releases(url, timeout=10, validate_certs=True, max_bytes=DEFAULT_MAX_B
     other HTTP statuses (with ``status`` and a ``body`` excerpt), a response over ``max_bytes``, a timeout, invalid
     JSON, a document that is not an array of objects.
 
-    ``timeout`` bounds the connection and every read (socket timeout), and the reading of the body as a whole; a
-    server that never answers fails after ``timeout`` seconds. ``validate_certs=False`` disables TLS verification.
+    ``timeout`` bounds the whole exchange: the connection and every read (socket timeout), the reading of the body
+    as a whole, and, through a watchdog, everything else (name resolution, a status line and headers sent one byte at a
+    time): the call returns within ``timeout`` plus a fraction of a second whatever the server does.
+    ``validate_certs=False`` disables TLS verification.
     """
+    parts = None
+    if isinstance(url, str):
+        try:
+            parts = urlsplit(url)
+            dummy_port = parts.port  # ValueError for a port that is not a number
+        except ValueError as exc:
+            raise ArgumentError('release URL %r is not valid: %s' % (url, exc)) from None
+    if parts is None or parts.scheme.lower() not in ('http', 'https') or not parts.netloc:
+        raise ArgumentError('release URL %r is not valid: expected an http:// or https:// URL' % (url,))
+    if any(ord(c) <= 0x20 or ord(c) == 0x7f for c in url):
+        raise ArgumentError('release URL %r is not valid: it contains white space or control characters' % (url,))
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
+        raise ArgumentError('release_timeout: expected a number of seconds greater than 0 and at most %d, got %r'
+                            % (MAX_TIMEOUT, timeout))
+    import threading
+
+    outcome = []
+
+    def work():
+        try:
+            outcome.append((True, _fetch(url, timeout, validate_certs, max_bytes)))
+        except BaseException as exc:  # pylint: disable=broad-exception-caught  # handed over to the caller below
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=work, name='kata-release-check')
+    worker.daemon = True  # a worker stuck on a trickling server must not keep the module process alive
+    worker.start()
+    worker.join(timeout + _WATCHDOG_GRACE)
+    if not outcome:
+        raise _timeout_error(url, timeout, 'get')
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _fetch(url, timeout, validate_certs, max_bytes):
+    """fetch_releases' exchange, run in its worker thread."""
     # These are heavy to import (http.client and ssl alone take about 13 ms): only imported when a release check
     # really runs, not by the modules that only parse a version.
     from http.client import HTTPException
     from urllib.error import HTTPError, URLError
     from ansible.module_utils.urls import open_url, ConnectionError as UrlsConnectionError
 
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme.lower() not in ('http', 'https') or not parts.netloc:
-        raise ArgumentError('release URL %r is not valid: expected an http:// or https:// URL' % (url,))
     deadline = time.monotonic() + timeout
     try:
         response = open_url(url, headers={'Accept': ACCEPT}, timeout=timeout, validate_certs=validate_certs,

@@ -915,3 +915,57 @@ def test_module_import_stays_light():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     out = subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, text=True, env=env).stdout
     assert out.split() == ['False', 'False']
+
+
+# --- found by the robustness suite (tests/robustness) ----------------------------------------------------------------
+
+def headers_byte_by_byte(handler):
+    """A status line and 90 headers, one byte every 20 ms (about 40 s): no single read ever waits long."""
+    head = b'HTTP/1.1 200 OK\r\n' + b''.join(b'X-Header-%d: v\r\n' % i for i in range(90)) + b'\r\n'
+    try:
+        for index in range(len(head)):
+            handler.wfile.write(head[index:index + 1])
+            handler.wfile.flush()
+            time.sleep(0.02)
+    except OSError:
+        pass
+    handler.close_connection = True
+
+
+def test_headers_trickled_byte_by_byte_fail_at_the_timeout(server):
+    # open_url waits for the whole head with only a per-read socket timeout: before the watchdog, this took the ~40 s
+    # the server needed and then failed at the body ("failed to read ...").
+    server.routes['/trickled-headers'] = headers_byte_by_byte
+    url = server.base + '/trickled-headers'
+    check_error(url, 'failed to get release details: timed out after 0.5 seconds (url: %s)' % url, url=url)
+
+
+def test_json_nested_too_deeply(server):
+    server.routes['/deep'] = raw_route(b'[' * 100000 + b']' * 100000)
+    url = server.base + '/deep'
+    with pytest.raises(ReleaseCheckError) as exc:
+        _release.fetch_releases(url, timeout=5)
+    assert exc.value.msg == 'failed to unpack release details: arrays or objects nested too deeply (url: %s)' % url
+
+
+@pytest.mark.parametrize('url, reason', [
+    ('http://[::1/releases', 'Invalid IPv6 URL'),
+    ('http://127.0.0.1:99999/releases', 'Port out of range 0-65535'),
+    ('http://127.0.0.1:port/releases', "Port could not be cast to integer value as 'port'"),
+    ('http://127.0.0.1/re\x00leases', 'it contains white space or control characters'),
+    ('http://127.0.0.1/releases\r\nX-Injected: 1', 'it contains white space or control characters'),
+    ('http://127.0.0.1/rel eases', 'it contains white space or control characters'),
+])
+def test_release_url_refused_before_any_request(url, reason):
+    with pytest.raises(ArgumentError) as exc:
+        _release.fetch_releases(url)
+    assert exc.value.msg == 'release URL %r is not valid: %s' % (url, reason)
+
+
+@pytest.mark.parametrize('timeout', [0, -1, float('nan'), float('inf'), 1e10, True, '3'])
+def test_release_timeout_refused(timeout):
+    # 1e10 made socket.settimeout raise OverflowError; nan never timed out; 0 and negative values failed oddly.
+    with pytest.raises(ArgumentError) as exc:
+        _release.fetch_releases('http://127.0.0.1:9/releases', timeout=timeout)
+    assert exc.value.msg == ('release_timeout: expected a number of seconds greater than 0 and at most 31536000, got %r'
+                             % (timeout,))
