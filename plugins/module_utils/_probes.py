@@ -461,7 +461,8 @@ def parse_meminfo(text):
         key, sep, rest = line.partition(':')
         if sep and key in keys:
             fields = rest.split()
-            if fields and fields[0].isdigit():
+            # isdigit() alone also accepts digits int() refuses, such as '\u00b2' (superscript two).
+            if fields and fields[0].isdigit() and fields[0].isascii():
                 result[keys[key]] = int(fields[0])
     return result
 
@@ -519,7 +520,7 @@ def _cpu_facilities(text):
         start = 2 if fields[1] == ':' else 1
         bits = set()
         for field in fields[start:]:
-            if not field.isdigit():
+            if not (field.isdigit() and field.isascii()):
                 return None
             bits.add(int(field))
         return bits
@@ -631,7 +632,9 @@ def hypervisor_version(path, run_command):
     if executable is None:
         return UNKNOWN
     try:
-        rc, out, dummy_err = run_command([executable, '--version'])
+        # handle_exceptions=False: AnsibleModule.run_command would otherwise fail the whole task ("Error executing
+        # command.") for a file it cannot execute, such as a configured hypervisor path that is not a program.
+        rc, out, dummy_err = run_command([executable, '--version'], handle_exceptions=False)
     except OSError:
         return UNKNOWN
     if rc != 0:

@@ -737,3 +737,30 @@ def test_local_run_command(tmp_path):
     rc, out, err = _probes.local_run_command([str(tmp_path / 'missing')])
     assert (rc, out) == (127, '')
     assert err == '%s: No such file or directory' % (tmp_path / 'missing')
+
+
+# ------------------------------------------------------------------------------------------- found by the robustness suite
+
+def test_parse_meminfo_unicode_digits_are_not_numbers():
+    # '\u00b2'.isdigit() is True but int('\u00b2') raises ValueError: a hostile /proc/meminfo made kata_env crash.
+    text = 'MemTotal: \u00b2\u00b3 kB\nMemFree: \u0661\u0662 kB\nMemAvailable: 7 kB\n'
+    assert _probes.parse_meminfo(text) == dict(total=0, free=0, available=7)
+
+
+def test_cpu_facilities_unicode_digits_are_malformed():
+    assert _probes._cpu_facilities('facilities      : 0 1 \u00b2\n') is None  # pylint: disable=protected-access
+    assert _probes._cpu_facilities('facilities      : 0 1 158\n') == {0, 1, 158}  # pylint: disable=protected-access
+
+
+def test_hypervisor_version_not_executable_with_ansible_run_command(tmp_path):
+    # AnsibleModule.run_command fails the task itself ("Error executing command.") when the exec fails, unless told
+    # not to: a configured hypervisor path that is not a program made kata_env fail.
+    from ansible.module_utils.basic import AnsibleModule
+    from ansible.module_utils.testing import patch_module_args
+
+    text = tmp_path / 'qemu-system-x86_64'
+    text.write_text('not a program\n')
+    text.chmod(0o755)
+    with patch_module_args({}):
+        module = AnsibleModule(argument_spec={})
+    assert _probes.hypervisor_version(str(text), module.run_command) == '<<unknown>>'
