@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _capability, _config, _probes
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError
 
 CAPABLE_MESSAGE = 'System is capable of running Kata Containers'
 CAN_CREATE_MESSAGE = 'System can currently create Kata Containers'
@@ -50,7 +51,16 @@ def installed_runtime_version(runtime_path, run_command, get_bin_path):
     path = runtime_path or get_bin_path('kata-runtime')
     if not path:
         return None
-    rc, out, dummy_err = run_command([path, '--version'])
+    if '\0' in path:
+        raise ArgumentError('runtime_path: invalid path %r: it contains a NUL character' % (path,))
+    try:
+        # handle_exceptions=False: AnsibleModule.run_command would otherwise fail the task with a bare
+        # "Error executing command." for a file it cannot execute.
+        rc, out, dummy_err = run_command([path, '--version'], handle_exceptions=False)
+    except OSError as exc:
+        if runtime_path:
+            raise ArgumentError('runtime_path: cannot run %s: %s' % (path, exc.strerror or exc))
+        return None
     if rc != 0:
         return None
     return parse_runtime_version(out)

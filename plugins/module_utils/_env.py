@@ -63,9 +63,18 @@ def socket_path(hypervisor_type, hypervisor_path):
     return ''
 
 
-def _runtime_version(path, run_command):
+def _runtime_version(path, run_command, option=None):
+    """The runtime's version dict, or None. A program that cannot be executed at all is an ArgumentError naming
+    ``option`` when the user gave its path (``runtime_path``), else it has no version (None)."""
     from ansible_collections.katacontainers.kata.plugins.module_utils._release import parse_runtime_version
-    rc, out, dummy_err = run_command([path, '--version'])
+    try:
+        # handle_exceptions=False: AnsibleModule.run_command would otherwise fail the task with a bare
+        # "Error executing command." for a file it cannot execute.
+        rc, out, dummy_err = run_command([path, '--version'], handle_exceptions=False)
+    except OSError as exc:
+        if option:
+            raise ArgumentError('%s: cannot run %s: %s' % (option, path, exc.strerror or exc))
+        return None
     semver = parse_runtime_version(out) if rc == 0 else None
     if not semver:
         return None
@@ -126,9 +135,12 @@ def gather_env(params, run_command, get_bin_path, warn):
 
     if 'runtime_version' in parts and host.is_local:
         runtime_path = params.get('runtime_path') or get_bin_path('kata-runtime')
+        if runtime_path and '\0' in runtime_path:
+            raise ArgumentError('runtime_path: invalid path %r: it contains a NUL character' % (runtime_path,))
         if runtime_path and facts['runtime'] is not None:
             facts['runtime']['path'] = os.path.realpath(runtime_path)
-            facts['runtime']['version'] = dict(oci=OCI_VERSION, version=_runtime_version(runtime_path, run_command))
+            version = _runtime_version(runtime_path, run_command, 'runtime_path' if params.get('runtime_path') else None)
+            facts['runtime']['version'] = dict(oci=OCI_VERSION, version=version)
 
     if 'host' in parts or 'capability' in parts:
         facts['host'] = _host_section(host, arch, parts, hypervisor_type, run_command)

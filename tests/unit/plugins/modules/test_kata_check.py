@@ -152,3 +152,23 @@ def test_release_check_against_a_mirror(tmp_path, cpuinfo_fixture, run_module, r
                               'kata-containers/releases/download/3.2.0/kata-static-3.2.0-amd64.tar.xz, '
                               'date: 2023-08-22T09:57:43Z)')
     assert [r['version'] for r in rel['releases']] == ['3.0.0', '3.2.0']
+
+
+# -- found by the robustness suite (tests/robustness) ----------------------------------------------------------------
+
+@pytest.mark.parametrize('content, reason', [('not a program\n', 'Exec format error'), (None, 'Permission denied')])
+def test_runtime_path_that_cannot_be_executed_names_the_option(tmp_path, cpuinfo_fixture, run_module, release_server,
+                                                               content, reason):
+    # AnsibleModule.run_command failed the task with a bare "Error executing command." and an exception.
+    runtime = tmp_path / 'kata-runtime'
+    if content is None:
+        runtime.mkdir()
+    else:
+        runtime.write_text(content)
+        runtime.chmod(0o755)
+    root = make_root(tmp_path, cpuinfo_fixture('amd64-intel-xeon-e5-2680v3.txt'), INTEL,
+                     {('kvm_intel', 'unrestricted_guest'): 'Y\n'})
+    result = run_module(kata_check, {'host_root': root, 'kvm_test': 'never', 'release_check': True,
+                                     'release_url': release_server, 'runtime_path': str(runtime)}, expect='fail')
+    assert result['msg'] == 'runtime_path: cannot run %s: %s' % (runtime, reason)
+    assert 'exception' not in result

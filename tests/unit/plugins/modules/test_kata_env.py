@@ -153,3 +153,51 @@ def test_unknown_subset(tmp_path, cpuinfo_fixture, run_module):
     result = run_module(kata_env, {'host_root': root, 'gather_subset': ['all', '!cpu']}, expect='fail')
     assert result['msg'] == ("gather_subset: unknown subset '!cpu'; expected all, host, config, capability, "
                              'hypervisor_version, runtime_version, optionally prefixed with "!"')
+
+
+# -- found by the robustness suite (tests/robustness) ----------------------------------------------------------------
+
+LOCAL_CONFIG = """\
+[hypervisor.qemu]
+path = "{qemu}"
+kernel = "{kernel}"
+image = "{kernel}"
+shared_fs = "virtio-9p"
+"""
+
+
+def local_config(tmp_path, qemu_text):
+    """A configuration on this host (host_root /) whose hypervisor binary is ``qemu_text`` (mode 0755)."""
+    qemu = tmp_path / 'qemu-system-x86_64'
+    qemu.write_text(qemu_text)
+    qemu.chmod(0o755)
+    kernel = tmp_path / 'vmlinux'
+    kernel.write_text('placeholder')
+    config = tmp_path / 'configuration.toml'
+    config.write_text(LOCAL_CONFIG.format(qemu=qemu, kernel=kernel))
+    return str(config)
+
+
+def test_hypervisor_that_cannot_be_executed_has_an_unknown_version(tmp_path, run_module):
+    # AnsibleModule.run_command failed the whole task ("Error executing command.") for a binary it could not exec.
+    config = local_config(tmp_path, 'not a program\n')
+    facts = run_module(kata_env, {'config': config, 'gather_subset': ['config', 'hypervisor_version']})
+    assert facts['ansible_facts']['kata_env']['hypervisor']['version'] == '<<unknown>>'
+
+
+def test_runtime_path_that_cannot_be_executed_names_the_option(tmp_path, run_module):
+    config = local_config(tmp_path, '#!/bin/sh\necho "QEMU emulator version 7.2.0"\n')
+    runtime = tmp_path / 'kata-runtime'
+    runtime.write_text('not a program\n')
+    runtime.chmod(0o755)
+    result = run_module(kata_env, {'config': config, 'runtime_path': str(runtime),
+                                   'gather_subset': ['config', 'runtime_version']}, expect='fail')
+    assert result['msg'] == 'runtime_path: cannot run %s: Exec format error' % runtime
+    assert 'exception' not in result
+
+
+def test_runtime_path_with_nul_names_the_option(tmp_path, run_module):
+    config = local_config(tmp_path, '#!/bin/sh\necho "QEMU emulator version 7.2.0"\n')
+    result = run_module(kata_env, {'config': config, 'runtime_path': '/usr/bin/kata\0runtime',
+                                   'gather_subset': ['config', 'runtime_version']}, expect='fail')
+    assert result['msg'] == "runtime_path: invalid path '/usr/bin/kata\\x00runtime': it contains a NUL character"
