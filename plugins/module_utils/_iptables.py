@@ -339,6 +339,8 @@ def verify(current_text, wanted_tables):
 
 def read_src(path, option='src'):
     """The bytes of the rules file ``path``; KataError naming the option and the path when it cannot be read."""
+    if '\0' in path:
+        raise ArgumentError('%s: invalid path %r: it contains a NUL character' % (option, path))
     try:
         fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | os.O_NONBLOCK)
     except OSError as exc:
@@ -453,6 +455,12 @@ def iptables_module(module):
     else:
         option = 'rules'
         wanted_bytes = p['rules'].encode('utf-8', 'surrogateescape')
+    if b'\0' in wanted_bytes:
+        # iptables-restore reads lines with fgets(): a NUL would cut its line short, so that a different rule (with
+        # its target cut off, for example) would be applied.
+        raise ArgumentError('%s%s: the rules contain a NUL character (line %d), which iptables-restore would cut the '
+                            'line at' % (option, ' (%s)' % p['src'] if option == 'src' else '',
+                                         wanted_bytes[:wanted_bytes.index(b'\0')].count(b'\n') + 1))
     if not wanted_bytes.endswith(b'\n'):
         # iptables-restore only recognises "COMMIT\n": a last line without its newline would be refused.
         wanted_bytes += b'\n'

@@ -462,3 +462,28 @@ def test_real_iptables_end_to_end(netns_shim):
     assert result['changed'] is True
     assert ("rule 1 is '-A INPUT -s 10.0.0.1/32 -p tcp -m tcp --dport 22 -j ACCEPT', wanted '-A INPUT -s 10.0.0.1 -p "
             "tcp --dport 22 -j ACCEPT'") in result['msg']
+
+
+# -- found by the robustness suite (tests/robustness) ----------------------------------------------------------------
+
+def test_rules_with_nul_are_refused_before_any_put(shim):
+    # iptables-restore would have cut the rule at the NUL and applied "-A INPUT -s 10.0.0.1" without its target.
+    rules = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.1\0 -j DROP\nCOMMIT\n'
+    result = run_module(args_for(shim, rules=rules), expect='fail')
+    assert result['msg'] == 'rules: the rules contain a NUL character (line 3), which iptables-restore would cut the line at'
+    assert log(shim) == []
+
+
+def test_src_with_nul_is_refused_before_any_put(shim, tmp_path):
+    path = tmp_path / 'nul.rules'
+    path.write_bytes(b'*filter\n-A INPUT -j DROP\0\nCOMMIT\n')
+    result = run_module(args_for(shim, src=str(path)), expect='fail')
+    assert result['msg'] == ('src (%s): the rules contain a NUL character (line 2), which iptables-restore would cut '
+                             'the line at' % path)
+    assert log(shim) == []
+
+
+def test_src_path_with_nul_names_the_option(shim):
+    result = run_module(args_for(shim, src='/tmp/a\0b'), expect='fail')
+    assert result['msg'] == "src: invalid path '/tmp/a\\x00b': it contains a NUL character"
+    assert log(shim) == []
