@@ -17,7 +17,7 @@ export PATH := $(VENV)/bin:$(PYBIN):$(PATH)
 export ANSIBLE_PYTHON_INTERPRETER := $(VPY)
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_NOCOLOR := 1
-DEBIAN_PACKAGES := rsync iptables iproute2 shellcheck openssh-server
+DEBIAN_PACKAGES := rsync iptables iproute2 shellcheck openssh-server openssh-client chromium dash busybox
 
 .PHONY: demo bench pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
 
@@ -54,8 +54,11 @@ collection: deps
 	@# Tests find shared/fixtures by walking up from their own file: point the copy's ancestors at the real one.
 	@if [ -d $(ROOT)/../shared ]; then ln -sfn $(abspath $(ROOT)/../shared) $(BUILD)/shared; else rm -f $(BUILD)/shared; fi
 
+PREFLIGHT_REPORT_DIR ?= $(ROOT)/build/preflight
 preflight: collection
-	cd $(COLL_DIR) && ansible-playbook -i localhost, -c local playbooks/preflight.yml -e kata_hosts=localhost
+	cd $(COLL_DIR) && ansible-playbook -i localhost, -c local playbooks/preflight.yml -e kata_hosts=localhost \
+		-e kata_preflight_report_dir=$(PREFLIGHT_REPORT_DIR)
+	@echo "The readiness report: $(PREFLIGHT_REPORT_DIR)/preflight.html (and .json, .md)"
 	@$(MAKE) --no-print-directory demo
 
 # The sandbox modules against a simulated Kata node (tests/kata_sim), started and always stopped again.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible.module_utils import basic
+from ansible.module_utils import _internal, basic
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
@@ -27,6 +27,8 @@ def run_module(monkeypatch):
     The result carries ``warnings``: the texts the module passed to ``module.warn()`` during this run.
     """
     monkeypatch.setattr(ansible_warnings, '_global_warnings', {})
+    # Modules run in the module context (controller code imported by other tests flips this process-wide flag).
+    monkeypatch.setattr(_internal, 'is_controller', False)
 
     def warnings():
         return list(ansible_warnings.get_warning_messages())
