@@ -88,35 +88,35 @@ def write_playbook(directory, name, task):
     return path
 
 
-def breakdown(collections_path, sockets, rounds):
-    """Where the module's time goes, measured in this process with the collection's own code (medians, seconds)."""
+def breakdown(collections_path, sockets):
+    """A function measuring, in this process with the collection's own code, where the module's time goes: the
+    concurrent GETs, the parsing, the JSON encoding and exit_json's remove_values of the full result (seconds)."""
     sys.path.insert(0, collections_path)
     from ansible_collections.katacontainers.kata.plugins.module_utils import _metrics, _prometheus  # noqa: E402
     from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient  # noqa: E402
+    from ansible.module_utils.common.parameters import remove_values  # what AnsibleModule.exit_json runs on a result
     from concurrent.futures import ThreadPoolExecutor
 
-    from ansible.module_utils.common.parameters import remove_values  # what AnsibleModule.exit_json runs on a result
-
-    fetch, parse, encode, sanitize = [], [], [], []
-    for dummy_round in range(rounds):
+    def one_round():
+        times = {}
         start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=_metrics.DEFAULT_CONCURRENCY) as pool:
             bodies = list(pool.map(lambda path: ShimClient(path, timeout=KATA_TIMEOUT).get('/metrics'), sockets))
-        fetch.append(time.perf_counter() - start)
+        times['concurrent_get_s'] = time.perf_counter() - start
         start = time.perf_counter()
         families = [_prometheus.parse_text(_prometheus.decode(body)) for body in bodies]
-        parse.append(time.perf_counter() - start)
+        times['parse_s'] = time.perf_counter() - start
         result = {'sandboxes': [{'id': os.path.basename(os.path.dirname(p)), 'families': f}
                                 for p, f in zip(sockets, families)]}
         start = time.perf_counter()
         text = json.dumps(result)
-        encode.append(time.perf_counter() - start)
+        times['json_encode_s'] = time.perf_counter() - start
         start = time.perf_counter()
         remove_values(result, set())
-        sanitize.append(time.perf_counter() - start)
-    return {'concurrent_get_s': statistics.median(fetch), 'parse_s': statistics.median(parse),
-            'json_encode_s': statistics.median(encode), 'exit_json_remove_values_s': statistics.median(sanitize),
-            'result_bytes': len(text), 'metrics_bytes': sum(len(b) for b in bodies)}
+        times['exit_json_remove_values_s'] = time.perf_counter() - start
+        sizes = {'result_bytes': len(text), 'metrics_bytes': sum(len(b) for b in bodies)}
+        return times, sizes
+    return one_round
 
 
 def main():
@@ -183,11 +183,17 @@ def main():
         times = dict((name, []) for name, dummy in contenders)
         for name, contender in contenders:  # warm-up: page cache, .pyc files, the simulator's first scrapes
             contender()
+        one_breakdown = breakdown(args.collections_path, sockets)
+        part_times = {}
         for index in range(args.rounds):
             shift = index % len(contenders)
             for name, contender in contenders[shift:] + contenders[:shift]:
                 times[name].append(contender())
-        parts = breakdown(args.collections_path, sockets, args.rounds)
+            round_parts, sizes = one_breakdown()
+            for key, value in round_parts.items():
+                part_times.setdefault(key, []).append(value)
+        parts = dict((key, statistics.median(values)) for key, values in part_times.items())
+        parts.update(sizes)
     finally:
         subprocess.run(sim + ['stop'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         shutil.rmtree(root, ignore_errors=True)
