@@ -18,15 +18,17 @@ discipline gives meaning to control bytes and caps a line at 4095 bytes. The pro
 
 1. Right after connecting, two short lines of printable ASCII are typed. The first replaces the interactive shell
    by the same binary, non-interactive (``exec /proc/$$/exe`` with stdout and stderr away from the terminal and the
-   terminal kept as fd 3; busybox needs ``exec -a sh``): no prompt, no line editor, no history expansion, no job
-   control, and the terminal stays in canonical mode, so each later line reaches the shell intact. The second turns
-   echo off (``stty -echo``, when ``stty`` exists) and prints a sync line: a random per-run key, the guest's
-   encoders (``base64``, ``od``) and the shell's path. Nothing else is sent before the sync line is seen, so nothing
-   can be swallowed while the shell starts or switches terminal modes.
-2. The command (``cmd``, or ``argv`` quoted with ``shlex.quote``) and ``chdir`` reach the guest as ``printf``
-   octal escapes (``\\101``), decoded by the shell's own ``printf``: every byte value, no tool needed. ``stdin`` is
-   sent as base64 in a here-document (or as octal ``printf`` lines when the guest has no ``base64``) and decoded to a
-   file. All lines are short and use only characters the line discipline passes untouched.
+   terminal kept as fd 3; a shell that is not bash and takes ``exec -a`` gets ``argv[0] = "sh"``, which busybox
+   needs): no prompt, no line editor, no history expansion, no job control, and the terminal stays in canonical
+   mode, so each later line reaches the shell intact. The second turns echo off (``stty -echo``, when ``stty``
+   exists) and prints a sync line: a random per-run key, the guest's encoders (``base64``, ``od``), the shell's
+   flags and its path. Nothing else is sent before the sync line is seen, so nothing can be swallowed while the
+   shell starts or switches terminal modes.
+2. The command (``cmd``, or ``argv`` quoted with ``shlex.quote``) and ``chdir`` are typed single-quoted when they
+   are UTF-8 text without control characters (other than newline and tab) in short lines; otherwise they reach
+   the guest as ``printf`` octal escapes (``\\101``) decoded by the shell's own ``printf``: every byte value, no tool
+   needed. ``stdin`` is sent as base64 in a here-document (or as octal ``printf`` lines when the guest has no
+   ``base64``) and decoded to a file. No line sent carries a control byte or comes near the line limit.
 3. A private directory (``mkdir`` of a random name, mode 0700, under ``$TMPDIR``, ``/run``, ``/tmp``, ``/dev/shm``
    or ``/var/tmp``) holds the stdin file and the stderr file; both are opened and the directory removed before the
    command starts, so nothing is left behind whatever happens next.
@@ -308,8 +310,23 @@ def _printf_lines(data):
     return ["printf '%s'" % _octal(data[i:i + _OCTAL_CHUNK]) for i in range(0, len(data), _OCTAL_CHUNK)]
 
 
+def _typable(data):
+    """Whether ``data`` can be typed into a canonical-mode terminal as is: UTF-8 text without control characters
+    other than newline and tab (the line discipline gives meaning to the others), in lines far below its limit."""
+    try:
+        text = data.decode('utf-8')
+    except UnicodeDecodeError:
+        return False
+    if any(c < ' ' and c not in '\n\t' or c == '\x7f' for c in text):
+        return False
+    return all(len(line) <= _OCTAL_CHUNK * 4 for line in data.split(b'\n'))
+
+
 def _assign(name, data):
-    """Shell text that sets variable ``name`` to ``data`` (no NUL) exactly, trailing newlines included."""
+    """Shell text that sets variable ``name`` to ``data`` (no NUL) exactly, trailing newlines included: the data
+    single-quoted when it can be typed as is, else decoded by ``printf`` from octal escapes."""
+    if _typable(data):
+        return "%s='%s'" % (name, data.decode('utf-8').replace("'", "'\\''"))
     return '%s=$(%s); %s=${%s%%x}' % (name, '\n'.join(_printf_lines(data) + ['printf x']), name, name)
 
 
@@ -321,28 +338,34 @@ def _base64_lines(data):
 
 def start_lines(marker):
     """The two lines typed first: the non-interactive shell, then echo off and the sync line (see module doc)."""
-    exec_line = (' if (exec -a sh true) 2>/dev/null; then exec -a sh /proc/$$/exe 3>&1 >/dev/null 2>&1; '
-                 'else exec /proc/$$/exe 3>&1 >/dev/null 2>&1; fi')
-    sync_line = ("stty -echo 2>/dev/null; k=KATA-; k=${k}%s; s=$(readlink /proc/$$/exe 2>/dev/null); "
-                 "[ -n \"$s\" ] || s=/proc/$$/exe; t=; for x in %s; do if command -v $x >/dev/null 2>&1; then "
-                 "t=\"$t $x\"; fi; done; printf '\\n%%s:S%%s|%%s|%%s\\n' \"$k\" \"$t\" \"$s\" \"$-\" >&3"
-                 % (marker, ' '.join(ENCODERS)))
+    exec_line = (' if [ -z "${BASH_VERSION-}" ] && (exec -a sh /proc/$$/exe -c :) 2>/dev/null; then '
+                 'exec -a sh /proc/$$/exe 3>&1 >/dev/null 2>&1; else exec /proc/$$/exe 3>&1 >/dev/null 2>&1; fi')
+    sync_line = ("stty -echo 2>/dev/null; k=KATA-; k=${k}%s; t=; for x in %s; do if command -v $x >/dev/null 2>&1; "
+                 "then t=\"$t $x\"; fi; done; printf '\\n%%s:S%%s|%%s|' \"$k\" \"$t\" \"$-\" >&3; "
+                 "readlink /proc/$$/exe >&3 2>/dev/null || echo >&3" % (marker, ' '.join(ENCODERS)))
     return (exec_line + '\n' + sync_line + '\n').encode('ascii')
 
 
-def job_script(marker, command, stdin=None, chdir=None, encoder='base64', temp_dirs=TEMP_DIRS):
+def job_script(marker, command, stdin=None, chdir=None, encoder='base64', temp_dirs=TEMP_DIRS, shell=None):
     """The lines that run ``command`` (bytes) and frame its results, typed after the sync line.
 
     ``stdin`` (bytes or None), ``chdir`` (bytes or None); ``encoder`` is ``base64`` or ``od`` (what the guest has);
-    ``temp_dirs`` are the parents tried in turn for the private directory (``$TMPDIR``: that variable, when set).
+    ``temp_dirs`` are the parents tried in turn for the private directory (``$TMPDIR``: that variable, when set);
+    ``shell`` is the path of the guest shell from the sync line (None: ``/proc/$$/exe``).
     """
     encode = _ENCODER_COMMANDS[encoder]
-    lines = ['set -- "$s"; case $s in */busybox) set -- "$s" sh;; esac', _assign('c', command)]
+    if shell and _typable(shell.encode('utf-8')) and '\n' not in shell:
+        program = "'%s'" % shell.replace("'", "'\\''")
+        if shell.rsplit('/', 1)[-1] == 'busybox':
+            program += ' sh'  # busybox picks the applet from argv[0]
+    else:
+        program = '"/proc/$$/exe"'
+    lines = ['set -- %s' % program, _assign('c', command)]
     if chdir:
         lines.append(_assign('w', chdir))
     candidates = ' '.join('"${TMPDIR-}"' if d == '$TMPDIR' else "'%s'" % d.replace("'", "'\\''") for d in temp_dirs)
-    lines.append('u=$(umask); umask 077; d=; for t in %s; do if [ -n "$t" ] && mkdir "$t/.kata-exec.%s" 2>/dev/null; '
-                 'then d=$t/.kata-exec.%s; break; fi; done; umask "$u"' % (candidates, marker, marker))
+    lines.append('d=; for t in %s; do if [ -n "$t" ] && mkdir -m 700 "$t/.kata-exec.%s" 2>/dev/null; '
+                 'then d=$t/.kata-exec.%s; break; fi; done' % (candidates, marker, marker))
     if stdin:
         lines.append('if [ -z "$d" ]; then printf \'\\n%s:X nodir\\n\' "$k" >&3; exit; fi')
     lines.append('if [ -n "$d" ]; then exec 5>"$d/e" 6<"$d/e"; fi')
@@ -368,9 +391,9 @@ def job_script(marker, command, stdin=None, chdir=None, encoder='base64', temp_d
         'r=$( { { trap : INT QUIT; if [ "$e" = 5 ]; then "$@" -c "$c" %s 2>&5 3>&- 4>&- 5>&- 6<&- 7<&-; '
         'else "$@" -c "$c" %s 2>&1 3>&- 4>&- 5>&- 6<&- 7<&-; fi; printf %%s $? >&4; } | '
         '(trap \'\' INT QUIT; exec %s) >&3; } 4>&1 ); printf \'\\n%%s:E %%s %%s\\n\' "$k" "$r" "$e" >&3; '
-        '[ "$e" != 5 ] || %s <&6 >&3; printf \'\\n%%s:Z\\n\' "$k" >&3; exit'
+        '[ "$e" != 5 ] || [ ! -s /dev/fd/6 ] || %s <&6 >&3; printf \'\\n%%s:Z\\n\' "$k" >&3; exit'
         % (redirect_in, redirect_in, encode, encode))
-    return ('\n'.join(lines) + '\n').encode('ascii')
+    return ('\n'.join(lines) + '\n').encode('utf-8')
 
 
 # -- the session --------------------------------------------------------------------------------------------------
@@ -503,7 +526,7 @@ class ConsoleSession(object):
         rest = line[index + len(self._key) + 1:].decode('utf-8', 'replace')
         if tag == b'S' and self._state == 'sync':
             tools, _sep, rest = rest.partition('|')
-            self.shell, _sep, self.flags = rest.rpartition('|')
+            self.flags, _sep, self.shell = rest.partition('|')
             self.tools = tuple(tools.split())
             self._state = 'ready'
         elif tag == b'B' and self._state == 'job':
@@ -597,7 +620,8 @@ class ConsoleSession(object):
         if encoder is None:
             raise PeerError('%s: the guest has neither base64 nor od, needed to bring the output back' % self.where)
         self._state = 'job'
-        self._out += job_script(self.marker, command, stdin=stdin, chdir=chdir, encoder=encoder, temp_dirs=temp_dirs)
+        self._out += job_script(self.marker, command, stdin=stdin, chdir=chdir, encoder=encoder, temp_dirs=temp_dirs,
+                                shell=self.shell)
 
         def done():
             return self._state == 'done'

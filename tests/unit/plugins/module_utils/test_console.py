@@ -94,8 +94,8 @@ def test_bad_agent_urls(url, message):
 # -- what is typed into the guest -------------------------------------------------------------------------------
 
 def _check_typed(data):
-    """Only printable ASCII and newlines, every line far below the 4095 bytes of a canonical tty line."""
-    assert set(data) <= set(range(0x20, 0x7f)) | {0x0a}
+    """No control bytes but newlines and tabs, every line far below the 4095 bytes of a canonical tty line."""
+    assert set(data) <= set(range(0x20, 0x7f)) | set(range(0x80, 0x100)) | {0x09, 0x0a}
     assert max(len(line) for line in data.split(b'\n')) < 1100
 
 
@@ -115,6 +115,18 @@ def test_job_script_is_safe_for_the_line_discipline(encoder):
                       chdir=b'/tmp/\x03 \'dir\'\n', encoder=encoder)
     _check_typed(data)
     assert b'KATA-' + marker.encode() not in data
+
+
+def test_job_script_types_plain_text_and_encodes_the_rest():
+    plain = job_script('m', "echo 'it''s' \u00e9t\u00e9\n\tdone".encode('utf-8'), shell='/usr/bin/bash')
+    assert plain.split(b'\n')[:3] == [b"set -- '/usr/bin/bash'",
+                                      b"c='echo '\\''it'\\'''\\''s'\\'' \xc3\xa9t\xc3\xa9", b"\tdone'"]
+    control = job_script('m', b'echo \x1b[1m\r', shell='/bin/busybox')
+    assert control.split(b'\n')[:3] == [b"set -- '/bin/busybox' sh",
+                                        b"c=$(printf '\\145\\143\\150\\157\\040\\033\\133\\061\\155\\015'",
+                                        b'printf x); c=${c%x}']
+    long_line = job_script('m', b'x' * 900)
+    assert long_line.split(b'\n')[:2] == [b'set -- "/proc/$$/exe"', b"c=$(printf '" + b'\\170' * 200 + b"'"]
 
 
 def test_decode_strict_and_partial():
@@ -371,6 +383,12 @@ def test_hostile_argv_is_not_interpreted(node, shell):
     assert result.rc == 0
     assert result.stdout == ''.join('[%s]' % w for w in words[2:]).encode('utf-8')
     assert not os.path.exists(witness)
+
+
+def test_unicode_text_is_typed_and_comes_back(node, shell):
+    text = 'gr\u00fc\u00dfe \u2603 \U0001f600 \u65e5\u672c'
+    result = run(node, shell, ("printf '%%s' '%s'" % text).encode('utf-8'))
+    assert (result.rc, result.stdout.decode('utf-8')) == (0, text)
 
 
 def test_shell_syntax_in_cmd(node, shell):
