@@ -59,6 +59,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
 DEFAULT_DEBUG_PORT = 1026
 MAX_VSOCK_PORT = 0xFFFFFFFF
 DEFAULT_CONNECT_TIMEOUT = 3.0
+MAX_TIMEOUT = 365 * 86400
 TEMP_DIRS = ('$TMPDIR', '/run', '/tmp', '/dev/shm', '/var/tmp')
 ENCODERS = ('base64', 'od')
 INTERRUPT_GRACE = 2.0
@@ -533,7 +534,7 @@ class ConsoleSession(object):
             self._state = 'stdout'
         elif tag == b'E' and self._state == 'stdout':
             words = rest.split()
-            self.rc = int(words[0]) if words and words[0].isdigit() else None
+            self.rc = int(words[0]) if words and words[0].isdigit() and words[0].isascii() else None
             self.stderr_merged = words[1:] != ['5']
             self._state = 'stderr'
         elif tag == b'Z' and self._state == 'stderr':
@@ -678,6 +679,9 @@ def _number(params, name, minimum, allow_zero=False):
             or (value == minimum and not allow_zero):
         raise ArgumentError('%s: expected a number of seconds %s %g, got %r'
                             % (name, 'of at least' if allow_zero else 'greater than', minimum, value))
+    if value > MAX_TIMEOUT:
+        # Larger values overflow the C timeouts of sockets and poll (OverflowError).
+        raise ArgumentError('%s: %r seconds is more than the %d (365 days) a timeout may be' % (name, value, MAX_TIMEOUT))
     return float(value)
 
 

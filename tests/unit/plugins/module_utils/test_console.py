@@ -580,3 +580,27 @@ def test_command_text():
         with pytest.raises(ArgumentError) as exc_info:
             command_text(params)
         assert exc_info.value.msg == message
+
+
+# -- found by the robustness suite (tests/robustness) ----------------------------------------------------------------
+
+@pytest.mark.parametrize('name', ['timeout', 'connect_timeout'])
+def test_timeouts_too_large_for_a_socket_are_refused(name):
+    # 1e10 reached socket.settimeout / poll and raised OverflowError, a traceback for the user.
+    params = {'sandbox_id': 'sb1', 'cmd': 'true', name: 1e10}
+    with pytest.raises(ArgumentError) as exc_info:
+        _console._validated(params)  # pylint: disable=protected-access
+    assert exc_info.value.msg == '%s: 10000000000.0 seconds is more than the 31536000 (365 days) a timeout may be' % name
+
+
+def test_exit_status_with_digits_int_refuses_is_no_status():
+    # '\u00b2'.isdigit() is True, int('\u00b2') raises ValueError: a frame line from a hostile guest crashed the module.
+    left, right = socket.socketpair()
+    try:
+        session = ConsoleSession(left, marker='m0')
+        session._state = 'stdout'  # pylint: disable=protected-access
+        session._feed(u'KATA-m0:E \u00b2 5\n'.encode('utf-8'))  # pylint: disable=protected-access
+        assert (session.rc, session._state) == (None, 'stderr')  # pylint: disable=protected-access
+    finally:
+        left.close()
+        right.close()
