@@ -60,6 +60,7 @@ TEMPLATE_FILES = ('memory', 'state')
 MOUNTINFO = '/proc/self/mountinfo'
 MNT_DETACH = 2
 MAX_UNMOUNTS = 32
+MAX_TIMEOUT = 365 * 86400
 LOG_TAIL = 2000
 POLL_FIRST, POLL_MAX = 0.05, 0.5
 
@@ -175,7 +176,7 @@ def summarize_vm_config(config):
     """The interesting part of a ``Config`` answer (JSON of kata's VMConfig), or None when it is not JSON."""
     try:
         data = json.loads(config['data'].decode('utf-8'))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
@@ -395,6 +396,9 @@ def _remove_stale_socket(endpoint):
 def _positive(value, option):
     if value is None or not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
         raise ArgumentError('%s must be a number of seconds greater than 0, got %r' % (option, value))
+    if value > MAX_TIMEOUT:
+        # Larger values overflow the C timeouts of sockets and threads (OverflowError).
+        raise ArgumentError('%s: %r seconds is more than the %d (365 days) a timeout may be' % (option, value, MAX_TIMEOUT))
     return float(value)
 
 

@@ -563,3 +563,10 @@ class TestRuntimeSim:
     def test_version(self, scratch):
         proc = scratch.runtime('--version')
         assert proc.stdout == 'kata-runtime  : 3.0.0\n   commit   : <<unknown>>\n   OCI specs: 1.0.2-dev\n'
+
+
+# -- found by the robustness suite (tests/robustness) ----------------------------------------------------------------
+
+def test_vm_config_nested_too_deeply_is_no_summary():
+    # A VM cache server answering Config with JSON nested beyond the parser's recursion limit crashed the module.
+    assert fm.summarize_vm_config({'data': b'[' * 100000 + b']' * 100000, 'agent_config': b''}) is None

@@ -450,3 +450,13 @@ def test_without_grpcio_the_template_works(bare_python, scratch, tmp_path):
     assert rc == 0
     assert result['changed'] is True
     assert result['cache'] == disabled_cache(scratch)
+
+
+# -- found by the robustness suite (tests/robustness) ----------------------------------------------------------------
+
+@pytest.mark.parametrize('option', ['timeout', 'wait_timeout'])
+def test_timeouts_too_large_for_a_socket(run_module, scratch, option):
+    # 1e10 reached socket.settimeout and raised OverflowError.
+    scratch.write_config(template=True)
+    result = run_module(kata_factory, args(scratch, **{option: 1e10}), expect='fail')
+    assert result['msg'] == '%s: 10000000000.0 seconds is more than the 31536000 (365 days) a timeout may be' % option
