@@ -16,8 +16,10 @@ Then, in this process, where the module's time goes: the concurrent GETs alone, 
 of the full result. Prints the medians and the ratios to the sequential scrape; the goal (issue 3) is kata_metrics at
 most 0.5 times the sequential scrape and under 2 s.
 
-Run it with `make bench-metrics`, or: python benchmarks/bench_metrics.py --collections-path <dir holding
-ansible_collections> --python <interpreter for the modules>.
+Run it after `make collection`, as root (the simulator makes network namespaces):
+  .venv/bin/python benchmarks/bench_metrics.py --collections-path <BUILD>/collections --python .venv/bin/python
+(<BUILD> is /var/tmp/katacontainers.kata/_work_main for the checkout /work/main). --rounds, --sandboxes and
+--no-playbooks adjust it; the figures land in benchmarks/results/metrics.json.
 """
 
 from __future__ import annotations
