@@ -108,3 +108,4 @@ pytest: venv
 # Performance benchmarks (benchmarks/README.md): measured, never asserted in tests.
 bench: collection
 	$(VPY) benchmarks/bench_host_modules.py --python $(VPY) --collections-path $(COLL_ROOT)
+	$(VPY) benchmarks/bench_metrics.py --python $(VPY) --collections-path $(COLL_ROOT)
