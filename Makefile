@@ -19,7 +19,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_NOCOLOR := 1
 DEBIAN_PACKAGES := rsync iptables iproute2 shellcheck openssh-server openssh-client chromium dash busybox
 
-.PHONY: demo bench pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
+.PHONY: ee demo bench pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
 
 help:
 	@echo "make preflight   check this host (kata_check + kata_env on localhost) and print its verdict"
@@ -93,7 +93,11 @@ sanity-latest: collection
 	cd $(COLL_DIR) && PATH=$(BUILD)/venv-latest/bin:$(PYBIN):$$PATH ansible-test sanity --venv --python 3.12 --color no
 	cd $(COLL_DIR) && PATH=$(BUILD)/venv-latest/bin:$(PYBIN):$$PATH ansible-test units --venv --python 3.12 --color no
 
-test: sanity units units-pythons integration lint sanity-latest
+# The execution environment definition: ansible-builder must produce a valid build context (no container engine).
+ee: collection
+	cd $(COLL_DIR) && $(VPY) -m pytest -q -p no:cacheprovider tests/ee
+
+test: sanity units units-pythons integration lint ee sanity-latest
 	@echo "make test: all stages passed"
 
 clean:
