@@ -1,0 +1,96 @@
+# Copyright (c) 2026, Kata Containers collection contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The robustness suite's runner: runs the parts, prints the totals per module, ends with
+``robustness: N passed, M failed`` and exits non-zero when anything failed.
+
+    python tests/robustness/run.py                      # everything, CI sizes (a few minutes)
+    python tests/robustness/run.py --parts matrix,peers # some parts
+    python tests/robustness/run.py --full               # longer: more crash runs, longer fuzzing
+
+Run it as root with the collection's virtualenv Python (``make robustness`` does both). See README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import rlib  # noqa: E402  pylint: disable=wrong-import-position
+
+PARTS = ('matrix', 'peers', 'crash', 'hostile', 'fuzz')
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--parts', default=','.join(PARTS), help='comma-separated: %s' % ', '.join(PARTS))
+    parser.add_argument('--modules', default=','.join(rlib.MODULES), help='modules of the matrix')
+    parser.add_argument('--jobs', type=int, default=3, help='isolated matrix workers (one simulated node each)')
+    parser.add_argument('--full', action='store_true', help='longer crash loops and fuzzing')
+    parser.add_argument('--crash-runs', type=int, default=None, help='kill -9 runs per writer')
+    parser.add_argument('--fuzz-seconds', type=float, default=None, help='total fuzzing time')
+    parser.add_argument('--limit', type=int, default=None, help='run only the first N matrix cases (debugging)')
+    parser.add_argument('--keep', action='store_true', help='keep the scratch directories')
+    parser.add_argument('--verbose', action='store_true', help='list every case')
+    options = parser.parse_args(argv)
+    if os.geteuid() != 0:
+        print('robustness: run as root (the hostile-host cases need root, the simulated node uses network namespaces)')
+    parts = [p for p in options.parts.split(',') if p]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error('unknown parts: %s' % ', '.join(sorted(unknown)))
+    python = sys.executable
+    out = sys.stdout
+    rlib.make_importable()
+    started = time.monotonic()
+    results = []
+    timings = []
+    for part in parts:
+        begin = time.monotonic()
+        out.write('\n== %s ==\n' % part)
+        out.flush()
+        if part == 'matrix':
+            import matrix
+            modules = [m for m in options.modules.split(',') if m]
+            got = matrix.run(python, jobs=options.jobs, modules=modules, out=out, keep=options.keep,
+                             limit=options.limit, sample=not options.full)
+        elif part == 'peers':
+            import peers
+            got = peers.run(python, out=out, keep=options.keep)
+        elif part == 'crash':
+            import crash
+            runs = options.crash_runs or (1000 if options.full else 200)
+            got = crash.run(python, runs=runs, out=out, keep=options.keep, full=options.full)
+        elif part == 'hostile':
+            import hostile
+            got = hostile.run(python, out=out, keep=options.keep)
+        else:
+            import fuzzing
+            seconds = options.fuzz_seconds or (600.0 if options.full else 20.0)
+            got = fuzzing.run(python, seconds=seconds, out=out)
+        timings.append((part, time.monotonic() - begin, len(got)))
+        if options.verbose:
+            for r in got:
+                out.write('  %s %-60s %-9s %6.2f %s\n' % ('ok  ' if r.passed else 'FAIL', r.name[:60], r.kind, r.elapsed or 0,
+                                                    (r.note or '')[:120].replace('\n', ' ')))
+        results.extend(got)
+        rlib.print_table(got, out=out, title='%s: totals per module' % part)
+    rlib.print_table(results, out=out, title='all parts: totals per module')
+    failed = [r for r in results if not r.passed]
+    if failed:
+        out.write('\nfailures:\n')
+        for r in failed:
+            out.write('  [%s] %s: %s\n' % (r.part, r.name, '; '.join(r.problems)[:800]))
+    out.write('\ntime: %s; total %.1f s\n' % (', '.join('%s %.1f s (%d cases)' % t for t in timings),
+                                              time.monotonic() - started))
+    out.write('robustness: %d passed, %d failed\n' % (len(results) - len(failed), len(failed)))
+    out.flush()
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
