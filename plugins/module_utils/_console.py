@@ -68,6 +68,7 @@ HANDSHAKE_LINE_LIMIT = 512
 NOISE_LIMIT = 4096
 
 _RECV_SIZE = 65536
+_POLL_SLICE_MS = 60000  # poll() takes a C int of milliseconds: long timeouts are waited for in slices
 _OCTAL_CHUNK = 200  # bytes per printf line: 800 characters, far below the 4095 of a canonical line
 _BASE64_CHUNK = 57  # bytes per here-document line: 76 characters
 _RETRY_DELAYS = (0.01, 0.02, 0.05, 0.1, 0.2)
@@ -186,7 +187,7 @@ def _wait(sock, events, deadline):
         if remaining <= 0:
             return False
         try:
-            if poller.poll(max(1, int(math.ceil(remaining * 1000)))):
+            if poller.poll(min(_POLL_SLICE_MS, max(1, int(math.ceil(remaining * 1000))))):
                 return True
         except InterruptedError:
             continue
@@ -561,7 +562,7 @@ class ConsoleSession(object):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return 'timeout'
-                wait = max(1, int(math.ceil(remaining * 1000)))
+                wait = min(_POLL_SLICE_MS, max(1, int(math.ceil(remaining * 1000))))
             poller.register(fd, select.POLLIN | (select.POLLOUT if self._out else 0))
             try:
                 events = poller.poll(wait)

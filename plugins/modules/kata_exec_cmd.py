@@ -25,8 +25,9 @@ description:
     Its standard output and standard error are pipes, not the terminal. The exit status is what the shell reports,
     128 + N for a command killed by signal N.
   - The module connects anew for every task. Each connection gets its own shell, so tasks can run in the same
-    sandbox at the same time. The module logs nothing of the command or of its output. With C(no_log) on the task,
-    Ansible hides them too.
+    sandbox at the same time.
+  - The module itself logs nothing of the command or of its output. Ansible records the module's arguments on the
+    managed node as for every module, unless the task has C(no_log), which also hides the result.
 author:
   - Kata Containers collection contributors (@katacontainers)
 extends_documentation_fragment:

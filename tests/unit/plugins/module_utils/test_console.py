@@ -604,3 +604,18 @@ def test_exit_status_with_digits_int_refuses_is_no_status():
     finally:
         left.close()
         right.close()
+
+
+def test_long_timeouts_are_waited_for_in_slices():
+    # poll() takes a C int of milliseconds (24.8 days at most): a 300-day deadline must not overflow it.
+    left, right = socket.socketpair()
+    try:
+        session = ConsoleSession(left, marker='m1')
+        right.sendall(b'hello\n')
+        outcome = session._pump(time.monotonic() + 300 * 86400, lambda: bool(session._noise))  # pylint: disable=protected-access
+        assert (outcome, session.received()) == ('done', 'hello')
+        right.sendall(b'OK 1\n')
+        assert _console._read_handshake_line(left, time.monotonic() + 300 * 86400) == b'OK 1\n'  # pylint: disable=protected-access
+    finally:
+        left.close()
+        right.close()
