@@ -576,6 +576,10 @@ def _requests_exchange(socket_path, method, target, headers, body, deadline, tim
                     raise _truncated(received, announced)
             else:
                 data = b''
+            if watchdog.fired:
+                # The watchdog cut the connection: http.client takes the end of the stream for the end of the headers
+                # (or of a body without a length), so what looks like a complete answer is only its start.
+                raise _Failure(_timeout_reason(timeout))
             return response.status_code, response.reason or '', answer_headers, data
         finally:
             response.close()

@@ -465,3 +465,12 @@ def test_timeout_too_large_for_a_socket_is_refused(timeout):
 
 def test_timeout_of_one_year_is_accepted():
     assert _shim_client.ShimClient('/run/x.sock', timeout=365 * 86400).timeout == 31536000.0
+
+
+def test_headers_cut_by_the_deadline_are_no_answer(servers, transport):
+    # The status line arrives, the headers trickle and are cut by the deadline. http.client takes the end of the stream
+    # for the end of the headers: the requests transport returned a "complete" 200 with an empty body.
+    server = servers.start(srv.trickle(b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Padding: ' + b'p' * 40
+                                       + b'\r\nContent-Length: 4\r\n\r\nbody', delay=0.02))
+    exc = failure(server, transport, timeout=0.8)
+    assert exc.msg == 'GET http://shim/agent-url via %s: no complete answer within the timeout of 0.8 seconds' % server.path
