@@ -64,6 +64,7 @@ MOUNT_INFO_KEYS = (('volume_type', 'volume-type'), ('device', 'device'), ('fstyp
 _STRING_FIELDS = ('volume-type', 'device', 'fstype')
 _TEMP_PREFIX = '.kata-mountinfo-'
 _REMOVING_PREFIX = '.kata-removing-'
+_RACE_ATTEMPTS = 10
 _O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
 _O_DIRECTORY = getattr(os, 'O_DIRECTORY', 0)
 _O_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
@@ -565,21 +566,26 @@ def ensure_present(volume_root, volume_path, wanted, check_mode=False):
             after = dict(before, entry='directory', dir_mode=DIR_MODE, mount_info_state='valid', mount_info=wanted,
                          raw=None, file_mode=FILE_MODE)
             return {'changed': changed, 'before': before, 'after': after}
-        vol_fd = _create_volume_dir(root_fd, directory)
-        try:
-            # What is there now (another run may have been quicker): write only when still needed.
-            current = _inspect_at(root_fd, directory, vol_fd=vol_fd)
-            if current['dir_mode'] != DIR_MODE:
-                os.fchmod(vol_fd, DIR_MODE)
-            if _needs_write(current, wanted):
-                _write_mount_info(root_fd, vol_fd, directory, dump_mount_info(wanted))
-            after = _inspect_at(root_fd, directory, vol_fd=vol_fd)
-        except OSError as exc:
-            raise KataError('cannot write %s: %s%s' % (os.path.join(directory, MOUNT_INFO_FILE), _strerror(exc),
-                                                       _root_hint(exc)), path=directory)
-        finally:
-            os.close(vol_fd)
-        return {'changed': True, 'before': before, 'after': after}
+        path = os.path.join(directory, MOUNT_INFO_FILE)
+        for _attempt in range(_RACE_ATTEMPTS):
+            vol_fd = _create_volume_dir(root_fd, directory)
+            try:
+                # What is there now (another run may have been quicker): write only when still needed.
+                current = _inspect_at(root_fd, directory, vol_fd=vol_fd)
+                if current['dir_mode'] != DIR_MODE:
+                    os.fchmod(vol_fd, DIR_MODE)
+                if _needs_write(current, wanted):
+                    _write_mount_info(root_fd, vol_fd, directory, dump_mount_info(wanted))
+                after = _inspect_at(root_fd, directory, vol_fd=vol_fd)
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    continue  # the directory was removed meanwhile (a task removing the same volume): start again
+                raise KataError('cannot write %s: %s%s' % (path, _strerror(exc), _root_hint(exc)), path=directory)
+            finally:
+                os.close(vol_fd)
+            return {'changed': True, 'before': before, 'after': after}
+        raise KataError('cannot write %s: the volume directory was removed %d times while it was written (other tasks '
+                        'remove the same volume at the same time)' % (path, _RACE_ATTEMPTS), path=directory)
     finally:
         if root_fd is not None:
             os.close(root_fd)

@@ -787,3 +787,34 @@ def test_volume_stats_nested_too_deeply(servers):
     with pytest.raises(ShimError) as exc_info:
         dv.volume_stats(ShimClient(server.path, timeout=2), '/dev/sdb')
     assert exc_info.value.msg == 'the shim answered GET /direct-volume/stats with JSON nested too deeply to be read'
+
+
+def test_volume_removed_while_it_is_written_is_written_again(root, monkeypatch):
+    # A task removing the same volume took the directory away between the open and the rename of mountInfo.json: the
+    # write failed with "No such file or directory" although the wanted state is simply "present".
+    real_write = dv._write_mount_info  # pylint: disable=protected-access
+    calls = []
+
+    def racing_write(root_fd, vol_fd, directory, data):
+        calls.append(directory)
+        if len(calls) == 1:
+            dv.ensure_absent(root, '/a/b')
+        return real_write(root_fd, vol_fd, directory, data)
+    monkeypatch.setattr(dv, '_write_mount_info', racing_write)
+    outcome = dv.ensure_present(root, '/a/b', wanted())
+    assert (outcome['changed'], len(calls)) == (True, 2)
+    assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
+    assert sorted(os.listdir(root)) == ['L2EvYg==']
+
+
+def test_volume_removed_again_and_again_while_it_is_written(root, monkeypatch):
+    real_write = dv._write_mount_info  # pylint: disable=protected-access
+
+    def racing_write(root_fd, vol_fd, directory, data):
+        dv.ensure_absent(root, '/a/b')
+        return real_write(root_fd, vol_fd, directory, data)
+    monkeypatch.setattr(dv, '_write_mount_info', racing_write)
+    with pytest.raises(KataError) as exc_info:
+        dv.ensure_present(root, '/a/b', wanted())
+    assert exc_info.value.msg == ('cannot write %s/L2EvYg==/mountInfo.json: the volume directory was removed 10 times '
+                                  'while it was written (other tasks remove the same volume at the same time)' % root)
