@@ -540,6 +540,10 @@ def _inspect_at(root_fd, directory, vol_fd=None):
     return state
 
 
+def _same_file(st, other):
+    return other is not None and (st.st_dev, st.st_ino) == (other.st_dev, other.st_ino)
+
+
 def _needs_write(state, wanted):
     return (state['entry'] != 'directory' or state['mount_info_state'] != 'valid'
             or state['mount_info'] != wanted or state['file_mode'] != FILE_MODE)
@@ -576,6 +580,8 @@ def ensure_present(volume_root, volume_path, wanted, check_mode=False):
                     os.fchmod(vol_fd, DIR_MODE)
                 if _needs_write(current, wanted):
                     _write_mount_info(root_fd, vol_fd, directory, dump_mount_info(wanted))
+                if not _same_file(os.fstat(vol_fd), _lstat_at(os.path.basename(directory), root_fd)):
+                    continue  # moved away meanwhile by a task removing the volume: what was written went with it
                 after = _inspect_at(root_fd, directory, vol_fd=vol_fd)
             except OSError as exc:
                 if exc.errno == errno.ENOENT:
@@ -689,7 +695,11 @@ def ensure_absent(volume_root, volume_path, check_mode=False):
 
 
 def _remove_tree_at(parent_fd, name):
-    """``rm -r`` of ``name`` relative to ``parent_fd``, never following a symbolic link."""
+    """``rm -r`` of ``name`` relative to ``parent_fd``, never following a symbolic link.
+
+    A task writing the same volume at the same time may still put its ``mountInfo.json`` into the directory after it
+    was listed (it holds the directory open): the directory is then emptied again.
+    """
     try:
         fd = _open_dir(name, dir_fd=parent_fd, nofollow=True)
     except OSError as exc:
@@ -698,15 +708,21 @@ def _remove_tree_at(parent_fd, name):
             return
         raise
     try:
-        for entry in os.listdir(fd):
-            st = os.stat(entry, dir_fd=fd, follow_symlinks=False)
-            if stat.S_ISDIR(st.st_mode):
-                _remove_tree_at(fd, entry)
-            else:
-                os.unlink(entry, dir_fd=fd)
+        for attempt in range(_RACE_ATTEMPTS):
+            for entry in os.listdir(fd):
+                st = os.stat(entry, dir_fd=fd, follow_symlinks=False)
+                if stat.S_ISDIR(st.st_mode):
+                    _remove_tree_at(fd, entry)
+                else:
+                    os.unlink(entry, dir_fd=fd)
+            try:
+                os.rmdir(name, dir_fd=parent_fd)
+                return
+            except OSError as exc:
+                if exc.errno != errno.ENOTEMPTY or attempt + 1 == _RACE_ATTEMPTS:
+                    raise
     finally:
         os.close(fd)
-    os.rmdir(name, dir_fd=parent_fd)
 
 
 # --------------------------------------------------------------------------------------------------------------------

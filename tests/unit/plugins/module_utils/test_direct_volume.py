@@ -818,3 +818,42 @@ def test_volume_removed_again_and_again_while_it_is_written(root, monkeypatch):
         dv.ensure_present(root, '/a/b', wanted())
     assert exc_info.value.msg == ('cannot write %s/L2EvYg==/mountInfo.json: the volume directory was removed 10 times '
                                   'while it was written (other tasks remove the same volume at the same time)' % root)
+
+
+def test_removal_empties_a_directory_written_into_after_it_was_listed(root, monkeypatch):
+    # A task writing the volume held its directory open and renamed mountInfo.json into it after the removing task had
+    # listed it: rmdir failed with "Directory not empty" and a .kata-removing-* directory was left behind.
+    dv.ensure_present(root, '/a/b', wanted())
+    real_rmdir = os.rmdir
+    calls = []
+
+    def late_writer(name, dir_fd=None):
+        calls.append(name)
+        if len(calls) == 1:
+            fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=dir_fd)
+            try:
+                with open(os.open('mountInfo.json', os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd), 'wb') as f:
+                    f.write(BLOCK_JSON)
+            finally:
+                os.close(fd)
+        return real_rmdir(name, dir_fd=dir_fd)
+    monkeypatch.setattr(os, 'rmdir', late_writer)
+    assert dv.ensure_absent(root, '/a/b')['changed'] is True
+    assert (len(calls), os.listdir(root)) == (2, [])
+
+
+def test_volume_moved_away_after_the_write_is_written_again(root, monkeypatch):
+    # The removing task renamed the directory away after our rename of mountInfo.json into it: what we wrote went
+    # with it. The wanted record must still be there at the end.
+    real_write = dv._write_mount_info  # pylint: disable=protected-access
+    calls = []
+
+    def write_then_lose(root_fd, vol_fd, directory, data):
+        calls.append(directory)
+        real_write(root_fd, vol_fd, directory, data)
+        if len(calls) == 1:
+            os.rename(directory, os.path.join(root, '.kata-removing-test'))
+    monkeypatch.setattr(dv, '_write_mount_info', write_then_lose)
+    assert dv.ensure_present(root, '/a/b', wanted())['changed'] is True
+    assert len(calls) == 2
+    assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
