@@ -600,17 +600,22 @@ def ensure_present(volume_root, volume_path, wanted, check_mode=False):
 def _create_volume_dir(root_fd, directory):
     """A descriptor of the volume directory, created (0700) when missing; never through a symbolic link."""
     name = os.path.basename(directory)
-    try:
-        os.mkdir(name, DIR_MODE, dir_fd=root_fd)
-    except OSError as exc:
-        if exc.errno != errno.EEXIST:
-            raise KataError('cannot create %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
-    try:
-        return _open_dir(name, dir_fd=root_fd, nofollow=True)
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise _not_a_directory(directory)
-        raise KataError('cannot open %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
+    for attempt in range(_RACE_ATTEMPTS):
+        try:
+            os.mkdir(name, DIR_MODE, dir_fd=root_fd)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise KataError('cannot create %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
+        try:
+            return _open_dir(name, dir_fd=root_fd, nofollow=True)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT and attempt + 1 < _RACE_ATTEMPTS:
+                continue  # removed between the mkdir and the open by a task removing the same volume
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise _not_a_directory(directory)
+            raise KataError('cannot open %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
+    raise KataError('cannot open %s: it was removed %d times while it was being created (other tasks remove the same '
+                    'volume at the same time)' % (directory, _RACE_ATTEMPTS), path=directory)
 
 
 def _write_mount_info(root_fd, vol_fd, directory, data):

@@ -857,3 +857,21 @@ def test_volume_moved_away_after_the_write_is_written_again(root, monkeypatch):
     assert dv.ensure_present(root, '/a/b', wanted())['changed'] is True
     assert len(calls) == 2
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
+
+
+def test_volume_removed_between_mkdir_and_open_is_created_again(root, monkeypatch):
+    # The directory existed at the mkdir (EEXIST) and was removed by another task before the open.
+    dv.ensure_present(root, '/a/b', wanted())
+    real_mkdir = os.mkdir
+    calls = []
+
+    def mkdir_then_removed(name, mode=0o777, dir_fd=None):
+        calls.append(name)
+        try:
+            return real_mkdir(name, mode, dir_fd=dir_fd)
+        finally:
+            if len(calls) == 1:
+                dv.ensure_absent(root, '/a/b')
+    monkeypatch.setattr(os, 'mkdir', mkdir_then_removed)
+    assert dv.ensure_present(root, '/a/b', wanted(device='/dev/sdc'))['changed'] is True
+    assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON.replace(b'sdb', b'sdc')
