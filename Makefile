@@ -78,7 +78,7 @@ units: collection
 # module_utils run on the managed nodes: their unit tests run on every target Python pyenv has.
 units-pythons: collection
 	cd $(COLL_DIR) && for v in 3.9 3.10 3.12 3.13; do \
-		ansible-test units --venv --python $$v --color no tests/unit/plugins/module_utils || exit 1; done
+		ansible-test units --venv --python $$v --color no tests/unit/plugins/module_utils/ || exit 1; done
 
 integration: collection
 	cd $(COLL_DIR) && ansible-test integration --venv --python 3.11 --color no --allow-destructive
