@@ -6,10 +6,13 @@
 The sandboxes are those of the simulated node (tests/kata_sim): a bash console and a dash console behind
 hybrid-vsock sockets, so a round trip is: the shim's /agent-url, the CONNECT handshake, a fresh shell on a new pty,
 the framing protocol, the command, the encoded results. ansible.builtin.command cmd=true is measured too, for
-reference. Two measurements, interleaved round by round so that machine noise hits every contender alike:
-  * playbooks of 20 tasks of each contender;
+reference. Three measurements, round by round so that machine noise hits every contender alike:
+  * tasks: one playbook whose tasks alternate between the contenders (ping, command, exec bash, exec dash, ping,
+    ...), each task timed by a small callback from its start to its result: the task round trip, paired task by
+    task, which drifting load on a shared machine disturbs least;
+  * playbooks of 20 tasks of each contender, run one after the other;
   * the module process alone, run with its JSON arguments.
-Prints the medians and the ratios to ping; the goal (issue 4) is at most 1.3 for kata_exec_cmd.
+Prints the medians and the ratios to ping; the goal (issue 4) is at most 1.3 for the kata_exec_cmd task.
 
 Run it with `make bench` (it needs the collection installed where ANSIBLE_COLLECTIONS_PATH points).
 """
@@ -28,6 +31,38 @@ import time
 
 TASKS = 20
 SIM = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'kata_sim', 'kata_sim.py')
+EXEC_MODULE = 'ansible_collections.katacontainers.kata.plugins.modules.kata_exec_cmd'
+TIMER = '''
+import json
+import os
+import time
+
+from ansible.plugins.callback import CallbackBase
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = 'aggregate'
+    CALLBACK_NAME = 'bench_timer'
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self):
+        super(CallbackModule, self).__init__()
+        self.times = []
+        self.task = None
+        self.start = None
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self.task = task.get_name()
+        self.start = time.perf_counter()
+
+    def v2_runner_on_ok(self, result):
+        self.times.append([self.task.split()[0], time.perf_counter() - self.start])
+
+    def v2_playbook_on_stats(self, stats):
+        with open(os.environ['KATA_BENCH_TIMES'], 'a') as f:
+            f.write(json.dumps(self.times) + '\\n')
+'''
 
 
 def contenders(sandbox_root):
@@ -35,20 +70,17 @@ def contenders(sandbox_root):
     return {
         'ping': ('ansible.builtin.ping', 'ansible.modules.ping', {}),
         'command': ('ansible.builtin.command', 'ansible.modules.command', {'cmd': 'true'}),
-        'exec_bash': ('katacontainers.kata.kata_exec_cmd', 'ansible_collections.katacontainers.kata.plugins.modules.kata_exec_cmd',
-                      dict(exec_args, sandbox_id='bench-bash')),
-        'exec_dash': ('katacontainers.kata.kata_exec_cmd', 'ansible_collections.katacontainers.kata.plugins.modules.kata_exec_cmd',
-                      dict(exec_args, sandbox_id='bench-dash')),
+        'exec_bash': ('katacontainers.kata.kata_exec_cmd', EXEC_MODULE, dict(exec_args, sandbox_id='bench-bash')),
+        'exec_dash': ('katacontainers.kata.kata_exec_cmd', EXEC_MODULE, dict(exec_args, sandbox_id='bench-dash')),
     }
 
 
-def write_playbook(directory, name, module, module_args):
-    path = os.path.join(directory, '%s.yml' % name)
+def write_playbook(path, tasks):
     lines = ['- hosts: localhost', '  connection: local', '  gather_facts: false', '  tasks:']
-    for i in range(TASKS):
-        lines.append('    - name: %s %d' % (name, i))
+    for index, (name, module, module_args) in enumerate(tasks):
+        lines.append('    - name: %s %d' % (name, index))
         lines.append('      %s: %s' % (module, json.dumps(module_args)))
-    with open(path, 'w') as f:
+    with open(path, 'w', encoding='utf-8') as f:
         f.write('\n'.join(lines) + '\n')
     return path
 
@@ -63,12 +95,53 @@ def timed(argv, env=None):
 
 
 def start_node(python, root):
-    argv = [python, SIM, 'start', '--root', root, '--no-netns', '--no-install', '--max-lifetime', '1800',
+    argv = [python, SIM, 'start', '--root', root, '--no-netns', '--no-install', '--max-lifetime', '3600',
             '--sandbox-id', 'bench-bash', '--sandbox-id', 'bench-dash', '--opt', 'console.shell.bench-dash=dash']
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     if proc.returncode != 0:
         sys.exit('cannot start the simulated node: %s' % proc.stderr.decode(errors='replace'))
     return json.loads(proc.stdout.decode('utf-8'))
+
+
+def measure(args, work, sandbox_root):
+    """``(task_times, play_times, proc_times)``: lists of seconds per contender."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections_path, ANSIBLE_PYTHON_INTERPRETER=args.python,
+               ANSIBLE_NOCOLOR='1', ANSIBLE_DEPRECATION_WARNINGS='0')
+    module_env = dict(env, PYTHONPATH=os.pathsep.join(p for p in (args.collections_path, env.get('PYTHONPATH')) if p))
+    plugins = os.path.join(work, 'callback_plugins')
+    os.mkdir(plugins)
+    with open(os.path.join(plugins, 'bench_timer.py'), 'w', encoding='utf-8') as f:
+        f.write(TIMER)
+    times_file = os.path.join(work, 'task_times.jsonl')
+    timer_env = dict(env, ANSIBLE_CALLBACK_PLUGINS=plugins, ANSIBLE_CALLBACKS_ENABLED='bench_timer',
+                     KATA_BENCH_TIMES=times_file)
+    table = contenders(sandbox_root)
+    plays, arg_files = {}, {}
+    for name, (module, python_module, module_args) in table.items():
+        plays[name] = write_playbook(os.path.join(work, '%s.yml' % name), [(name, module, module_args)] * TASKS)
+        arg_files[name] = (python_module, os.path.join(work, '%s.json' % name))
+        with open(arg_files[name][1], 'w', encoding='utf-8') as f:
+            json.dump({'ANSIBLE_MODULE_ARGS': module_args}, f)
+    mixed = write_playbook(os.path.join(work, 'mixed.yml'),
+                           [(name,) + table[name][::2] for dummy_i in range(TASKS // 2) for name in table])
+
+    play_times = dict((name, []) for name in table)
+    proc_times = dict((name, []) for name in table)
+    for name in plays:  # warm-up: compile caches, page cache
+        timed(['ansible-playbook', '-i', 'localhost,', plays[name]], env=env)
+    for dummy_round in range(args.rounds):
+        timed(['ansible-playbook', '-i', 'localhost,', mixed], env=timer_env)
+        for name in plays:
+            play_times[name].append(timed(['ansible-playbook', '-i', 'localhost,', plays[name]], env=env))
+            for dummy_i in range(4):
+                proc_times[name].append(timed([args.python, '-m', arg_files[name][0], arg_files[name][1]],
+                                              env=module_env))
+    task_times = dict((name, []) for name in table)
+    with open(times_file, encoding='utf-8') as f:
+        for line in f:
+            for name, seconds in json.loads(line):
+                task_times[name].append(seconds)
+    return task_times, play_times, proc_times
 
 
 def main():
@@ -83,48 +156,36 @@ def main():
     root = tempfile.mkdtemp(prefix='kb-', dir='/tmp')
     state = start_node(args.python, root)
     try:
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections_path, ANSIBLE_PYTHON_INTERPRETER=args.python,
-                   ANSIBLE_NOCOLOR='1', ANSIBLE_DEPRECATION_WARNINGS='0')
-        module_env = dict(env, PYTHONPATH=os.pathsep.join(p for p in (args.collections_path, env.get('PYTHONPATH')) if p))
-        plays, arg_files = {}, {}
-        for name, (module, python_module, module_args) in contenders(state['sandbox_root']).items():
-            plays[name] = write_playbook(work, name, module, module_args)
-            arg_files[name] = (python_module, os.path.join(work, '%s.json' % name))
-            with open(arg_files[name][1], 'w') as f:
-                json.dump({'ANSIBLE_MODULE_ARGS': module_args}, f)
-
-        play_times = dict((name, []) for name in plays)
-        proc_times = dict((name, []) for name in plays)
-        for name in plays:  # warm-up: compile caches, page cache
-            timed(['ansible-playbook', '-i', 'localhost,', plays[name]], env=env)
-        for dummy_round in range(args.rounds):
-            for name in plays:
-                play_times[name].append(timed(['ansible-playbook', '-i', 'localhost,', plays[name]], env=env))
-                for dummy_i in range(4):
-                    proc_times[name].append(timed([args.python, '-m', arg_files[name][0], arg_files[name][1]],
-                                                  env=module_env))
+        task_times, play_times, proc_times = measure(args, work, state['sandbox_root'])
     finally:
         subprocess.run([args.python, SIM, 'stop', '--root', root], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        check=False)
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
-    report = {'rounds': args.rounds, 'tasks_per_playbook': TASKS, 'playbook_s': {}, 'process_ms': {}, 'ratios': {}}
-    print('%-10s %14s %8s %16s %8s' % ('contender', 'playbook(20)', 'ratio', 'process alone', 'ratio'))
-    base_play = statistics.median(play_times['ping'])
-    base_proc = statistics.median(proc_times['ping'])
-    for name in plays:
-        play = statistics.median(play_times[name])
-        proc = statistics.median(proc_times[name])
+    report = {'rounds': args.rounds, 'tasks_per_playbook': TASKS, 'task_ms': {}, 'playbook_s': {}, 'process_ms': {},
+              'ratios': {}}
+    print('%-10s %16s %7s %14s %7s %15s %7s' % ('contender', 'task (paired)', 'ratio', 'playbook(20)', 'ratio',
+                                                'process alone', 'ratio'))
+    base = dict((kind, statistics.median(times['ping'])) for kind, times in
+                (('task', task_times), ('playbook', play_times), ('process', proc_times)))
+    for name in task_times:
+        task, play, proc = (statistics.median(times[name]) for times in (task_times, play_times, proc_times))
+        report['task_ms'][name] = round(task * 1000, 1)
         report['playbook_s'][name] = round(play, 3)
         report['process_ms'][name] = round(proc * 1000, 1)
-        report['ratios'][name] = {'playbook': round(play / base_play, 3), 'process': round(proc / base_proc, 3)}
-        print('%-10s %12.2f s %8.2f %13.1f ms %8.2f' % (name, play, play / base_play, proc * 1000, proc / base_proc))
+        report['ratios'][name] = {'task': round(task / base['task'], 3), 'playbook': round(play / base['playbook'], 3),
+                                  'process': round(proc / base['process'], 3)}
+        print('%-10s %13.1f ms %7.2f %12.2f s %7.2f %12.1f ms %7.2f'
+              % (name, task * 1000, task / base['task'], play, play / base['playbook'], proc * 1000,
+                 proc / base['process']))
+    report['load_average'] = [round(v, 2) for v in os.getloadavg()]
+    print('load average at the end: %s' % ' '.join('%.2f' % v for v in os.getloadavg()))
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
     os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, 'exec.json'), 'w') as f:
+    with open(os.path.join(out, 'exec.json'), 'w', encoding='utf-8') as f:
         json.dump(report, f, indent=2)
-    print('goal: kata_exec_cmd ratios <= 1.3; results in benchmarks/results/exec.json')
+    print('goal: the kata_exec_cmd task ratio <= 1.3; results in benchmarks/results/exec.json')
 
 
 if __name__ == '__main__':
