@@ -46,6 +46,8 @@ MAX_RULES_BYTES = 16 * 1024 * 1024
 NAME_MAX = 255
 
 _COUNTERS_RE = re.compile(r'^\[[0-9]+:[0-9]+\]$')
+# A first word that, written bare at the start of a line, would be read as something other than a rule argument.
+_MISREAD_FIRST_RE = re.compile(r'^([*:#]|COMMIT$|\[[0-9]+:[0-9]+\]$)')
 # Characters iptables-save leaves unquoted (xtables_save_string); any other value is quoted.
 _BARE_RE = re.compile(r'^[^\s"\'\\]+$')
 _O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
@@ -160,7 +162,9 @@ def parse_ruleset(text, strict=True):
         if strict:
             raise RulesetSyntaxError('line %d: %s' % (number, msg), number)
 
-    for number, raw_line in enumerate(text.splitlines(), 1):
+    # Lines end at \n only, as iptables-restore reads them (str.splitlines would also cut at \v, \f, \x1c-\x1e,
+    # \x85, U+2028 and U+2029, which iptables-restore takes for white space or for part of an argument).
+    for number, raw_line in enumerate(text.split('\n'), 1):
         line = raw_line.strip()
         if not line or line.startswith('#'):
             continue
@@ -197,12 +201,17 @@ def parse_ruleset(text, strict=True):
         except RulesetSyntaxError as exc:
             bad('%s in %r' % (exc.msg, _cut(line)), number)
             continue
-        if args and _COUNTERS_RE.match(args[0]):
+        if args and line.startswith('[') and _COUNTERS_RE.match(args[0]):
+            # Counters only start a line bare, as iptables-restore sees them: a quoted "[1:2]" is an argument.
             args = args[1:]
         if not args:
             bad('%r has counters but no rule' % _cut(line), number)
             continue
-        current.rules.append((_rule_chain(args), ' '.join(quote_argument(a) for a in args)))
+        words = [quote_argument(a) for a in args]
+        if _MISREAD_FIRST_RE.match(words[0]):
+            # Bare, it would start a line read as a table, a chain, a comment, counters or COMMIT: keep it quoted.
+            words[0] = '"%s"' % re.sub(r'(["\\\'])', r'\\\1', args[0])
+        current.rules.append((_rule_chain(args), ' '.join(words)))
     if current is not None:
         if strict:
             raise RulesetSyntaxError('table %s is not terminated by COMMIT' % current.name)

@@ -533,3 +533,27 @@ def test_real_restore_of_only_filter_leaves_nat_alone(netns):
     assert ipt.normalize(saved) == result['after']
     assert ipt.verify(saved, ipt.parse_ruleset(WANTED_V4)) == [
         "table filter, chain INPUT: rule 4 is '-A INPUT -j LOGDROP', wanted '-A INPUT -p icmp -j ACCEPT'"]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Found by the robustness suite (tests/robustness, tests/fuzz, test_properties_iptables.py)
+
+
+@pytest.mark.parametrize('first', ['*x', ':a', '#c', 'COMMIT', '[1:2]'])  # a quoted "[1:2]" is no counters
+def test_normalize_keeps_a_misreadable_first_argument_quoted(first):
+    # Written bare, the normalized line was read back as a table, a chain, a comment, COMMIT or counters: normalizing
+    # twice gave something else than normalizing once.
+    text = '*filter\n"%s" -j X\nCOMMIT\n' % first
+    once = ipt.normalize(text)
+    assert once == '*filter\n"%s" -j X\nCOMMIT\n' % first
+    assert ipt.normalize(once) == once
+
+
+@pytest.mark.parametrize('separator', ['\x0b', '\x0c', '\x1c', '\x85', '\u2028'])
+def test_lines_end_at_newline_only_as_in_iptables_restore(separator):
+    # str.splitlines() cut lines at these characters; iptables-restore takes them for white space (or, quoted, as part
+    # of the argument), so the parsed rules differed from the applied ones.
+    tables = ipt.parse_ruleset('*filter\n-A INPUT -s 10.0.0.1/32%s-j DROP\n-A INPUT -m comment --comment "a%sb"\n'
+                               'COMMIT\n' % (separator, separator))
+    assert [line for _chain, line in tables[0].rules] == ['-A INPUT -s 10.0.0.1/32 -j DROP',
+                                                          '-A INPUT -m comment --comment "a%sb"' % separator]
