@@ -63,7 +63,7 @@ MAX_TIMEOUT = 365 * 86400
 TEMP_DIRS = ('$TMPDIR', '/run', '/tmp', '/dev/shm', '/var/tmp')
 ENCODERS = ('base64', 'od')
 INTERRUPT_GRACE = 2.0
-QUIT_GRACE = 1.0
+QUIT_GRACE = 2.0
 HANDSHAKE_LINE_LIMIT = 512
 NOISE_LIMIT = 4096
 

@@ -108,7 +108,7 @@ options:
     description:
       - Seconds the command may run, counted from the moment it is sent to the guest.
       - When they run out, the module types Ctrl-C (SIGINT to the command). If the command still runs 2 seconds
-        later, it types Ctrl-\ (SIGQUIT). If it still runs 1 second after that, the module closes the connection.
+        later, it types Ctrl-\ (SIGQUIT). If it still runs 2 seconds after that, the module closes the connection.
         The task then fails with RV(timed_out=true) and returns what the command wrote until then.
       - V(0) means no limit.
       - Unlike the other modules of the V(katacontainers.kata.kata) action group, this is not the timeout of the
