@@ -752,15 +752,22 @@ def test_cpu_facilities_unicode_digits_are_malformed():
     assert _probes._cpu_facilities('facilities      : 0 1 158\n') == {0, 1, 158}  # pylint: disable=protected-access
 
 
-def test_hypervisor_version_not_executable_with_ansible_run_command(tmp_path):
+def test_hypervisor_version_not_executable_with_ansible_run_command(tmp_path, monkeypatch):
     # AnsibleModule.run_command fails the task itself ("Error executing command.") when the exec fails, unless told
     # not to: a configured hypervisor path that is not a program made kata_env fail.
-    from ansible.module_utils.basic import AnsibleModule
-    from ansible.module_utils.testing import patch_module_args
+    import json
+
+    from ansible.module_utils import basic
 
     text = tmp_path / 'qemu-system-x86_64'
     text.write_text('not a program\n')
     text.chmod(0o755)
-    with patch_module_args({}):
-        module = AnsibleModule(argument_spec={})
+    try:
+        from ansible.module_utils.testing import patch_module_args
+    except ImportError:  # ansible-core before 2.19 (module_utils run on older controllers' Pythons too)
+        monkeypatch.setattr(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': {}}).encode('utf-8'))
+        module = basic.AnsibleModule(argument_spec={})
+    else:
+        with patch_module_args({}):
+            module = basic.AnsibleModule(argument_spec={})
     assert _probes.hypervisor_version(str(text), module.run_command) == '<<unknown>>'
