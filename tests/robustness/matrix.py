@@ -708,6 +708,7 @@ def run(python, jobs=2, modules=rlib.MODULES, out=sys.stdout, keep=False, mirror
             t.start()
         for t in threads:
             t.join()
+        results.extend(ansiballz_sample(workers[0], out))
         change = static.changes()
         if change:
             results.append(rlib.CaseResult('matrix', 'fixtures', 'read-only fixtures', 'intact',
@@ -722,6 +723,79 @@ def run(python, jobs=2, modules=rlib.MODULES, out=sys.stdout, keep=False, mirror
             mirror.close()
         _unlock(shared.path)
         shared.close()
+
+
+def sample_cases(ctx):
+    """One bad value per module, to run through ansible-playbook (AnsiballZ) as well: ``[(module, option, args)]``."""
+    shim = ctx.shim_args()
+    sb = ctx.sim.sandboxes[0]
+    p = ctx.fixtures.paths
+    return [
+        ('kata_check', 'config', {'config': p['toml-deep-array'], 'kvm_test': 'never'}),
+        ('kata_env', 'config', {'config': p['toml-wrong-type']}),
+        ('kata_sandbox_info', 'volume_root', dict(shim, volume_root='/run/a\x00b')),
+        ('kata_metrics', 'query', dict(shim, sandbox_id=sb, query='(' * 5000 + 'a' + ')' * 5000)),
+        ('kata_iptables', 'rules', dict(shim, sandbox_id=sb, rules='*filter\n-A INPUT -s 10.0.0.1\x00 -j DROP\nCOMMIT\n')),
+        ('kata_direct_volume', 'size', dict(shim, volume_path='/dev/kr-vol', volume_root=ctx.sim.volume_root,
+                                            mount_info=dict(BASE_MOUNT_INFO), size='9' * 10000)),
+        ('kata_factory', 'timeout', {'config': ctx.fixtures.factory_config, 'timeout': 1e10}),
+        ('kata_exec_cmd', 'sandbox_id', dict(shim, sandbox_id='../../etc', cmd='true')),
+    ]
+
+
+def ansiballz_sample(ctx, out):
+    """A sample of the matrix through ansible-playbook: the modules as AnsiballZ payloads, JSON callback."""
+    import json
+    import subprocess
+
+    cases = sample_cases(ctx)
+    collected = ctx.ws.join('sample-results.json')
+    tasks = [{'name': '%s %s' % (module, option), 'katacontainers.kata.%s' % module: args, 'ignore_errors': True,
+              'register': 'kr_%d' % index} for index, (module, option, args) in enumerate(cases)]
+    tasks.append({'name': 'collect', 'ansible.builtin.copy': {
+        'content': '{{ [%s] | to_json }}' % ', '.join('kr_%d' % i for i in range(len(cases))), 'dest': collected}})
+    play = [{'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}]
+    path = ctx.ws.join('sample-playbook.yml')
+    with open(path, 'w', encoding='ascii') as f:
+        json.dump(play, f)  # JSON is YAML: escapes such as \u0000 survive
+    env = dict(ctx.ws.env, ANSIBLE_COLLECTIONS_PATH=ctx.ws.collections, ANSIBLE_PYTHON_INTERPRETER=ctx.ws.python,
+               ANSIBLE_LOCALHOST_WARNING='False', ANSIBLE_INVENTORY_UNPARSED_WARNING='False')
+    env.pop('PYTHONPATH', None)
+    ansible_playbook = os.path.join(os.path.dirname(ctx.ws.python), 'ansible-playbook')
+    ctx.sim.mark_log()
+    proc = subprocess.run([ansible_playbook, '-i', 'localhost,', '-c', 'local', path], cwd=ctx.ws.cwd, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    results = []
+    try:
+        with open(collected, encoding='utf-8') as f:
+            registered = json.load(f)
+    except (OSError, ValueError):
+        return [rlib.CaseResult('matrix', 'ansible-playbook', 'AnsiballZ sample', 'unnamed',
+                                ['ansible-playbook did not run the sample: %s' % (proc.stdout + proc.stderr)[-800:]])]
+    for (module, option, _args), result in zip(cases, registered):
+        problems = []
+        text = json.dumps(result)
+        # ansible-core 2.19's controller puts "exception": "(traceback unavailable)" in every failed result whose
+        # module sent none: that is not one.
+        exception = result.get('exception')
+        if ('Traceback (most recent call last)' in text or 'module_stderr' in result
+                or (exception and exception != '(traceback unavailable)')):
+            problems.append('traceback: %s' % text[-300:])
+        if not result.get('failed'):
+            problems.append('did not fail')
+        elif option not in str(result.get('msg', '')) and 'release URL' not in str(result.get('msg', '')):
+            problems.append('the message does not name %s: %r' % (option, str(result.get('msg'))[:200]))
+        results.append(rlib.CaseResult('matrix', module, '%s %s (ansible-playbook, AnsiballZ)' % (module, option),
+                                       'rejected' if not problems else 'unnamed', problems,
+                                       note=str(result.get('msg'))[:200],
+                                       counts={'tracebacks': 1} if problems and problems[0].startswith('traceback') else {}))
+    mutating = ctx.sim.mutating_requests_since_mark()
+    if mutating:
+        results.append(rlib.CaseResult('matrix', 'ansible-playbook', 'AnsiballZ sample: request log', 'unnamed',
+                                       ['mutating requests: %r' % mutating], counts={'changes': 1}))
+    out.write('matrix: %d cases also run through ansible-playbook (AnsiballZ): %d as expected\n'
+              % (len(cases), sum(1 for r in results if r.passed)))
+    return results
 
 
 def _unlock(path):
