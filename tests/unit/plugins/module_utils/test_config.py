@@ -883,3 +883,14 @@ def test_config_path_with_nul(tmp_path):
     with pytest.raises(ArgumentError) as exc:
         _config.find_config(str(tmp_path), '/etc/kata\0/configuration.toml')
     assert exc.value.msg == "config: invalid path '/etc/kata\\x00/configuration.toml': it contains a NUL character"
+
+
+def test_unknown_hypervisor_key_is_accepted_in_the_main_file_and_refused_in_a_drop_in(host):
+    # Found by tests/fuzz/fuzz_config.py (an invariant of the target, not a parser bug): kata only checks the keys of
+    # [hypervisor.X] tables when it applies a drop-in, so the same text loads as the main file and fails as a drop-in.
+    text = QEMU + 'bogus = 1\n'
+    assert load(host, text).hypervisor_type == 'qemu'
+    put(host, DROP + '/again.toml', text)
+    assert error_of(host, text) == (
+        "error applying key 'hypervisor.qemu.bogus' from drop-in file \"/etc/kata-containers/config.d/again.toml\": "
+        'error getting key "bogus" from a decoded drop-in conf file: key "bogus" not found')
