@@ -473,15 +473,32 @@ def parallel_textfile(ws, rounds, out):
 
 
 def run(python, runs=200, out=sys.stdout, keep=False, full=False):
+    """The kill loops and the parallel rounds, in two streams at once (they touch separate directories)."""
+    import io
+
     ws = rlib.Workspace(python=python, keep=keep)
     try:
-        copy_runs = runs if full else max(30, runs // 5)
-        results = direct_volume_kill_loop(ws, runs, out)
-        results += textfile_kill_loop(ws, copy_runs, out)
-        results += report_kill_loop(ws, copy_runs, out)
-        results += parallel_direct_volume(ws, 10 if not full else 50, out)
-        results += parallel_iptables(ws, 4 if not full else 20, out)
-        results += parallel_textfile(ws, 3 if not full else 10, out)
-        return results
+        copy_runs = runs if full else max(25, runs // 8)
+        streams = [io.StringIO(), io.StringIO()]
+        outcome = [[], []]
+
+        def first():
+            outcome[0] = direct_volume_kill_loop(ws, runs, streams[0])
+            outcome[0] += parallel_direct_volume(ws, 10 if not full else 50, streams[0])
+
+        def second():
+            outcome[1] = textfile_kill_loop(ws, copy_runs, streams[1])
+            outcome[1] += report_kill_loop(ws, copy_runs, streams[1])
+            outcome[1] += parallel_iptables(ws, 4 if not full else 20, streams[1])
+            outcome[1] += parallel_textfile(ws, 3 if not full else 10, streams[1])
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for stream in streams:
+            out.write(stream.getvalue())
+        return outcome[0] + outcome[1]
     finally:
         ws.close()

@@ -6,7 +6,7 @@
 
     python tests/robustness/run.py                      # everything, CI sizes (a few minutes)
     python tests/robustness/run.py --parts matrix,peers # some parts
-    python tests/robustness/run.py --full               # longer: more crash runs, longer fuzzing
+    python tests/robustness/run.py --full               # longer: the whole matrix, more crash runs, longer fuzzing
 
 Run it as root with the collection's virtualenv Python (``make robustness`` does both). See README.md.
 """
@@ -14,8 +14,10 @@ Run it as root with the collection's virtualenv Python (``make robustness`` does
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -30,10 +32,11 @@ def main(argv=None):
     parser.add_argument('--parts', default=','.join(PARTS), help='comma-separated: %s' % ', '.join(PARTS))
     parser.add_argument('--modules', default=','.join(rlib.MODULES), help='modules of the matrix')
     parser.add_argument('--jobs', type=int, default=3, help='isolated matrix workers (one simulated node each)')
-    parser.add_argument('--full', action='store_true', help='longer crash loops and fuzzing')
-    parser.add_argument('--crash-runs', type=int, default=None, help='kill -9 runs per writer')
+    parser.add_argument('--full', action='store_true', help='the whole matrix, longer crash loops and fuzzing')
+    parser.add_argument('--crash-runs', type=int, default=None, help='kill -9 runs of kata_direct_volume')
     parser.add_argument('--fuzz-seconds', type=float, default=None, help='total fuzzing time')
     parser.add_argument('--limit', type=int, default=None, help='run only the first N matrix cases (debugging)')
+    parser.add_argument('--serial', action='store_true', help='do not fuzz while the broken peers run')
     parser.add_argument('--keep', action='store_true', help='keep the scratch directories')
     parser.add_argument('--verbose', action='store_true', help='list every case')
     options = parser.parse_args(argv)
@@ -49,36 +52,27 @@ def main(argv=None):
     started = time.monotonic()
     results = []
     timings = []
+    beside = None
+    if 'fuzz' in parts and 'peers' in parts and not options.serial:
+        # The fuzzers need the CPU, the broken peers mostly wait for their timeouts: they run side by side.
+        beside = Background(lambda stream: run_part('fuzz', options, python, stream))
+        parts = [p for p in parts if p != 'fuzz']
     for part in parts:
         begin = time.monotonic()
         out.write('\n== %s ==\n' % part)
         out.flush()
-        if part == 'matrix':
-            import matrix
-            modules = [m for m in options.modules.split(',') if m]
-            got = matrix.run(python, jobs=options.jobs, modules=modules, out=out, keep=options.keep,
-                             limit=options.limit, sample=not options.full)
-        elif part == 'peers':
-            import peers
-            got = peers.run(python, out=out, keep=options.keep)
-        elif part == 'crash':
-            import crash
-            runs = options.crash_runs or (1000 if options.full else 200)
-            got = crash.run(python, runs=runs, out=out, keep=options.keep, full=options.full)
-        elif part == 'hostile':
-            import hostile
-            got = hostile.run(python, out=out, keep=options.keep)
-        else:
-            import fuzzing
-            seconds = options.fuzz_seconds or (600.0 if options.full else 20.0)
-            got = fuzzing.run(python, seconds=seconds, out=out)
+        if part == 'peers' and beside is not None:
+            beside.start()
+        got = run_part(part, options, python, out)
         timings.append((part, time.monotonic() - begin, len(got)))
-        if options.verbose:
-            for r in got:
-                out.write('  %s %-60s %-9s %6.2f %s\n' % ('ok  ' if r.passed else 'FAIL', r.name[:60], r.kind, r.elapsed or 0,
-                                                    (r.note or '')[:120].replace('\n', ' ')))
+        report_part(part, got, options, out)
         results.extend(got)
-        rlib.print_table(got, out=out, title='%s: totals per module' % part)
+        if part == 'peers' and beside is not None:
+            fuzzed = beside.join()
+            out.write('\n== fuzz (ran beside the peers) ==\n%s' % beside.stream.getvalue())
+            timings.append(('fuzz', beside.elapsed, len(fuzzed)))
+            report_part('fuzz', fuzzed, options, out)
+            results.extend(fuzzed)
     rlib.print_table(results, out=out, title='all parts: totals per module')
     failed = [r for r in results if not r.passed]
     if failed:
@@ -90,6 +84,62 @@ def main(argv=None):
     out.write('robustness: %d passed, %d failed\n' % (len(results) - len(failed), len(failed)))
     out.flush()
     return 1 if failed else 0
+
+
+class Background(object):
+    """A part run in a thread; its output is kept until it is shown."""
+
+    def __init__(self, function):
+        self.stream = io.StringIO()
+        self.function = function
+        self.results = []
+        self.elapsed = 0.0
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self):
+        begin = time.monotonic()
+        try:
+            self.results = self.function(self.stream)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            self.results = [rlib.CaseResult('fuzz', 'fuzz', 'the fuzz part', 'error', ['it failed: %r' % exc])]
+        self.elapsed = time.monotonic() - begin
+
+    def start(self):
+        self.thread.start()
+
+    def join(self):
+        self.thread.join()
+        return self.results
+
+
+def run_part(part, options, python, out):
+    """The CaseResults of one part."""
+    if part == 'matrix':
+        import matrix
+        modules = [m for m in options.modules.split(',') if m]
+        return matrix.run(python, jobs=options.jobs, modules=modules, out=out, keep=options.keep, limit=options.limit,
+                          sample=not options.full)
+    if part == 'peers':
+        import peers
+        return peers.run(python, out=out, keep=options.keep)
+    if part == 'crash':
+        import crash
+        runs = options.crash_runs or (1000 if options.full else 200)
+        return crash.run(python, runs=runs, out=out, keep=options.keep, full=options.full)
+    if part == 'hostile':
+        import hostile
+        return hostile.run(python, out=out, keep=options.keep)
+    import fuzzing
+    seconds = options.fuzz_seconds or (600.0 if options.full else 20.0)
+    return fuzzing.run(python, seconds=seconds, out=out)
+
+
+def report_part(part, got, options, out):
+    if options.verbose:
+        for r in got:
+            out.write('  %s %-60s %-9s %6.2f %s\n' % ('ok  ' if r.passed else 'FAIL', r.name[:60], r.kind,
+                                                    r.elapsed or 0, (r.note or '')[:120].replace('\n', ' ')))
+    rlib.print_table(got, out=out, title='%s: totals per module' % part)
 
 
 if __name__ == '__main__':
