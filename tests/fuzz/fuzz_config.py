@@ -21,11 +21,12 @@ with fuzzlib.instrumented():
 MAIN = 'etc/kata-containers/configuration.toml'
 DROP = 'etc/kata-containers/config.d/50-fuzz.toml'
 SEPARATOR = b'\n#--drop-in--\n'
-ROOT = tempfile.mkdtemp(prefix='kata-fuzz-config-', dir='/dev/shm' if os.path.isdir('/dev/shm') else None)
+# In the runner's work directory (removed after the run) when there is one: libFuzzer exits without Python's atexit.
+ROOT = tempfile.mkdtemp(prefix='kata-fuzz-config-', dir=os.environ.get('KATA_FUZZ_WORK'))
 for asset in ('usr/bin/qemu-system-x86_64', 'opt/kata/vmlinux', 'opt/kata/kata.img', 'opt/kata/initrd.img'):
     os.makedirs(os.path.dirname(os.path.join(ROOT, asset)), exist_ok=True)
-    with open(os.path.join(ROOT, asset), 'w') as f:
-        f.write('x')
+    with open(os.path.join(ROOT, asset), 'w', encoding='ascii') as placeholder:
+        placeholder.write('x')
 
 SEEDS = [
     b'[hypervisor.qemu]\npath = "/usr/bin/qemu-system-x86_64"\nkernel = "/opt/kata/vmlinux"\n'

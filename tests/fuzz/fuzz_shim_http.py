@@ -42,7 +42,7 @@ class FakeSocket(object):
 def test_one_input(data):
     fdp = fuzzlib.provider(data)
     method = 'HEAD' if fdp.ConsumeBool() else 'GET'
-    sizes = [fdp.ConsumeIntInRange(1, 100) for _ in range(fdp.ConsumeIntInRange(0, 20))]
+    sizes = [fdp.ConsumeIntInRange(1, 100) for dummy in range(fdp.ConsumeIntInRange(0, 20))]
     reader = sc._Reader(FakeSocket(fdp.ConsumeBytes(fdp.remaining_bytes()), sizes), time.monotonic() + 60)  # pylint: disable=protected-access
     try:
         while True:

@@ -89,7 +89,7 @@ def run(seconds=20.0, names=None, jobs=2, python=None, corpus=None, out=sys.stdo
     collections = os.path.join(work, 'collections')
     os.makedirs(os.path.join(collections, 'ansible_collections', 'katacontainers'))
     os.symlink(REPO, os.path.join(collections, 'ansible_collections', 'katacontainers', 'kata'))
-    env = dict(os.environ, KATA_FUZZ_COLLECTIONS=collections)
+    env = dict(os.environ, KATA_FUZZ_COLLECTIONS=collections, KATA_FUZZ_WORK=work)
     env.pop('PYTHONDONTWRITEBYTECODE', None)
     per_target = max(1.0, float(seconds) * jobs / len(names))
     out.write('fuzz: %d targets, %.0f s each, %d at a time\n' % (len(names), per_target, jobs))
@@ -116,7 +116,7 @@ def run(seconds=20.0, names=None, jobs=2, python=None, corpus=None, out=sys.stdo
                 out.flush()
 
     try:
-        threads = [threading.Thread(target=worker) for _ in range(max(1, jobs))]
+        threads = [threading.Thread(target=worker) for dummy in range(max(1, jobs))]
         for t in threads:
             t.start()
         for t in threads:

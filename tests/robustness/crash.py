@@ -368,7 +368,7 @@ def parallel_direct_volume(ws, rounds, out):
     results = []
     rng = random.Random(7)
     for index in range(rounds):
-        targets = [rng.choice(CYCLE) for _ in range(8)]
+        targets = [rng.choice(CYCLE) for dummy in range(8)]
         procs = [spawn(ws, 'kata_direct_volume', volume_args(root, t)) for t in targets]
         start = time.monotonic()
         problems, counts = [], {}
@@ -413,7 +413,7 @@ def parallel_iptables(ws, rounds, out):
         wanted = dict((k, _iptables.parse_ruleset(v)) for k, v in RULES.items())
         rng = random.Random(11)
         for index in range(rounds):
-            choice = [rng.choice(sorted(RULES)) for _ in range(6)]
+            choice = [rng.choice(sorted(RULES)) for dummy in range(6)]
             procs = [spawn(ws, 'kata_iptables', {'sandbox_id': sandbox, 'sandbox_root': sim.sandbox_root,
                                                  'rs_sandbox_root': sim.rs_sandbox_root, 'rules': RULES[c],
                                                  'timeout': 20}) for c in choice]
@@ -469,6 +469,7 @@ def parallel_textfile(ws, rounds, out):
                 counts['partial'] = 1
         results.append(rlib.CaseResult('crash', 'role metrics', 'parallel textfile writers round %d' % index,
                                        'intact', problems, elapsed=time.monotonic() - start, counts=counts))
+    out.write('crash: metrics role textfile: %d rounds of 4 parallel writers\n' % rounds)
     return results
 
 

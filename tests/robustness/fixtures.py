@@ -202,8 +202,8 @@ class Fixtures(object):
             return files
 
         root('empty', {})
-        root('meminfo-unicode-digits', variant(proc__meminfo=u'MemTotal: \u00b2\u00b3 kB\nMemFree: \u0661\u0662 kB\n'
-                                                                .encode('utf-8')))
+        digits = 'MemTotal: \u00b2\u00b3 kB\nMemFree: \u0661\u0662 kB\n'.encode('utf-8')
+        root('meminfo-unicode-digits', variant(proc__meminfo=digits))
         root('meminfo-garbage', variant(proc__meminfo=bytes(range(256)) * 8))
         root('cpuinfo-binary', variant(proc__cpuinfo=bytes(range(256)) * 64))
         root('cpuinfo-empty', variant(proc__cpuinfo=b''))

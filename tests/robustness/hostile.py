@@ -92,8 +92,8 @@ class Hostile(object):
         result = rlib.CaseResult('hostile', module, name, 'secure' if not problems else 'INSECURE', problems,
                                  elapsed=outcome.elapsed if outcome else None, note=note, counts=counts)
         self.results.append(result)
-        self.out.write('  %-9s %-20s %s%s\n' % ('secure' if not problems else 'INSECURE', module, name,
-                                                 (': ' + note) if note else ''))
+        verdict = 'secure' if not problems else 'INSECURE'
+        self.out.write('  %-9s %-20s %s%s\n' % (verdict, module, name, (': ' + note) if note else ''))
         for problem in problems:
             self.out.write('            %s\n' % problem[:400])
         self.out.flush()
@@ -200,7 +200,7 @@ class Hostile(object):
             os.chmod(os.path.join(record, 'mountInfo.json'), 0o600)
             for case, sandbox in (('the shim socket is a symbolic link', 'kr-link-socket'),
                                   ('the sandbox directory is a symbolic link', 'kr-link-dir')):
-                open(os.path.join(record, sandbox), 'w').close()
+                open(os.path.join(record, sandbox), 'w', encoding='ascii').close()
                 common = {'sandbox_root': sbs, 'rs_sandbox_root': rs, 'timeout': 2}
                 runs = [
                     ('kata_metrics', dict(common, sandbox_id=sandbox)),
@@ -451,8 +451,7 @@ def _walk_spec(spec, prefix=''):
     for option, value in spec.items():
         yield prefix + option, value
         if value.get('options'):
-            for item in _walk_spec(value['options'], prefix + option + '.'):
-                yield item
+            yield from _walk_spec(value['options'], prefix + option + '.')
 
 
 def run(python, out=sys.stdout, keep=False):
@@ -477,4 +476,3 @@ def run(python, out=sys.stdout, keep=False):
     finally:
         matrix._unlock(ws.path)  # pylint: disable=protected-access
         ws.close()
-

@@ -165,7 +165,7 @@ def choice_values(choices):
             ('int', 1), ('list', list(choices)), ('nul', first + '\x00')]
 
 
-def list_values(ctx, elements):
+def list_values(elements):
     values = [('not-a-list-dict', {'a': 1}), ('nested-list', [['a']]), ('list-of-dicts', [{'a': 1}]),
               ('nul-item', ['a\x00b']), ('empty-item', ['']), ('ten-thousand', ['x%d' % i for i in range(10000)]),
               ('surrogate-item', ['\udcff\udcfe']), ('huge-item', [HUGE])]
@@ -309,7 +309,7 @@ def values_for(ctx, module, option, spec):
     (and the paths every path option gets), the others were chosen for what the option means."""
     values = _specific_values(ctx, module, option, spec)
     if values is None:
-        return [(label, value, True) for label, value in _generic_values(ctx, option, spec)]
+        return [(label, value, True) for label, value in _generic_values(ctx, spec)]
     generic_paths = set(label for label, _value in path_values(ctx)) if option in PATH_CONTENT_OPTIONS else ()
     return [(label, value, label in generic_paths) for label, value in values]
 
@@ -347,13 +347,13 @@ def _specific_values(ctx, module, option, spec):
     if option == 'host_root':
         return host_root_values(ctx)
     if option == 'families':
-        return list_values(ctx, 'str') + [('digit-prefix', ['1abc']), ('space', ['kata guest']), ('regex', ['kata_.*'])]
+        return list_values('str') + [('digit-prefix', ['1abc']), ('space', ['kata guest']), ('regex', ['kata_.*'])]
     if option == 'gather_subset':
-        return list_values(ctx, 'str') + [('unknown', ['bogus']), ('only-exclusions', ['!all']), ('bang', ['!'])]
+        return list_values('str') + [('unknown', ['bogus']), ('only-exclusions', ['!all']), ('bang', ['!'])]
     return None
 
 
-def _generic_values(ctx, option, spec):
+def _generic_values(ctx, spec):
     kind = spec.get('type', 'str')
     if 'choices' in spec:
         return choice_values(spec['choices'])
@@ -362,7 +362,7 @@ def _generic_values(ctx, option, spec):
     if kind in ('int', 'float'):
         return number_values(kind)
     if kind == 'list':
-        return list_values(ctx, spec.get('elements'))
+        return list_values(spec.get('elements'))
     if kind == 'dict':
         return [('string', 'x'), ('list', [1]), ('json-malformed', '{"a": 1'), ('unknown-key', {'bogus': 1})]
     if kind == 'path':
@@ -385,6 +385,8 @@ class Context(object):
         self.canary_dir = canary_dir
         self.backup_dir = ws.mkdir('backups')
         self.factory_log = os.path.join(ws.mkdir('factory'), 'factory.log')
+        self.cache_config = None
+        self.cache_server = None
 
     def shim_args(self):
         return {'sandbox_root': self.sim.sandbox_root, 'rs_sandbox_root': self.sim.rs_sandbox_root}
@@ -433,9 +435,9 @@ class Context(object):
         """A simulated VM-cache server (one cached VM) and a configuration that names it."""
         import subprocess
 
-        run = self.ws.mkdir('cache')
-        endpoint = os.path.join(run, 'cache.sock')
-        self.cache_config = os.path.join(run, 'configuration.toml')
+        directory = self.ws.mkdir('cache')
+        endpoint = os.path.join(directory, 'cache.sock')
+        self.cache_config = os.path.join(directory, 'configuration.toml')
         with open(self.fixtures.config, encoding='utf-8') as f:
             text = f.read()
         text = text.replace('vm_cache_number = 0', 'vm_cache_number = 1')
@@ -446,13 +448,13 @@ class Context(object):
                                               'serve', '--endpoint', endpoint, '--vms', '1'],
                                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                              stderr=subprocess.DEVNULL, start_new_session=True)
-        for _ in range(200):
+        for dummy in range(200):
             if os.path.exists(endpoint):
                 break
             threading.Event().wait(0.05)
 
     def stop_cache(self):
-        server = getattr(self, 'cache_server', None)
+        server = self.cache_server
         if server is not None:
             server.terminate()
             try:
@@ -572,8 +574,8 @@ def judge(case, outcome, change, mutating):
         problems.append('changed: %s' % change)
         counts['changes'] = 1
     if mutating:
-        problems.append('mutating requests: %s' % ', '.join('%s %s' % (e.get('method'), e.get('path'))
-                                                             for e in mutating))
+        requests = ', '.join('%s %s' % (e.get('method'), e.get('path')) for e in mutating)
+        problems.append('mutating requests: %s' % requests)
         counts['changes'] = 1
     if outcome.elapsed > CASE_BOUND:
         problems.append('slow: %.1f s' % outcome.elapsed)
@@ -680,7 +682,7 @@ def run(python, jobs=2, modules=rlib.MODULES, out=sys.stdout, keep=False, mirror
         out.write('matrix: %d cases over %d modules, %d workers%s\n' % (
             len(plan), len(modules), jobs, ', a fixed third of the generic values (--full: all)' if sample else ''))
         out.flush()
-        per_worker = [[] for _ in workers]
+        per_worker = [[] for dummy in workers]
         for index in range(len(plan)):
             per_worker[index % jobs].append(index)
         results = [None] * len(plan)

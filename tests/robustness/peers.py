@@ -29,7 +29,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 
 import rlib
 
@@ -299,7 +298,7 @@ class ReleaseMirror(object):
 
     def __init__(self, mode='ok', tls=None):
         scheme = 'https' if tls else 'http'
-        self.listener = Listener(lambda conn, stop: self._behaviour(conn, stop), tls=tls)
+        self.listener = Listener(self._behaviour, tls=tls)
         self.base = '%s://127.0.0.1:%d' % (scheme, self.listener.port)
         self.url = self.base + '/releases'
         self._routes = {'/releases': (200, releases_body(self.base))}
@@ -428,17 +427,17 @@ def build_cases(world, factory_config_text):
 
     # The debug console behind a well-behaved shim.
     for mode in MODES:
-        def setup(mode=mode):
+        def console_setup(mode=mode):
             paths = world.fresh()
             console = os.path.join(paths['base'], 'kata.hvsock')
             world.listen(console_peer(mode), path=console)
             world.listen(http_peer('ok', shim_routes(('hvsock://%s:1024' % console).encode())), path=paths['socket'])
             return dict(shim_common(paths), sandbox_id=sb, cmd='true', connect_timeout=TIMEOUT, timeout=TIMEOUT)
-        cases.append(PeerCase('console', mode, 'kata_exec_cmd', None, 2, TIMEOUT, setup=setup))
+        cases.append(PeerCase('console', mode, 'kata_exec_cmd', None, 2, TIMEOUT, setup=console_setup))
 
     # The VM-cache server named by the configuration.
     for mode in MODES:
-        def setup(mode=mode):
+        def cache_setup(mode=mode):
             paths = world.fresh()
             endpoint = os.path.join(paths['base'], 'cache.sock')
             config = os.path.join(paths['base'], 'configuration.toml')
@@ -447,17 +446,17 @@ def build_cases(world, factory_config_text):
             world.listen(grpc_peer(mode), path=endpoint)
             return {'config': config, 'state': 'present', 'timeout': TIMEOUT, 'runtime_path': '/bin/false',
                     'log_path': os.path.join(paths['base'], 'factory.log')}
-        cases.append(PeerCase('vm-cache', mode, 'kata_factory', None, 1, TIMEOUT, setup=setup))
+        cases.append(PeerCase('vm-cache', mode, 'kata_factory', None, 1, TIMEOUT, setup=cache_setup))
 
     # The release mirror.
     for mode in ('ok',) + HTTP_MODES:
-        def setup(mode=mode):
+        def mirror_setup(mode=mode):
             mirror = ReleaseMirror(mode)
             world.listeners.append(mirror.listener)
             return {'host_root': '/', 'kvm_test': 'never', 'fail_on_incapable': False, 'release_check': True,
                     'release_url': mirror.url, 'release_timeout': TIMEOUT, 'runtime_path': '/bin/false'}
         cases.append(PeerCase('release mirror', mode, 'kata_check', None, 1, TIMEOUT,
-                              expect='ok' if mode == 'ok' else 'fail', setup=setup))
+                              expect='ok' if mode == 'ok' else 'fail', setup=mirror_setup))
     return cases
 
 
@@ -480,7 +479,7 @@ def measure_startup(ws, modules):
     startup = {}
     for module in modules:
         times = []
-        for _ in range(3):
+        for dummy in range(3):
             out = rlib.run_module(ws, module, {'bogus_option': 1})
             times.append(out.elapsed)
         startup[module] = statistics.median(times)
@@ -558,7 +557,7 @@ def run(python, jobs=3, out=sys.stdout, keep=False):
                         out.write('  FAIL %s: %s\n' % (result.name, '; '.join(result.problems)[:500]))
                         out.flush()
 
-        threads = [threading.Thread(target=worker) for _ in range(jobs)]
+        threads = [threading.Thread(target=worker) for dummy in range(jobs)]
         for t in threads:
             t.start()
         for t in threads:

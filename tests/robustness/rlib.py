@@ -234,8 +234,10 @@ def tree_digest(root, skip=()):
                 digest.update(os.fsencode(os.readlink(path)))
             elif stat.S_ISREG(st.st_mode):
                 with open(path, 'rb') as f:
-                    for chunk in iter(lambda: f.read(1 << 20), b''):
+                    chunk = f.read(1 << 20)
+                    while chunk:
                         digest.update(chunk)
+                        chunk = f.read(1 << 20)
     return digest.hexdigest()
 
 

@@ -137,8 +137,9 @@ def run_part(part, options, python, out):
 def report_part(part, got, options, out):
     if options.verbose:
         for r in got:
-            out.write('  %s %-60s %-9s %6.2f %s\n' % ('ok  ' if r.passed else 'FAIL', r.name[:60], r.kind,
-                                                    r.elapsed or 0, (r.note or '')[:120].replace('\n', ' ')))
+            note = (r.note or '')[:120].replace('\n', ' ')
+            verdict = 'ok  ' if r.passed else 'FAIL'
+            out.write('  %s %-60s %-9s %6.2f %s\n' % (verdict, r.name[:60], r.kind, r.elapsed or 0, note))
     rlib.print_table(got, out=out, title='%s: totals per module' % part)
 
 

@@ -23,7 +23,7 @@ import os
 import pty
 import shutil
 import subprocess
-import termios
+import sys
 
 import pytest
 
@@ -162,9 +162,9 @@ class Terminal(object):
         os.close(self.fd)
 
 
-def _controlling_terminal():
-    os.setsid()
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+# Started by a small Python helper (no preexec_fn in a threaded test process): a new session whose controlling
+# terminal is the pseudo-terminal on fds 0-2, then the shell, as the agent starts its console shell.
+_SESSION_HELPER = 'import fcntl, os, sys, termios; os.setsid(); fcntl.ioctl(0, termios.TIOCSCTTY, 0); os.execv(sys.argv[1], sys.argv[1:])'
 
 
 @pytest.fixture(scope='module', params=['dash', 'bash'])
@@ -178,7 +178,7 @@ def shell_path(request):
 def run_in_shell(shell, command, stdin=None, tmp='/tmp'):
     """Run ``command`` (bytes) through the console protocol in a fresh ``shell`` on a new pseudo-terminal."""
     master, slave = pty.openpty()
-    proc = subprocess.Popen([shell], stdin=slave, stdout=slave, stderr=slave, preexec_fn=_controlling_terminal,
+    proc = subprocess.Popen([sys.executable, '-c', _SESSION_HELPER, shell], stdin=slave, stdout=slave, stderr=slave,
                             close_fds=True, env={'PATH': '/usr/bin:/bin', 'TMPDIR': tmp, 'HOME': tmp, 'TERM': 'linux',
                                                  'HISTFILE': '/dev/null'})
     os.close(slave)

@@ -41,7 +41,7 @@ def rulesets(draw):
     for table in draw(st.lists(st.sampled_from(TABLES), min_size=1, max_size=3, unique=True)):
         chains = draw(st.lists(chain_names, min_size=1, max_size=4, unique=True))
         declared = [(c, draw(st.sampled_from(['ACCEPT', 'DROP'])) if c in BUILTIN else '-') for c in chains]
-        rules = [(draw(st.sampled_from(chains)), draw(arguments)) for _ in range(draw(st.integers(0, 8)))]
+        rules = [(draw(st.sampled_from(chains)), draw(arguments)) for dummy in range(draw(st.integers(0, 8)))]
         model.append((table, declared, rules))
     return model
 

@@ -38,7 +38,7 @@ def cpu_blocks(draw):
     all_flags = []
     for index in range(draw(st.integers(1, 4))):
         lines = ['processor\t: %d' % index]
-        lines += ['%s\t: %s' % (draw(keys), draw(value).strip()) for _ in range(draw(st.integers(0, 6)))]
+        lines += ['%s\t: %s' % (draw(keys), draw(value).strip()) for dummy in range(draw(st.integers(0, 6)))]
         flags = draw(flag_words)
         if draw(st.booleans()):
             lines.insert(draw(st.integers(1, len(lines))), 'flags\t\t: %s' % ' '.join(flags))
@@ -108,7 +108,7 @@ def os_release(draw):
     the first non-empty NAME and VERSION_ID values."""
     lines = []
     first = {}
-    for _ in range(draw(st.integers(0, 10))):
+    for dummy in range(draw(st.integers(0, 10))):
         key = draw(st.sampled_from(['NAME', 'VERSION_ID']) | other_keys)
         raw = draw(os_value)
         quoted = draw(st.booleans())
