@@ -19,7 +19,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_NOCOLOR := 1
 DEBIAN_PACKAGES := rsync iptables iproute2 shellcheck openssh-server openssh-client chromium dash busybox systemd
 
-.PHONY: ee demo bench pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
+.PHONY: robustness ee demo bench pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
 
 help:
 	@echo "make preflight   check this host (kata_check + kata_env on localhost) and print its verdict"
@@ -97,7 +97,11 @@ sanity-latest: collection
 ee: collection
 	cd $(COLL_DIR) && $(VPY) -m pytest -q -p no:cacheprovider tests/ee
 
-test: sanity units units-pythons integration lint ee sanity-latest
+# Robustness (issue 6): generated bad input, broken peers, kill -9 while writing, hostile hosts, brief fuzzing.
+robustness: collection
+	cd $(COLL_DIR) && $(VPY) tests/robustness/run.py
+
+test: sanity units units-pythons integration lint ee robustness sanity-latest
 	@echo "make test: all stages passed"
 
 clean:
