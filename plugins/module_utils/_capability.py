@@ -187,11 +187,16 @@ def _smt_check(generation, run_command, find_command):
                   found=found, expected=SMT_OFF)
 
 
+def _no_commands(args, **unused_kwargs):
+    """The runner when the caller gives none: nothing is run (modules always pass ``module.run_command``)."""
+    return 127, '', '%s: not run (no command runner given)' % args[0]
+
+
 def check_host(host, hypervisor='qemu', arch=None, load_modules=False, run_command=None, real_uid=None,
                find_command=None):
     """Run kata's host capability check on ``host`` (a _probes.Host) for ``hypervisor``.
 
-    ``run_command`` has AnsibleModule.run_command's signature (default: a local subprocess runner);
+    ``run_command`` has AnsibleModule.run_command's signature (default: none, so no command runs);
     ``find_command(name) -> path or None`` finds modprobe and ppc64_cpu (default: PATH, then the sbin dirs);
     ``real_uid`` defaults to os.getuid() (kata decides on module loading with the real UID).
 
@@ -201,7 +206,7 @@ def check_host(host, hypervisor='qemu', arch=None, load_modules=False, run_comma
     """
     hypervisor = hypervisor or 'qemu'
     arch = arch or _probes.detect_arch(host)
-    run_command = run_command or _probes.local_run_command
+    run_command = run_command or _no_commands
     find_command = find_command or _probes.find_command
     real_uid = os.getuid() if real_uid is None else real_uid
 

@@ -610,20 +610,6 @@ def find_command(name, extra_dirs=SBIN_DIRS):
     return None
 
 
-def local_run_command(args, environ_update=None, **unused_kwargs):
-    """A stand-in for AnsibleModule.run_command (argv list, no shell) -> (rc, stdout, stderr)."""
-    import subprocess
-    env = dict(os.environ)
-    env.update(environ_update or {})
-    try:
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=env, close_fds=True)
-    except OSError as exc:
-        return 127, '', '%s: %s' % (args[0], exc.strerror)
-    out, err = proc.communicate()
-    return proc.returncode, out.decode('utf-8', 'replace'), err.decode('utf-8', 'replace')
-
-
 def hypervisor_version(path, run_command):
     """``Hypervisor.Version``: stdout of ``<path> --version`` stripped (all lines), ``<<unknown>>`` on failure."""
     if not path:

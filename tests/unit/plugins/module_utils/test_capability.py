@@ -16,6 +16,7 @@ import pytest
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _capability, _probes
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ProbeError
+from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.local_runner import local_run_command
 
 INTEL_MODULES = ('kvm', 'kvm_intel', 'vhost', 'vhost_net', 'vhost_vsock')
 AMD_MODULES = ('kvm', 'kvm_amd', 'vhost', 'vhost_net', 'vhost_vsock')
@@ -58,7 +59,7 @@ def only(**commands):
 
 def check(host, **kwargs):
     kwargs.setdefault('real_uid', 0)
-    kwargs.setdefault('run_command', _probes.local_run_command)
+    kwargs.setdefault('run_command', local_run_command)
     kwargs.setdefault('find_command', only())
     return _capability.check_host(host, **kwargs)
 

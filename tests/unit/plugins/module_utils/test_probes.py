@@ -13,6 +13,7 @@ import pytest
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _probes
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ProbeError
+from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.local_runner import local_run_command
 
 FIXTURES = [
     'amd64-amd-epyc-7451.txt',
@@ -687,18 +688,18 @@ def executable(path, body):
 def test_hypervisor_version(tmp_path):
     qemu = executable(tmp_path / 'qemu-system-x86_64',
                       'echo "  QEMU emulator version 7.2.0"\necho "Copyright (c) 2003-2022"\necho " "\necho noise >&2\n')
-    assert _probes.hypervisor_version(qemu, _probes.local_run_command) == 'QEMU emulator version 7.2.0\nCopyright (c) 2003-2022'
+    assert _probes.hypervisor_version(qemu, local_run_command) == 'QEMU emulator version 7.2.0\nCopyright (c) 2003-2022'
 
 
 def test_hypervisor_version_unknown(tmp_path):
     failing = executable(tmp_path / 'clh', 'echo "cloud-hypervisor v30"\nexit 1\n')
-    assert _probes.hypervisor_version(failing, _probes.local_run_command) == '<<unknown>>'
-    assert _probes.hypervisor_version(str(tmp_path / 'missing'), _probes.local_run_command) == '<<unknown>>'
-    assert _probes.hypervisor_version(None, _probes.local_run_command) == '<<unknown>>'
-    assert _probes.hypervisor_version('', _probes.local_run_command) == '<<unknown>>'
+    assert _probes.hypervisor_version(failing, local_run_command) == '<<unknown>>'
+    assert _probes.hypervisor_version(str(tmp_path / 'missing'), local_run_command) == '<<unknown>>'
+    assert _probes.hypervisor_version(None, local_run_command) == '<<unknown>>'
+    assert _probes.hypervisor_version('', local_run_command) == '<<unknown>>'
     not_executable = tmp_path / 'fc'
     not_executable.write_text('#!/bin/sh\necho 1\n')
-    assert _probes.hypervisor_version(str(not_executable), _probes.local_run_command) == '<<unknown>>'
+    assert _probes.hypervisor_version(str(not_executable), local_run_command) == '<<unknown>>'
 
 
 def test_hypervisor_version_bare_name_is_looked_up_in_path(tmp_path, monkeypatch):
@@ -708,7 +709,7 @@ def test_hypervisor_version_bare_name_is_looked_up_in_path(tmp_path, monkeypatch
 
     def run(args, **kwargs):
         calls.append(args)
-        return _probes.local_run_command(args, **kwargs)
+        return local_run_command(args, **kwargs)
 
     assert _probes.hypervisor_version('firecracker', run) == 'Firecracker v1.4.1'
     assert calls == [[str(tmp_path / 'firecracker'), '--version']]
@@ -733,8 +734,8 @@ def test_find_command(tmp_path, monkeypatch):
 
 def test_local_run_command(tmp_path):
     script = executable(tmp_path / 'show', 'echo "$LANG/$1"\necho err >&2\nexit 3\n')
-    assert _probes.local_run_command([script, 'x'], environ_update={'LANG': 'C'}) == (3, 'C/x\n', 'err\n')
-    rc, out, err = _probes.local_run_command([str(tmp_path / 'missing')])
+    assert local_run_command([script, 'x'], environ_update={'LANG': 'C'}) == (3, 'C/x\n', 'err\n')
+    rc, out, err = local_run_command([str(tmp_path / 'missing')])
     assert (rc, out) == (127, '')
     assert err == '%s: No such file or directory' % (tmp_path / 'missing')
 
