@@ -28,7 +28,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._console impor
 )
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, PeerError
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils import shim_http_server as srv
-from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.console_testlib import ConsoleNode
+from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.console_testlib import shared_node
 
 MiB = 1024 * 1024
 ALL_BYTES = bytes(range(256))
@@ -266,9 +266,8 @@ def test_vsock_unreachable_cid_fails_within_the_timeout():
 
 @pytest.fixture(scope='module')
 def node():
-    started = ConsoleNode()
-    yield started
-    started.stop()
+    # One node per pytest process, stopped when that process exits (console_testlib): ansible-test forks per test.
+    return shared_node()
 
 
 @pytest.fixture(params=['bash', 'dash', 'ash'])

@@ -14,16 +14,15 @@ from ansible.module_utils import basic
 
 from ansible_collections.katacontainers.kata.plugins.modules import kata_exec_cmd
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils import shim_http_server as srv
-from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.console_testlib import ConsoleNode
+from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.console_testlib import shared_node
 
 TIME = r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$'
 
 
 @pytest.fixture(scope='module')
 def node():
-    started = ConsoleNode()
-    yield started
-    started.stop()
+    # One node per pytest process, stopped when that process exits (console_testlib): ansible-test forks per test.
+    return shared_node()
 
 
 @pytest.fixture
