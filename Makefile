@@ -117,3 +117,4 @@ pytest: venv
 bench: collection
 	$(VPY) benchmarks/bench_host_modules.py --python $(VPY) --collections-path $(COLL_ROOT)
 	$(VPY) benchmarks/bench_metrics.py --python $(VPY) --collections-path $(COLL_ROOT)
+	$(VPY) benchmarks/bench_exec.py --python $(VPY) --collections-path $(COLL_ROOT)
