@@ -53,8 +53,9 @@ def main(argv=None):
     results = []
     timings = []
     beside = None
-    if 'fuzz' in parts and 'peers' in parts and not options.serial:
-        # The fuzzers need the CPU, the broken peers mostly wait for their timeouts: they run side by side.
+    if 'fuzz' in parts and 'peers' in parts and not options.serial and not options.full:
+        # The fuzzers need the CPU, the broken peers mostly wait for their timeouts: they run side by side (not with
+        # --full: ten minutes of fuzzing on every CPU would stretch the peers' time bounds).
         beside = Background(lambda stream: run_part('fuzz', options, python, stream))
         parts = [p for p in parts if p != 'fuzz']
     for part in parts:
