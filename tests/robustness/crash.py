@@ -479,7 +479,7 @@ def run(python, runs=200, out=sys.stdout, keep=False, full=False):
 
     ws = rlib.Workspace(python=python, keep=keep)
     try:
-        copy_runs = runs if full else max(25, runs // 8)
+        copy_runs = 200 if full else max(25, runs // 8)
         streams = [io.StringIO(), io.StringIO()]
         outcome = [[], []]
 
