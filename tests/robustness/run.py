@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import signal
 import sys
 import threading
 import time
@@ -48,6 +49,8 @@ def main(argv=None):
         parser.error('unknown parts: %s' % ', '.join(sorted(unknown)))
     python = sys.executable
     out = sys.stdout
+    # A SIGTERM (a CI timeout) unwinds like Ctrl-C, so that simulated nodes are stopped and scratch directories removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     rlib.make_importable()
     started = time.monotonic()
     results = []
