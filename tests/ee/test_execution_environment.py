@@ -160,7 +160,9 @@ def test_build_stages_without_a_container_give_the_collection_requirements(conte
     """The galaxy stage (install requirements.yml in _build) and the introspection of the builder stage."""
     build = os.path.join(context['dir'], '_build')
     collections = str(tmp_path / 'collections')
-    _run([_tool('ansible-galaxy'), 'collection', 'install', '-r', 'requirements.yml', '-p', collections], cwd=build)
+    # --force: where ANSIBLE_COLLECTIONS_PATH already holds this collection (make exports it), galaxy would skip it.
+    _run([_tool('ansible-galaxy'), 'collection', 'install', '--force', '-r', 'requirements.yml', '-p', collections],
+         cwd=build)
     assert os.path.isfile(os.path.join(collections, 'ansible_collections', 'katacontainers', 'kata', 'meta',
                                        'execution-environment.yml'))
     pip_out, bindep_out = str(tmp_path / 'requirements.txt'), str(tmp_path / 'bindep.txt')
