@@ -17,7 +17,7 @@ export PATH := $(VENV)/bin:$(PYBIN):$(PATH)
 export ANSIBLE_PYTHON_INTERPRETER := $(VPY)
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_NOCOLOR := 1
-DEBIAN_PACKAGES := rsync iptables iproute2 shellcheck openssh-server openssh-client chromium dash busybox systemd
+DEBIAN_PACKAGES := rsync iptables iproute2 shellcheck openssh-server openssh-client chromium dash busybox systemd openssl
 
 .PHONY: robustness ee demo bench pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
 
