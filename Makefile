@@ -51,8 +51,6 @@ collection: deps
 	@rsync -a --delete --exclude=.git --exclude=/.venv --exclude=/build --exclude=/.ansible \
 		--exclude=tests/output --exclude=__pycache__ --exclude=.pytest_cache --exclude=.hypothesis \
 		--exclude=/tests/integration/inventory $(ROOT)/ $(COLL_DIR)/
-	@# Tests find shared/fixtures by walking up from their own file: point the copy's ancestors at the real one.
-	@if [ -d $(ROOT)/../shared ]; then ln -sfn $(abspath $(ROOT)/../shared) $(BUILD)/shared; else rm -f $(BUILD)/shared; fi
 
 PREFLIGHT_REPORT_DIR ?= $(ROOT)/build/preflight
 preflight: collection

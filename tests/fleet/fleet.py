@@ -5,7 +5,7 @@
 
 Every host is a loopback address (127.0.0.x) where an OpenSSH server of ours listens, with key authentication only,
 and a host root of its own (``kata_preflight_host_root``): /proc/cpuinfo from a real machine's dump
-(shared/fixtures/cpuinfo), /proc/version, /proc/meminfo, /etc/os-release, /sys/module with the kernel modules (and
+(tests/fixtures/cpuinfo), /proc/version, /proc/meminfo, /etc/os-release, /sys/module with the kernel modules (and
 parameters) that host has, /dev/kvm (a real character device node, so the KVM test really creates a VM) unless the
 host is the one without it, and a Kata configuration file. One host has no SSH server behind its address
 (unreachable), one points to a host root that does not exist (the modules fail there).
@@ -120,26 +120,14 @@ def arch_of(fixture):
     return fixture.split('-', 1)[0]
 
 
+# The real /proc/cpuinfo dumps the host roots are built from (tests/fixtures/cpuinfo, with SOURCES.md).
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'fixtures', 'cpuinfo')
+
+
 def find_fixtures(explicit=None):
-    """The shared/fixtures/cpuinfo directory: explicit, $KATA_SHARED_FIXTURES, or found walking up from here."""
-    if explicit:
-        return explicit if os.path.isdir(explicit) else None
-    env = os.environ.get('KATA_SHARED_FIXTURES')
-    if env:
-        path = os.path.join(env, 'cpuinfo')
-        return path if os.path.isdir(path) else None
-    # Walk up from this file, as it was reached and as it really is (a collections path may link to the checkout).
-    for start in (os.path.abspath(__file__), os.path.realpath(__file__)):
-        here = os.path.dirname(start)
-        while True:
-            candidate = os.path.join(here, 'shared', 'fixtures', 'cpuinfo')
-            if os.path.isdir(candidate):
-                return candidate
-            parent = os.path.dirname(here)
-            if parent == here:
-                break
-            here = parent
-    return None
+    """The directory of /proc/cpuinfo dumps: ``explicit``, or the repository's own tests/fixtures/cpuinfo."""
+    path = explicit or FIXTURES
+    return path if os.path.isdir(path) else None
 
 
 def hosts_for(count):
@@ -383,8 +371,7 @@ def up(args):
         raise FleetError('ssh and ssh-keygen are missing: apt-get install -y openssh-client')
     fixtures = find_fixtures(args.fixtures)
     if fixtures is None:
-        raise FleetError('shared/fixtures/cpuinfo (real /proc/cpuinfo dumps) was not found beside the checkout; '
-                         'set KATA_SHARED_FIXTURES or pass --fixtures')
+        raise FleetError('%s (real /proc/cpuinfo dumps) is not a directory' % (args.fixtures or FIXTURES))
     directory = os.path.abspath(args.dir)
     if os.path.exists(os.path.join(directory, 'fleet.json')):
         raise FleetError('%s already holds a fleet: run "fleet.py down --dir %s" first' % (directory, directory))
@@ -631,7 +618,7 @@ def layout(dummy_args):
 def fixtures(args):
     path = find_fixtures(args.fixtures)
     if path is None:
-        print('shared/fixtures/cpuinfo not found (set KATA_SHARED_FIXTURES or pass --fixtures)', file=sys.stderr)
+        print('%s (real /proc/cpuinfo dumps) is not a directory' % (args.fixtures or FIXTURES), file=sys.stderr)
         return 1
     print(path)
     return 0
@@ -644,7 +631,7 @@ def main(argv=None):
     p_up.add_argument('--dir', required=True, help='working directory of this fleet (created)')
     p_up.add_argument('--port', default=str(DEFAULT_PORT), help='SSH port on every address, or "auto" (default %(default)s)')
     p_up.add_argument('--count', type=int, default=None, help='number of hosts (the layout is cycled); default: the layout')
-    p_up.add_argument('--fixtures', help='the shared/fixtures/cpuinfo directory')
+    p_up.add_argument('--fixtures', help='a directory of /proc/cpuinfo dumps (default: tests/fixtures/cpuinfo)')
     p_up.add_argument('--python', default='/usr/bin/python3', help='ansible_python_interpreter of the hosts')
     p_up.add_argument('--foreground', action='store_true',
                       help='stay in the foreground as the parent of the sshd instances (writes DIR/ready), until down')

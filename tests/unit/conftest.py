@@ -3,10 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Shared unit-test fixtures.
 
-Real host data (/proc/cpuinfo dumps of many machines) lives outside the project, in ``shared/fixtures`` beside the
-checkout (see shared/fixtures/cpuinfo/SOURCES.md). It is found by walking up from this file, so it is found from the
-checkout and from the copy that ``make`` hands to ansible-test; tests that need it skip with a clear reason where
-it is absent. It is never copied into the project.
+Real host data lives in the repository under ``tests/fixtures``: /proc/cpuinfo dumps of many machines
+(``cpuinfo/``, with SOURCES.md) and Kata's configuration files as its build renders them (``kata-configs/``, with
+README.md). A fresh clone has everything its tests need.
 """
 
 from __future__ import annotations
@@ -15,32 +14,15 @@ import os
 
 import pytest
 
-
-def _find_shared_fixtures():
-    env = os.environ.get('KATA_SHARED_FIXTURES')
-    if env:
-        return env if os.path.isdir(env) else None
-    here = os.path.dirname(os.path.abspath(__file__))
-    while True:
-        candidate = os.path.join(here, 'shared', 'fixtures')
-        if os.path.isdir(os.path.join(candidate, 'cpuinfo')):
-            return candidate
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
-
-
-SHARED_FIXTURES = _find_shared_fixtures()
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'fixtures')
+CPUINFO_DIR = os.path.join(FIXTURES, 'cpuinfo')
+KATA_CONFIGS_DIR = os.path.join(FIXTURES, 'kata-configs')
 
 
 @pytest.fixture
 def cpuinfo_fixture():
-    """Return a function that reads ``shared/fixtures/cpuinfo/<name>``, or skip when shared/ is absent."""
+    """Return a function that reads ``tests/fixtures/cpuinfo/<name>`` as text."""
     def read(name):
-        if SHARED_FIXTURES is None:
-            pytest.skip('shared/fixtures (real /proc/cpuinfo dumps) is not beside this checkout; '
-                        'set KATA_SHARED_FIXTURES to its path to run this test')
-        with open(os.path.join(SHARED_FIXTURES, 'cpuinfo', name), 'rb') as f:
+        with open(os.path.join(CPUINFO_DIR, name), 'rb') as f:
             return f.read().decode('utf-8')
     return read

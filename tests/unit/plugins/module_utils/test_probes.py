@@ -1,7 +1,7 @@
 # Copyright (c) 2026, Kata Containers collection contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Tests of the host probes, on real files under tmp_path and real /proc/cpuinfo dumps (shared/fixtures/cpuinfo)."""
+"""Tests of the host probes, on real files under tmp_path and real /proc/cpuinfo dumps (tests/fixtures/cpuinfo)."""
 
 from __future__ import annotations
 
