@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
 from sim_agent import AGENT_VERSIONS  # noqa: E402
 from sim_core import (HYPERVISORS, STATE_DIR_NAME, UNIX_PATH_MAX, SimError, Simulator, cleanup, control_call,  # noqa: E402
-                      state_dir, validate_config)
+                      default_signals, state_dir, validate_config)
 from sim_faults import FAULT_MODES  # noqa: E402
 
 SANDBOX_ID_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]+$')
@@ -222,6 +222,7 @@ def _start_daemon(config):
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
+        default_signals()
         os.setsid()
         if os.fork() != 0:
             os._exit(0)

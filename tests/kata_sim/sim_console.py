@@ -51,7 +51,7 @@ import termios
 import threading
 import time
 
-from sim_core import SimError
+from sim_core import SimError, default_signals
 
 DEBUG_CONSOLE_PORT = 1026
 SHELLS = ('bash', 'sh', 'dash', 'ash', 'busybox')
@@ -102,6 +102,7 @@ def spawn_shell(path, argv0, env, cwd):
     if pid == 0:  # pragma: no cover - the child only lives until execve
         try:
             os.close(master)
+            default_signals()
             os.setsid()
             for fd in (0, 1, 2):
                 os.dup2(slave, fd)

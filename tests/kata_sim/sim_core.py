@@ -52,6 +52,25 @@ class SimError(Exception):
     """A user-facing error of the simulator."""
 
 
+def default_signals():
+    """Give this process the signal state a kata agent's children start with: default dispositions, nothing blocked.
+
+    A process started from a background job of a non-interactive shell (``make test &``, nohup, some CI runners)
+    inherits SIGINT and SIGQUIT ignored, and every child inherits that in turn. The kata agent runs as the guest's
+    init (or a systemd service) and forks its debug console shells on a new pty (kata-containers 3.0.0,
+    ``src/agent/src/console.rs``), so they start with the defaults. Called where the simulator starts and in every
+    guest shell it forks, so that no test depends on how the suite itself was started.
+    """
+    for number in range(1, signal.NSIG):
+        if number in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            signal.signal(number, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass  # numbers the platform reserves (e.g. the real-time signals glibc keeps for itself)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
 def netns_name(root, sandbox_id):
     return NETNS_PREFIX + hashlib.sha1(('%s\0%s' % (root, sandbox_id)).encode('utf-8')).hexdigest()[:10]
 

@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -46,6 +47,13 @@ for path in (root + '.json', lock):
     except OSError:
         pass
 '''
+
+
+def hostile_signals():
+    """In a child before exec: SIGINT and SIGQUIT ignored and blocked (what a background job inherits, and worse)."""
+    for number in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(number, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT, signal.SIGQUIT])
 
 
 def shell_available(shell):
@@ -86,7 +94,11 @@ def shared_node():
                 return ConsoleNode(json.load(f))
         shutil.rmtree(root, ignore_errors=True)  # a previous process with the same pid, long gone
         os.mkdir(root, 0o755)
-        proc = subprocess.run(_start_args(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        # Started from a hostile parent, whatever started the tests: SIGINT and SIGQUIT ignored and blocked, as a
+        # background job of a non-interactive shell (make test &, nohup, some CI runners) leaves them. The
+        # simulator must still give every guest shell the defaults a kata agent's children have.
+        proc = subprocess.run(_start_args(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
+                              preexec_fn=hostile_signals)  # pylint: disable=subprocess-popen-preexec-fn
         if proc.returncode != 0:
             shutil.rmtree(root, ignore_errors=True)
             raise RuntimeError('kata_sim start failed: %s' % proc.stderr.decode('utf-8', 'replace'))

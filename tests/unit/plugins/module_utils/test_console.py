@@ -10,6 +10,7 @@ import base64
 import os
 import re
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -424,6 +425,17 @@ def test_timeout_of_a_command_that_ignores_sigint(node, sh):
         pytest.skip('%s is not installed' % sh)
     result = run(node, sh, b"trap '' INT; sleep 30", timeout=0.5)
     assert (result.timed_out, result.interrupted, result.complete, result.rc) == (True, 'SIGQUIT', True, 131)
+
+
+def test_guest_commands_start_with_default_signals(node, shell):
+    # The node was started with SIGINT and SIGQUIT ignored and blocked (console_testlib.hostile_signals); a guest
+    # command must see neither, or a timeout could not interrupt it.
+    result = run(node, shell, b"grep -E '^Sig(Blk|Ign):' /proc/self/status")
+    fields = dict(line.split(b':') for line in result.stdout.splitlines())
+    # busybox ash runs its commands with SIGQUIT ignored whoever started it (the same without the hostile parent).
+    signals = (signal.SIGINT,) if shell == 'ash' else (signal.SIGINT, signal.SIGQUIT)
+    assert int(fields[b'SigBlk'], 16) == 0
+    assert int(fields[b'SigIgn'], 16) & sum(1 << (number - 1) for number in signals) == 0
 
 
 def test_timeout_of_a_command_that_ignores_everything(node, shell):
