@@ -223,6 +223,9 @@ def _start_daemon(config):
     if pid == 0:
         os.close(read_fd)
         default_signals()
+        # ... but as a Python program: a peer that hangs up is an EPIPE for the thread that writes, not a kill.
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         os.setsid()
         if os.fork() != 0:
             os._exit(0)
