@@ -11,6 +11,9 @@ README.md). A fresh clone has everything its tests need.
 from __future__ import annotations
 
 import os
+import pickle
+import shutil
+import tempfile
 
 import pytest
 
@@ -26,3 +29,70 @@ def cpuinfo_fixture():
         with open(os.path.join(CPUINFO_DIR, name), 'rb') as f:
             return f.read().decode('utf-8')
     return read
+
+
+NOBODY = 65534
+
+
+def _unprivileged_child(func, write_fd):
+    try:
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+        outcome = ('return', func())
+    except BaseException as exc:  # pylint: disable=broad-exception-caught
+        outcome = ('raise', type(exc).__name__, getattr(exc, 'msg', str(exc)))
+    try:
+        data = pickle.dumps(outcome)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        data = pickle.dumps(('raise', 'PicklingError', str(exc)))
+    with os.fdopen(write_fd, 'wb') as pipe:
+        pipe.write(data)
+
+
+@pytest.fixture
+def unprivileged():
+    """Run ``func()`` in a forked child as the unprivileged user nobody (65534) and return what it did.
+
+    The suite runs as root in CI, where permission errors cannot happen; the code paths that report them still need
+    real tests. Returns ``('return', value)`` or ``('raise', exception class name, its msg)``. Files the child must
+    reach have to be reachable by nobody: make them under ``world_tmp``.
+    """
+    def call(func):
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through the pipe
+            os.close(read_fd)
+            try:
+                _unprivileged_child(func, write_fd)
+            finally:
+                os._exit(0)
+        os.close(write_fd)
+        with os.fdopen(read_fd, 'rb') as pipe:
+            data = pipe.read()
+        os.waitpid(pid, 0)
+        return pickle.loads(data)
+    if os.geteuid() != 0:
+        return lambda func: _as_outcome(func)
+    return call
+
+
+def _as_outcome(func):
+    try:
+        return ('return', func())
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        return ('raise', type(exc).__name__, getattr(exc, 'msg', str(exc)))
+
+
+@pytest.fixture
+def world_tmp():
+    """A scratch directory that the user nobody can traverse (pytest's tmp_path is private to root)."""
+    path = tempfile.mkdtemp(prefix='kata-unpriv-')
+    os.chmod(path, 0o755)
+    try:
+        yield path
+    finally:
+        for top, dirs, _files in os.walk(path):
+            for name in dirs:
+                os.chmod(os.path.join(top, name), 0o700)
+        shutil.rmtree(path, ignore_errors=True)

@@ -22,7 +22,6 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
 )
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils import factory_testlib
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.factory_testlib import (
-    IS_ROOT,
     SIM_CACHE,
     needs_grpc,
     pid_running,
@@ -196,16 +195,16 @@ class TestEndpoint:
             proc.kill()
             proc.wait()
 
-    @pytest.mark.skipif(IS_ROOT, reason='root may connect to any socket')
-    def test_permission_denied_is_an_error(self, scratch):
+    def test_permission_denied_is_an_error(self, scratch, unprivileged):
+        os.chmod(scratch.path, 0o755)  # nobody reaches 'locked' and is stopped there
         os.makedirs(scratch.join('locked'))
         endpoint = scratch.make_stale_socket(scratch.join('locked', 'cache.sock'))
         os.chmod(scratch.join('locked'), 0o600)
         try:
-            with pytest.raises(PeerError, match='^cannot look at the VM cache endpoint %s: Permission denied$' % endpoint):
-                cc.probe_endpoint(endpoint)
+            outcome = unprivileged(lambda: cc.probe_endpoint(endpoint))
         finally:
             os.chmod(scratch.join('locked'), 0o700)
+        assert outcome == ('raise', 'PeerError', 'cannot look at the VM cache endpoint %s: Permission denied' % endpoint)
 
     def test_grpc_target_percent_encodes_the_path(self):
         assert cc.grpc_target('/run/a b/%41#?.sock') == 'unix:/run/a%20b/%2541%23%3F.sock'

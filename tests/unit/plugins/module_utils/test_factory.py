@@ -175,12 +175,10 @@ class TestTemplate:
         assert exc_info.value.msg == 'cannot unmount the VM template at %s: Invalid argument' % path
         assert path.is_dir()
 
-    @pytest.mark.skipif(IS_ROOT, reason='needs a mount that a normal user cannot unmount')
-    def test_unmount_without_privilege(self):
-        with pytest.raises(KataError) as exc_info:
-            fm.remove_template('/proc')
-        assert exc_info.value.msg == ('cannot unmount the VM template at /proc: Operation not permitted (the task '
-                                      'must run as root: become: true)')
+    def test_unmount_without_privilege(self, unprivileged):
+        assert unprivileged(lambda: fm.remove_template('/proc')) == (
+            'raise', 'KataError', 'cannot unmount the VM template at /proc: Operation not permitted (the task '
+                                  'must run as root: become: true)')
 
 
 # -- what the plan is for each observed state ------------------------------------------------------------------------

@@ -404,14 +404,13 @@ def test_read_src_errors(tmp_path):
     assert exc_info.value.msg == 'src: the rules file %s is larger than 16777216 bytes' % big
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason='root can read a file with mode 000')
-def test_read_src_unreadable(tmp_path):
-    path = tmp_path / 'secret'
-    path.write_bytes(b'x')
-    path.chmod(0)
-    with pytest.raises(ArgumentError) as exc_info:
-        ipt.read_src(str(path))
-    assert exc_info.value.msg == 'src: cannot read the rules file %s: Permission denied' % path
+def test_read_src_unreadable(world_tmp, unprivileged):
+    path = os.path.join(world_tmp, 'secret')
+    with open(path, 'wb') as f:
+        f.write(b'x')
+    os.chmod(path, 0)
+    outcome = unprivileged(lambda: ipt.read_src(path))
+    assert outcome == ('raise', 'ArgumentError', 'src: cannot read the rules file %s: Permission denied' % path)
 
 
 def test_read_src_read_error():

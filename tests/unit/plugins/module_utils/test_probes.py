@@ -217,12 +217,10 @@ def test_read_text_reads_real_proc_files():
     assert 'Pid:\t%d\n' % os.getpid() in text
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason='root reads any file')
-def test_read_text_permission_denied(tmp_path):
-    write(tmp_path, '/secret', 'x', mode=0)
-    with pytest.raises(ProbeError) as exc:
-        _probes.Host(str(tmp_path)).read_text_or_none('/secret')
-    assert exc.value.msg == 'Cannot read %s: Permission denied' % (tmp_path / 'secret')
+def test_read_text_permission_denied(world_tmp, unprivileged):
+    path = write(world_tmp, '/secret', 'x', mode=0)
+    outcome = unprivileged(lambda: _probes.Host(world_tmp).read_text_or_none('/secret'))
+    assert outcome == ('raise', 'ProbeError', 'Cannot read %s: Permission denied' % path)
 
 
 def test_exists_and_isdir(tmp_path):

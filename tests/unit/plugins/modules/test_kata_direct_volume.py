@@ -227,13 +227,12 @@ def test_unknown_mount_info_key_is_refused_by_the_argument_spec(host):
                                   'options, volume_type.')
 
 
-def test_not_root_message(host, tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip('root can write anywhere')
-    locked = tmp_path / 'locked'
-    locked.mkdir(mode=0o500)
-    result = run_module(args_for(host, volume_root=str(locked / 'dv')), expect='fail')
-    assert 'run the task as root' in result['msg']
+def test_not_root_message(host, world_tmp, unprivileged):
+    locked = os.path.join(world_tmp, 'locked')
+    os.mkdir(locked, 0o555)
+    outcome = unprivileged(lambda: run_module(args_for(host, volume_root=os.path.join(locked, 'dv')), expect='fail'))
+    assert outcome[0] == 'return' and 'run the task as root' in outcome[1]['msg']
+    assert os.listdir(locked) == []
 
 
 # --------------------------------------------------------------------------------------------------------------------
