@@ -5,14 +5,16 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""kata-runtime's host capability check (KATA_SPEC.md §2.4, §2.5), returning data instead of log lines.
+"""kata-runtime's host capability check, returning data instead of log lines.
 
-The requirements are kata-runtime 3.0.0's per architecture, CPU type and hypervisor, plus ``stratovirt`` (3.3) and
-riscv64 (3.16). Each requirement becomes one entry of ``checks``, in a fixed order (kata walks Go maps, so its
-order changes from run to run): CPU attributes, CPU flags, the SMT rule (ppc64le), then the kernel modules in kata's
-listed order, each followed by its parameters.
+The algorithm is kata-runtime 3.0.0's (kata-containers 3.0.0, ``src/runtime/cmd/kata-runtime/kata-check.go``:
+``checkCPU``, ``checkKernelModules``, ``haveKernelModule``) and the requirements are its per architecture, CPU type
+and hypervisor (``setCPUtype`` and ``archRequiredKernelModules`` in ``kata-check_<arch>.go``), plus ``stratovirt``
+(3.3) and riscv64 (3.16). Each requirement becomes one entry of ``checks``, in a fixed order (kata walks Go maps, so
+its order changes from run to run): CPU attributes, CPU flags, the SMT rule (ppc64le), then the kernel modules in
+kata's listed order, each followed by its parameters.
 
-Deliberate differences from kata-runtime 3.0.0:
+Deliberate differences from kata-runtime 3.0.0 (docs/kata_behaviour.md explains each):
 
 * ``kvm_intel`` ``unrestricted_guest=Y`` is required on Intel bare metal and not requested inside a VM. kata means
   this, but its guard reads ``err != nil && !onVMM`` instead of ``err == nil && !onVMM``, so it never asks for it.

@@ -7,8 +7,9 @@
 
 """kata_check: the whole of ``kata-runtime check`` for one host, as data.
 
-Order of work, as kata-runtime's (KATA_SPEC.md §2.2): configuration (which hypervisor), the host capability check,
-then the root phase (the KVM VM-creation test), and the release check when asked for.
+Order of work, as kata-runtime's (the ``check`` command's action, ``kataCheckCLICommand`` in kata-containers 3.0.0
+``src/runtime/cmd/kata-runtime/kata-check.go``): configuration (which hypervisor), the host capability check, then the
+root phase (the KVM VM-creation test), and the release check when asked for.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@
 
 """Kata Containers configuration loading, as kata-runtime 3.0.0's ``katautils.LoadConfiguration`` does it.
 
-What is reproduced (KATA_SPEC.md sections 1.6 and 1.7, read against the 3.0.0 sources):
+What is reproduced (kata-containers 3.0.0, ``src/runtime/pkg/katautils/config.go``: ``getDefaultConfigFile``,
+``decodeDropIns``, the ``new<Type>HypervisorConfig`` builders, ``SetKernelParams``, ``checkConfig``):
 
 * the lookup order (``/etc`` first, then ``/usr/share/defaults``), symlinks resolved, kata's error texts;
 * the ``config.d`` drop-ins beside the resolved file, sorted by name, every entry whatever its extension, applied key
@@ -20,7 +21,8 @@ What is reproduced (KATA_SPEC.md sections 1.6 and 1.7, read against the 3.0.0 so
   default and normalisation (vCPUs, memory, bridges, slots, 9p msize, machine type, comma lists...);
 * the validations and their messages, and the kernel command line assembled in kata's order and serialisation.
 
-Deliberate differences, each because a read-only probe must still describe a host kata would refuse:
+Deliberate differences, each because a read-only probe must still describe a host kata would refuse
+(docs/kata_behaviour.md, Missing assets are warnings, and A hypervisor table must be chosen):
 
 * Missing assets (kernel, image, initrd, hypervisor binary, firmware, pflashes, bind mounts) are warnings, not
   errors; kata fails on them. The configured path is kept when the file is missing, the resolved one otherwise.

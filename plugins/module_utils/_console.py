@@ -7,14 +7,17 @@
 
 """Run one command through a Kata agent's debug console and get its exact output and exit status.
 
-Reaching the console (KATA_SPEC.md §4.1, §4.2): the shim's ``/agent-url`` gives ``vsock://<cid>:<port>`` (dial
-AF_VSOCK to ``<cid>``:debug port) or ``hvsock://<unix socket>:<port>`` (connect the hypervisor's unix socket, write
-``CONNECT <debug port>\\n``, expect a line starting with ``OK``). Like kata, every failed attempt is retried until
-the connect timeout runs out, and the error then names the last failure.
+Reaching the console (kata-containers 3.0.0: ``getConn`` in ``src/runtime/cmd/kata-runtime/kata-exec.go``, and
+``HybridVSockDialer`` in ``src/runtime/virtcontainers/pkg/agent/protocols/client/client.go``): the shim's
+``/agent-url`` gives ``vsock://<cid>:<port>`` (dial AF_VSOCK to ``<cid>``:debug port) or
+``hvsock://<unix socket>:<port>`` (connect the hypervisor's unix socket, write ``CONNECT <debug port>\\n``, expect a
+line starting with ``OK``). Like kata, every failed attempt is retried until the connect timeout runs out, and the
+error then names the last failure.
 
-What answers (§4.3) is a bare shell on a new pseudo-terminal, started with an empty argv, hence interactive: it
-prints prompts, may run a line editor (bash's readline, busybox's), echoes, turns ``\\n`` into ``\\r\\n``, and its line
-discipline gives meaning to control bytes and caps a line at 4095 bytes. The protocol below depends on none of that:
+What answers (the agent's ``debug_console_handler``, ``src/agent/src/console.rs``) is a bare shell on a new
+pseudo-terminal, started with an empty argv, hence interactive: it prints prompts, may run a line editor (bash's
+readline, busybox's), echoes, turns ``\\n`` into ``\\r\\n``, and its line discipline gives meaning to control bytes
+and caps a line at 4095 bytes. The protocol below depends on none of that:
 
 1. Right after connecting, two short lines of printable ASCII are typed. The first replaces the interactive shell
    by the same binary, non-interactive (``exec /proc/$$/exe`` with stdout and stderr away from the terminal and the

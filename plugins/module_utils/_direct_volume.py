@@ -7,15 +7,16 @@
 
 """kata_direct_volume: kata's direct-assigned volume records, and their stats and resize through the shim.
 
-The on-disk format is kata's (KATA_SPEC.md §7.1): under the volume root, one directory per volume, mode 0700, named
-with the URL-safe base64 (with ``=`` padding) of the raw bytes of the volume path; in it ``mountInfo.json`` (mode
-0600) with the keys ``volume-type``, ``device``, ``fstype``, ``metadata`` and ``options`` (the last two left out
-when empty, like Go's ``omitempty``); and, once a container uses the volume, an empty file named after the sandbox.
+The on-disk format is kata's (kata-containers 3.0.0, ``src/runtime/pkg/direct-volume/utils.go``): under the volume
+root, one directory per volume, mode 0700, named with the URL-safe base64 (with ``=`` padding) of the raw bytes of the
+volume path; in it ``mountInfo.json`` (mode 0600) with the keys ``volume-type``, ``device``, ``fstype``, ``metadata``
+and ``options`` (the last two left out when empty, like Go's ``omitempty``); and, once a container uses the volume, an
+empty file named after the sandbox (``RecordSandboxId``).
 
-Differences from kata-runtime, on purpose:
+Differences from kata-runtime, on purpose (docs/kata_behaviour.md, Direct volumes):
 
-* An empty volume path is refused (kata would write into, or delete, the whole volume root: §10.3 #9), as is a path
-  whose encoded name is longer than a file name may be.
+* An empty volume path is refused (kata's ``Add`` would write into, and its ``Remove`` delete, the whole volume
+  root), as is a path whose encoded name is longer than a file name may be.
 * Nothing is followed: the volume directory and ``mountInfo.json`` are opened relative to directory descriptors with
   ``O_NOFOLLOW``, so a symbolic link planted there is never written through. A non-directory at the volume directory
   is an error (``<dir> should be a directory``, kata's message), except for ``absent``, which removes the entry itself.

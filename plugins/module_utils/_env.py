@@ -5,7 +5,9 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""kata_env: kata-runtime's EnvInfo (KATA_SPEC.md §3) as snake_case facts.
+"""kata_env: kata-runtime's EnvInfo as snake_case facts.
+
+EnvInfo is what ``getEnvInfo`` builds (kata-containers 3.0.0, ``src/runtime/cmd/kata-runtime/kata-env.go``).
 
 Sections and the kata field each key comes from:
   kernel      Kernel.{Path, Parameters}
@@ -52,7 +54,7 @@ def parse_gather_subset(values):
 
 
 def socket_path(hypervisor_type, hypervisor_path):
-    """Hypervisor.SocketPath as kata-runtime env computes it (§3.2), for the sandbox ID placeholder ``{ID}``."""
+    """Hypervisor.SocketPath as kata-runtime env's getHypervisorInfo computes it, for the sandbox ID placeholder ``{ID}``."""
     if os.geteuid() != 0:
         return UNKNOWN
     if hypervisor_type == 'firecracker':

@@ -5,9 +5,11 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""kata_factory: the desired state of kata's VM factory, the VM template and the VM cache (KATA_SPEC.md section 6).
+"""kata_factory: the desired state of kata's VM factory, the VM template and the VM cache.
 
-What kata-runtime 3.0.0 does, and what is reproduced here:
+What kata-runtime 3.0.0 does (kata-containers 3.0.0: ``src/runtime/cmd/kata-runtime/factory.go``,
+``src/runtime/virtcontainers/factory/template/template.go``, ``src/runtime/protocols/cache/cache.proto``), and what is
+reproduced here:
 
 * The template (``[factory] enable_template``) is a tmpfs at ``template_path`` holding ``memory`` and ``state``;
   kata calls it there when both files exist. Creating one boots a VM, so it is left to ``kata-runtime factory
@@ -19,7 +21,8 @@ What kata-runtime 3.0.0 does, and what is reproduced here:
   creates the template itself when it starts and removes it when it stops, and it refuses to start while a
   template exists.
 
-Deliberate differences from kata-runtime, each so that a desired state can be reached and reported safely:
+Deliberate differences from kata-runtime, each so that a desired state can be reached and reported safely
+(docs/kata_behaviour.md, VM factory):
 
 * Nothing enabled is an error naming the ``[factory]`` keys (kata prints a message and exits 0).
 * A socket file at the endpoint that refuses connections (a server killed without cleaning up) is removed before a

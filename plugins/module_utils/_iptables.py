@@ -7,9 +7,10 @@
 
 """kata_iptables: the iptables / ip6tables rules inside a sandbox, through the shim's ``/iptables`` endpoints.
 
-The shim (KATA_SPEC.md §8.2) answers ``GET /iptables`` (``/ip6tables``) with the guest's ``iptables-save`` output
-and applies a ``PUT`` body with ``iptables-restore --wait 5``. This module compares the wanted rules with the live
-ones and PUTs only on a difference.
+The shim (``genericIPTablesHandler`` in kata-containers 3.0.0
+``src/runtime/pkg/containerd-shim-v2/shim_management.go``) answers ``GET /iptables`` (``/ip6tables``) with the guest's
+``iptables-save`` output and applies a ``PUT`` body with ``iptables-restore --wait 5`` (the agent's ``set_ip_tables``,
+``src/agent/src/rpc.rs``). This module compares the wanted rules with the live ones and PUTs only on a difference.
 
 The comparison is semantic where iptables-restore's behaviour makes it so, and literal elsewhere:
 

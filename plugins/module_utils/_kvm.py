@@ -5,12 +5,14 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""The KVM VM-creation test of ``kata-runtime check`` (KATA_SPEC.md §2.6), as a structured result.
+"""The KVM VM-creation test of ``kata-runtime check``, as a structured result.
 
-kata-runtime 3.0.0, as root, opens ``/dev/kvm`` read-write with close-on-exec, issues ``KVM_CREATE_VM`` with
-argument 0 and closes both file descriptors; on arm64 it then asks ``KVM_CHECK_EXTENSION`` for
-``KVM_CAP_ARM_VM_IPA_SIZE`` and only logs the answer. This module does the same, and also checks
-``KVM_GET_API_VERSION`` (12, as kata-ctl and every KVM user does) before creating the VM.
+kata-runtime 3.0.0, as root, opens ``/dev/kvm`` read-write with close-on-exec, issues ``KVM_CREATE_VM`` with argument
+0 and closes both file descriptors (``genericKvmIsUsable`` in kata-containers 3.0.0
+``src/runtime/cmd/kata-runtime/kata-check.go``); on arm64 it then asks ``KVM_CHECK_EXTENSION`` for
+``KVM_CAP_ARM_VM_IPA_SIZE`` and only logs the answer (``checkKVMExtensions``, ``kata-check_arm64.go``). This module
+does the same, and also checks ``KVM_GET_API_VERSION`` (12, as kata-ctl and every KVM user does) before creating the
+VM (docs/kata_behaviour.md, KVM API version is checked).
 
 ``kvm_test()`` never raises for an operating-system error: a missing device, a permission problem or a failing ioctl
 is returned as ``ok=False`` with ``errno`` and a clear ``error`` text, so that a module can report it beside the other

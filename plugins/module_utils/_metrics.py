@@ -7,10 +7,12 @@
 
 """kata_metrics: scrape the shim ``/metrics`` endpoint of one, several or all sandboxes and parse it.
 
-kata-runtime ``metrics <id>`` (KATA_SPEC.md §5.1) GETs ``http://shim/metrics`` on the sandbox's shim socket with a
-3 s timeout and prints the body, whatever the HTTP status. kata-monitor (§5.3) scrapes every sandbox in parallel,
-3 s each, skips (and logs) the ones that fail, and can keep only the families whose name starts with one of the
-``filter_family`` prefixes. This module does both, with these differences:
+kata-runtime ``metrics <id>`` (kata-containers 3.0.0, ``src/runtime/cmd/kata-runtime/kata-metrics.go``) GETs
+``http://shim/metrics`` on the sandbox's shim socket with a 3 s timeout and prints the body, whatever the HTTP status.
+kata-monitor (``aggregateSandboxMetrics``, ``src/runtime/pkg/kata-monitor/metrics.go``) scrapes every sandbox in
+parallel, 3 s each, skips (and logs) the ones that fail, and from 3.2.0 can keep only the families whose name starts
+with one of the ``filter_family`` prefixes. This module does both, with these differences (docs/kata_behaviour.md,
+Metrics of many sandboxes):
 
 * a non-200 answer is an error, never parsed as metrics (kata-runtime would print the error text as if it were);
 * the text is parsed (``_prometheus.parse_text``), and text that is not valid format 0.0.4 is an error;

@@ -10,8 +10,10 @@
 Every file is read through a ``Host``, so the same code checks the local machine (root ``/``) or a host whose
 root is mounted elsewhere (``Host('/host')``). Paths never leave that root, even through absolute symlinks.
 
-The parsers are pure functions of the text and follow kata's rules (KATA_SPEC.md §2.4, §3.2), quirks included,
-except where a comment says otherwise:
+The parsers are pure functions of the text and follow kata's rules (kata-containers 3.0.0,
+``src/runtime/cmd/kata-runtime/``: ``kata-check.go``, ``kata-check_<arch>.go``, ``kata-env.go``, ``utils.go``), quirks
+included, except where a comment says otherwise (docs/kata_behaviour.md, Where the collection deliberately differs
+from kata-runtime):
 
 * ``power_generation`` reads the whole number after ``POWER`` (kata reads one digit, so POWER10 would be 1).
 * ``cpu_vendor_model`` for riscv64 reads ``mvendorid``/``marchid`` (kata 3.16+ looks for ``mvenderid``, a typo
@@ -372,7 +374,7 @@ def _riscv64_details(block):
 
 
 def cpu_vendor_model(arch, first_block, full_text):
-    """kata env's Host.CPU.{Vendor, Model} (KATA_SPEC.md §3.2) as a (vendor, model) tuple.
+    """kata env's Host.CPU.{Vendor, Model} (getCPUDetails in kata's kata-check_<arch>.go) as a (vendor, model) tuple.
 
     amd64: vendor_id / model name. arm64: CPU implementer (0x41 -> ARM Limited, else 3rd Party Limited) /
     CPU architecture (8 -> v8, ...). ppc64le: no vendor ('') / the last ``model`` line of the whole file.

@@ -7,9 +7,10 @@
 
 """A parser (and a renderer) for the Prometheus text exposition format, version 0.0.4.
 
-This is what a kata shim serves on ``/metrics`` (KATA_SPEC.md §5.2). The grammar and the semantics follow the
-format's specification and, where the specification is silent, Go's ``expfmt.TextParser`` (the parser kata-monitor
-and the Prometheus Go client use), with these deliberate differences, all on the lenient side:
+This is what a kata shim serves on ``/metrics`` (``serveMetrics`` in kata-containers 3.0.0
+``src/runtime/pkg/containerd-shim-v2/shim_management.go``). The grammar and the semantics follow the format's
+specification and, where the specification is silent, Go's ``expfmt.TextParser`` (the parser kata-monitor and the
+Prometheus Go client use), with these deliberate differences, all on the lenient side:
 
 * CRLF line ends, trailing blanks and a missing final newline are accepted (Go rejects the last two).
 * Unknown escape sequences in ``# HELP`` text are kept verbatim (Go rejects them; Python's prometheus_client keeps

@@ -5,7 +5,7 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""The release check of ``kata-runtime check`` (KATA_SPEC.md §2.3, release.go), as data.
+"""The release check of ``kata-runtime check`` (kata-containers 3.0.0, src/runtime/cmd/kata-runtime/release.go) as data.
 
 What is kata's, reproduced exactly:
 
@@ -21,7 +21,7 @@ What is kata's, reproduced exactly:
   ``major`` kata prints for a final release of the same version as a pre-release (``newer_release``);
 - HTTP 403 with ``limit exceeded`` in the body is not an error: no releases, and kata's warning.
 
-Deliberate differences (improvements):
+Deliberate differences (improvements; docs/kata_behaviour.md, Release check):
 
 - the request has a timeout, a bounded response size, a User-Agent naming the collection and the GitHub JSON media
   type; TLS is verified; any other HTTP error status is an error naming the URL, status and body (kata tries to

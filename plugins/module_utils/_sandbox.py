@@ -7,12 +7,13 @@
 
 """Sandbox IDs, shim socket discovery and the options shared by the sandbox-facing modules.
 
-kata-runtime validates a sandbox ID with ``katautils.VerifyContainerID`` (KATA_SPEC.md §10.1) and, from 3.2.0, looks
-for the shim management socket at ``/run/vc/sbs/<id>/shim-monitor.sock`` (Go runtime) and then at
-``/run/kata/<id>/shim-monitor.sock`` (runtime-rs) (§1.9). This module does the same, with two additions: the ID is
-validated before any path is built from it (so no option value can name a path outside the roots), and the socket
-and the sandbox directory holding it are checked with ``lstat``, so a symbolic link or a non-socket there is refused
-instead of followed.
+kata-runtime validates a sandbox ID with ``VerifyContainerID`` (kata-containers 3.0.0,
+``src/runtime/pkg/katautils/utils.go``) and, from 3.2.0, looks for the shim management socket at
+``/run/vc/sbs/<id>/shim-monitor.sock`` (Go runtime) and then at ``/run/kata/<id>/shim-monitor.sock`` (runtime-rs)
+(``ClientSocketAddress``, ``src/runtime/pkg/containerd-shim-v2/shim_management.go``). This module does the same, with
+two additions: the ID is validated before any path is built from it (so no option value can name a path outside the
+roots), and the socket and the sandbox directory holding it are checked with ``lstat``, so a symbolic link or a
+non-socket there is refused instead of followed (docs/kata_behaviour.md, Sandbox IDs and sockets).
 """
 
 from __future__ import annotations

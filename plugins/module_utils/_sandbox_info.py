@@ -8,16 +8,18 @@
 """kata_sandbox_info: the sandboxes on a host (with a probe of each shim) and its direct volumes.
 
 Sandboxes are the directories under the Go and runtime-rs roots (_sandbox.list_sandboxes). Each shim is asked
-``GET /agent-url`` (KATA_SPEC.md §9): a cheap, read-only endpoint both runtimes serve that touches no agent RPC. Any
-HTTP answer within the timeout makes the shim ``reachable``; the URL itself is returned on request. The probes run
-concurrently so that a host full of dead shims costs about one timeout, not one per sandbox.
+``GET /agent-url`` (``agentURL`` in kata-containers 3.0.0 ``src/runtime/pkg/containerd-shim-v2/shim_management.go``): a
+cheap, read-only endpoint both runtimes serve that touches no agent RPC. Any HTTP answer within the timeout makes the
+shim ``reachable``; the URL itself is returned on request. The probes run concurrently so that a host full of dead
+shims costs about one timeout, not one per sandbox.
 
-Direct volumes are read from kata's on-disk format (§7.1): one directory per volume, named with the URL-safe base64
-(with padding) of the volume path, holding ``mountInfo.json`` and, once a container uses it, an empty file named after
-the sandbox. The sandbox is found as ``kata-runtime direct-volume stats`` finds it: the first entry, by name, that is
-not ``mountInfo.json``. The names are decoded and ``mountInfo.json`` is read with _direct_volume's functions (kata's
-view of the file, Go's ``encoding/json`` rules), and the mount information is returned in kata_direct_volume's option
-form (``volume_type``, ``device``, ``fstype``, ``metadata``, ``options``), so both modules return the same shape.
+Direct volumes are read from kata's on-disk format (``src/runtime/pkg/direct-volume/utils.go``): one directory per
+volume, named with the URL-safe base64 (with padding) of the volume path, holding ``mountInfo.json`` and, once a
+container uses it, an empty file named after the sandbox. The sandbox is found as ``kata-runtime direct-volume stats``
+finds it (``GetSandboxIdForVolume``): the first entry, by name, that is not ``mountInfo.json``. The names are decoded
+and ``mountInfo.json`` is read with _direct_volume's functions (kata's view of the file, Go's ``encoding/json``
+rules), and the mount information is returned in kata_direct_volume's option form (``volume_type``, ``device``,
+``fstype``, ``metadata``, ``options``), so both modules return the same shape.
 """
 
 from __future__ import annotations
