@@ -1,7 +1,11 @@
 # Copyright (c) 2026, Kata Containers collection contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The agent's debug console behind a hybrid-vsock socket (KATA_SPEC.md §4.2, §4.3).
+"""The agent's debug console behind a hybrid-vsock socket.
+
+What kata does (kata-containers 3.0.0): the client side is ``HybridVSockDialer`` in
+``src/runtime/virtcontainers/pkg/agent/protocols/client/client.go``, the guest side ``debug_console_handler`` in
+``src/agent/src/console.rs`` (docs/kata_behaviour.md, Debug console).
 
 For each Firecracker or Cloud Hypervisor sandbox, a unix socket at the path of the sandbox's agent URL
 (``<root>/run/vc/firecracker/<id>/root/kata.hvsock``, ``<root>/run/vc/vm/<id>/clh.sock``) speaks the hypervisor's

@@ -1,7 +1,11 @@
 # Copyright (c) 2026, Kata Containers collection contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The metric families a kata 3.0.0 shim serves on ``/metrics`` (KATA_SPEC.md §5.2).
+"""The metric families a kata 3.0.0 shim serves on ``/metrics``.
+
+Upstream (kata-containers 3.0.0): ``serveMetrics`` and ``decodeAgentMetrics`` in
+``src/runtime/pkg/containerd-shim-v2/shim_management.go``, ``shim_metrics.go`` beside it, and the agent's
+``src/agent/src/metrics.rs``.
 
 Two halves, in the order the shim writes them:
 

@@ -6,7 +6,8 @@
 Run it through the ``kata-runtime-sim`` executable beside this file (it picks the Python interpreter from
 ``KATA_SIM_PYTHON``, default ``python3``; cache mode needs grpcio and protobuf there).
 
-What it reproduces (KATA_SPEC.md section 6, ``cmd/kata-runtime/factory.go`` and ``virtcontainers/factory``):
+What it reproduces (kata-containers 3.0.0 ``src/runtime/cmd/kata-runtime/factory.go`` and
+``src/runtime/virtcontainers/factory``):
 
 * global flags ``--config``/``--kata-config`` (made absolute, symlinks resolved, kata's error when missing; without
   it ``/etc/kata-containers/configuration.toml`` then ``/usr/share/defaults/kata-containers/configuration.toml``),

@@ -1,7 +1,7 @@
 # Copyright (c) 2026, Kata Containers collection contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""kata's shim management API (3.0.0 ``pkg/containerd-shim-v2/shim_management.go``, KATA_SPEC.md §9).
+"""kata's shim management API (kata-containers 3.0.0 ``src/runtime/pkg/containerd-shim-v2/shim_management.go``).
 
 A Go ``http.ServeMux`` with six exact paths; every other path gets Go's ``404 page not found``; unclean paths get
 the mux's 301 redirect. Handlers write what kata's handlers write (no Content-Type of their own, error bodies are

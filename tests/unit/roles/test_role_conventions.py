@@ -1,7 +1,7 @@
 # Copyright (c) 2026, Kata Containers collection contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The naming and documentation conventions of the collection's roles (DESIGN.md, STYLE_ANCHORS.md §5).
+"""The naming and documentation conventions of the collection's roles.
 
 ansible-lint's var-naming[no-role-prefix] wants ``<role>_`` prefixes (``metrics_``), while the collection's roles
 use ``kata_<role>_`` (.ansible-lint skips that rule), so this test checks the collection's own prefixes instead:

@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Test support for the metrics tests: kata-like exposition text and real shim-like servers on unix sockets.
 
-``kata_shim_text()`` writes what a kata 3.0.0 shim serves on ``/metrics`` (KATA_SPEC.md §5.2): the shim's Go client
+``kata_shim_text()`` writes what a kata 3.0.0 shim serves on ``/metrics`` (``serveMetrics``, kata-containers 3.0.0
+``src/runtime/pkg/containerd-shim-v2/shim_management.go``; docs/kata_behaviour.md, Metrics): the shim's Go client
 defaults (``go_*``, ``process_*``), the ``kata_shim_*``, ``kata_hypervisor_*`` and ``kata_virtiofsd_*`` families, then
 the agent's families (``kata_agent_*`` with the renamed process collector, ``kata_guest_*``), formatted as Go's
 client_golang formats them (families sorted by name, labels sorted, floats in Go's shortest ``%g`` form).

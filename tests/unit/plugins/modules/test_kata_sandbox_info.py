@@ -282,7 +282,8 @@ def test_mount_info_symlink_and_fifo_are_not_read(host):
 
 
 def test_volume_name_encoding_matches_kata():
-    # Observed with kata-runtime 3.0.0 (KATA_SPEC.md §7.1).
+    # kata names a volume's directory with Go's base64.URLEncoding of the path (Add, kata-containers 3.0.0
+    # src/runtime/pkg/direct-volume/utils.go): the URL-safe alphabet with '=' padding.
     assert _sandbox_info.decode_volume_name('L2EvYg==') == '/a/b'
     assert _sandbox_info.decode_volume_name('Li4vLi4vZXRjL3Bhc3N3ZA==') == '../../etc/passwd'
 
