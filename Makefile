@@ -37,7 +37,8 @@ venv: $(VENV)/.stamp
 deps: venv
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
-	@# ansible-test downloads get-pip from a host that is unreachable here: serve it from the cache (TOOLING.md).
+	@# ansible-test downloads get-pip from a host that is unreachable here: serve it from its cache
+	@# (tests/utils/get_pip_offline.py says how).
 	@mkdir -p $(HOME)/.ansible/test/cache
 	@for v in 24_2 25_2; do cp tests/utils/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_$$v.py; done
 	@# pyenv's shims for non-global versions exit 127 and confuse ansible-test: link the real interpreters.
