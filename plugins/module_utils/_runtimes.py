@@ -637,11 +637,21 @@ def _install_prefixes(reader, handlers):
     return prefixes
 
 
+def _owns(reader, prefix, path):
+    """Whether ``path`` is an executable that resolves inside ``prefix`` (not a link into another installation)."""
+    if not reader.is_executable_file(path):
+        return False
+    try:
+        return reader.real(path).startswith(reader.real(prefix) + '/')
+    except _ResolveError:
+        return False
+
+
 def find_installations(host, run_command=None, handlers=None):
     """The Kata installations of the host: [{prefix, kata_runtime, kata_ctl, kata_runtime_version, kata_ctl_version}].
 
     A prefix is listed when ``<prefix>/bin`` holds kata-runtime, kata-ctl or a containerd-shim-kata-v2 (or
-    ``<prefix>/runtime-rs/bin`` a runtime-rs shim). Prefixes looked at: ``/usr``, ``/usr/local``, ``/opt/kata``,
+    ``<prefix>/runtime-rs/bin`` a runtime-rs shim) that is not a link into another prefix. Prefixes looked at: ``/usr``, ``/usr/local``, ``/opt/kata``,
     ``/opt/kata-*`` (kata-deploy's MULTI_INSTALL_SUFFIX) and the prefixes of the handlers' shims (kata-deploy's
     INSTALLATION_PREFIX). The versions are those the binaries print, and only when ``run_command`` is given (a
     function like AnsibleModule.run_command) and the host is this machine; V(None) otherwise.
@@ -654,7 +664,7 @@ def find_installations(host, run_command=None, handlers=None):
         shims = (prefix + '/bin/containerd-shim-kata-v2', prefix + '/runtime-rs/bin/containerd-shim-kata-v2')
         has_runtime = reader.is_executable_file(runtime)
         has_ctl = reader.is_executable_file(ctl)
-        if not (has_runtime or has_ctl or any(reader.is_executable_file(s) for s in shims)):
+        if not (has_runtime or has_ctl or any(_owns(reader, prefix, shim) for shim in shims)):
             continue
         entry = {
             'prefix': prefix,

@@ -10,6 +10,7 @@
     python3 kata_sim.py fault  --root DIR --sandbox ID|all --mode MODE [--path /metrics]
     python3 kata_sim.py call   --root DIR '{"command": ...}'                a raw control request (optional services)
     python3 kata_sim.py stop   --root DIR                                   stop and remove everything it created
+    python3 kata_sim.py layout --root DIR --kind KIND                       write a real node's files (sim_layouts.py)
 
 ``--root`` may also come before the command (``kata_sim.py --root DIR fault ...``).
 """
@@ -36,6 +37,7 @@ from sim_agent import AGENT_VERSIONS  # noqa: E402
 from sim_core import (HYPERVISORS, STATE_DIR_NAME, UNIX_PATH_MAX, SimError, Simulator, cleanup, control_call,  # noqa: E402
                       default_signals, state_dir, validate_config)
 from sim_faults import FAULT_MODES  # noqa: E402
+import sim_layouts  # noqa: E402
 
 SANDBOX_ID_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]+$')
 DEFAULT_MAX_LIFETIME = 3600
@@ -338,6 +340,14 @@ def cmd_call(args, root):
     return 0
 
 
+def cmd_layout(args, root):
+    if args.kind not in sim_layouts.KINDS:
+        _err('--kind: unknown layout %r; expected one of %s' % (args.kind, ', '.join(sim_layouts.KINDS)))
+        return 2
+    print(json.dumps(sim_layouts.build(root, args.kind, assets=not args.no_assets), indent=1, sort_keys=True))
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog='kata_sim.py', description='A simulated Kata Containers node (shim management '
                                      'API, agent, network namespaces) for tests and demos. See README.md.')
@@ -389,6 +399,12 @@ def build_parser():
     call = sub.add_parser('call', parents=[common], help='send a raw control request (for optional services)')
     call.add_argument('request', metavar='JSON', help='e.g. \'{"command": "status"}\'')
     call.set_defaults(func=cmd_call)
+
+    layout = sub.add_parser('layout', parents=[common], help='write the files of a real node layout under the root '
+                            '(no simulator); print its manifest as JSON')
+    layout.add_argument('--kind', required=True, metavar='KIND', help='one of: ' + ', '.join(sim_layouts.KINDS))
+    layout.add_argument('--no-assets', action='store_true', help='no placeholders for the files the configurations name')
+    layout.set_defaults(func=cmd_layout)
     return parser
 
 
