@@ -16,12 +16,9 @@ from html.parser import HTMLParser
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils import _internal
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.katacontainers.kata.plugins.filter import preflight
-from ansible_collections.katacontainers.kata.plugins.filter.preflight import (
-    FilterModule,
+from ansible_collections.katacontainers.kata.plugins.plugin_utils import _preflight as preflight
+from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight import (
     normalize_policy,
     preflight_html,
     preflight_markdown,
@@ -29,6 +26,7 @@ from ansible_collections.katacontainers.kata.plugins.filter.preflight import (
     preflight_verdict,
     version_at_least,
 )
+from ansible_collections.katacontainers.kata.tests.unit.ansible_compat import patch_module_args, set_controller_context
 
 
 def _row(kind, name, description, ok=True, required=True, found=None, expected=None, detail=None):
@@ -564,11 +562,6 @@ def test_html_is_self_contained_and_escaped():
     assert page.find('meta', http_equiv='Content-Security-Policy')[0]['attrs']['content'].startswith("default-src 'none'")
 
 
-def test_filters_are_registered():
-    assert sorted(FilterModule().filters()) == ['preflight_html', 'preflight_markdown', 'preflight_report',
-                                                'preflight_verdict']
-
-
 def test_report_input_is_not_modified():
     hostvars = fleet_hostvars()
     before = copy.deepcopy(hostvars)
@@ -607,7 +600,7 @@ def make_root(tmp_path, name, cpuinfo, modules, params=None, kernel='6.1.0-18-am
 def test_verdicts_from_the_real_modules(tmp_path, cpuinfo_fixture, capsys, monkeypatch):
     from ansible_collections.katacontainers.kata.plugins.modules import kata_check, kata_env
 
-    monkeypatch.setattr(_internal, 'is_controller', False)  # the modules run in their own context (conftest.py)
+    set_controller_context(monkeypatch, False)  # the modules run in their own context (conftest.py)
 
     roots = {
         'xeon': make_root(tmp_path, 'xeon', cpuinfo_fixture('amd64-intel-xeon-e5-2680v3.txt'),

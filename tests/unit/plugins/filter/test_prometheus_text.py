@@ -16,11 +16,10 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.katacontainers.kata.plugins.filter import prometheus_text
-from ansible_collections.katacontainers.kata.plugins.filter.prometheus_text import (
+from ansible_collections.katacontainers.kata.plugins.plugin_utils import _prometheus_text as prometheus_text
+from ansible_collections.katacontainers.kata.plugins.plugin_utils._prometheus_text import (
     SCRAPE_SUCCESS,
     SCRAPE_SUCCESS_HELP,
-    FilterModule,
     prometheus_parse,
     prometheus_textfile,
 )
@@ -355,7 +354,3 @@ def test_textfile_round_trips_through_parse():
     families = prometheus_parse(text)
     from ansible_collections.katacontainers.kata.plugins.module_utils._prometheus import render_text
     assert '# h\n' + render_text(families) == text
-
-
-def test_filter_module():
-    assert FilterModule().filters() == {'prometheus_parse': prometheus_parse, 'prometheus_textfile': prometheus_textfile}

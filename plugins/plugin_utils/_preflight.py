@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Filters of the fleet readiness report of the ``katacontainers.kata.preflight`` role (controller side).
+"""The fleet readiness report of the ``katacontainers.kata.preflight`` role (controller side): the implementation of
+the filters plugins/filter/preflight_verdict.py, preflight_report.py, preflight_markdown.py and preflight_html.py
+(each file holds one filter and its documentation).
 
 - ``preflight_verdict``: one host's verdict, from the registered results of kata_check and kata_env (an
   unreachable or failed result included) and the host's policy.
@@ -727,15 +729,3 @@ def preflight_html(report):
     footer = 'Made by %s (report format %d).' % (report.get('generator') or GENERATOR, REPORT_FORMAT)
     out += ['</section>', '<footer>%s</footer>' % _h(footer), '</body>', '</html>']
     return '\n'.join(out) + '\n'
-
-
-class FilterModule:
-    """Filters of the preflight role's fleet readiness report."""
-
-    def filters(self):
-        return {
-            'preflight_verdict': preflight_verdict,
-            'preflight_report': preflight_report,
-            'preflight_markdown': preflight_markdown,
-            'preflight_html': preflight_html,
-        }

@@ -2,13 +2,13 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Prometheus text filters (controller side), built on the collection's parser and renderer (module_utils/_prometheus).
+"""The Prometheus text filters (controller side), built on the collection's parser and renderer (module_utils/_prometheus):
+the implementation of plugins/filter/prometheus_parse.py and prometheus_textfile.py (each file holds one filter and its
+documentation).
 
 - ``prometheus_parse``: Prometheus text (format 0.0.4) to the families kata_metrics returns.
 - ``prometheus_textfile``: a kata_metrics result (all the sandboxes of one host) to one file for node_exporter's
   textfile collector, merged and relabelled the way kata-monitor merges sandboxes.
-
-Their documentation is in prometheus_parse.yml and prometheus_textfile.yml beside this file.
 """
 
 from __future__ import annotations
@@ -215,13 +215,3 @@ def prometheus_parse(text, families=None):
     except MetricsFormatError as exc:
         raise AnsibleFilterError('prometheus_parse: %s' % exc.msg) from None
     return select_families(parsed, list(families or []))
-
-
-class FilterModule(object):
-    """Prometheus text filters."""
-
-    def filters(self):
-        return {
-            'prometheus_parse': prometheus_parse,
-            'prometheus_textfile': prometheus_textfile,
-        }
