@@ -59,6 +59,11 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
     ConfigError,
     MissingDependencyError,
 )
+from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors import (  # noqa: F401 (re-exported)
+    GO_HYPERVISOR_TYPES,
+    HYPERVISOR_TYPES,
+    RUST_HYPERVISOR_TYPES,
+)
 
 
 DEFAULT_CONFIG_PATHS = (
@@ -66,7 +71,6 @@ DEFAULT_CONFIG_PATHS = (
     '/usr/share/defaults/kata-containers/configuration.toml',
 )
 
-HYPERVISOR_TYPES = ('qemu', 'clh', 'firecracker', 'acrn', 'dragonball')
 
 # kata's GOARCH names; uname -m spellings are accepted too.
 ARCH_ALIASES = {
@@ -114,7 +118,19 @@ DEBUG_CONSOLE_VPORT = '1026'
 
 BLOCK_DEVICE_DRIVERS = ('virtio-scsi', 'virtio-blk', 'virtio-mmio', 'nvdimm', 'virtio-blk-ccw')
 BLOCK_DEVICE_AIOS = ('io_uring', 'native', 'threads')
-SHARED_FILESYSTEMS = ('virtio-9p', 'virtio-fs', 'virtio-fs-nydus')
+# ``none`` (no shared file system: confidential guests pull their images inside) is kata 3.3+'s config.NoSharedFS.
+SHARED_FILESYSTEMS = ('virtio-9p', 'virtio-fs', 'virtio-fs-nydus', 'none')
+VIRTIO_FS_KINDS = ('virtio-fs', 'virtio-fs-nydus')
+# config.PCIePort values (kata 3.3+ hot_plug_vfio / cold_plug_vfio), NoPort first.
+PCIE_PORTS = ('no-port', 'bridge-port', 'root-port', 'switch-port')
+MAX_PCIE_PORTS = 16
+EXTRA_MONITOR_SOCKETS = ('hmp', 'qmp', 'qmp-pretty')
+DEFAULT_ROOTFS_TYPE = 'ext4'
+DEFAULT_MEASUREMENT_ALGO = 'sha512'
+DEFAULT_HYPERVISOR_LOGLEVEL = 1
+MAX_HYPERVISOR_LOGLEVEL = 3
+DEFAULT_REMOTE_HYPERVISOR_SOCKET = '/run/peerpod/hypervisor.sock'
+DEFAULT_REMOTE_HYPERVISOR_TIMEOUT = 600
 INTERNETWORKING_MODELS = ('default', 'macvtap', 'tcfilter', 'none')
 VFIO_MODES = ('vfio', 'guest-kernel')
 
@@ -126,8 +142,12 @@ SYSTEMD_KERNEL_PARAMS = (
 
 # Value kinds, as the Go struct fields of katautils' tomlConfig declare them.
 _STR, _BOOL, _LIST, _I32, _I64, _U32, _U64 = 'string', 'bool', 'list', 'int32', 'int64', 'uint32', 'uint64'
+_F32 = 'float32'
+_IMAGES = 'guest extension images'  # an array of tables {name, path, verity_params} (kata 4.1 guestExtensionImage)
 
-# Every [hypervisor.X] key of kata 3.0.0, in its struct order.
+# Every [hypervisor.X] key of kata 3.0.0 in its struct order, then the keys kata 3.1 to 4.1 added
+# (src/runtime/pkg/katautils/config.go, type hypervisor, at 4.1.0). default_vcpus is a float32 since 3.5 (int32 in
+# 3.0.0): an integer is accepted for it as BurntSushi/toml accepts one for a float field.
 HYPERVISOR_KEYS = (
     ('path', _STR), ('jailer_path', _STR), ('kernel', _STR), ('ctlpath', _STR), ('initrd', _STR),
     ('image', _STR), ('firmware', _STR), ('firmware_volume', _STR), ('machine_accelerators', _STR),
@@ -146,7 +166,7 @@ HYPERVISOR_KEYS = (
     ('net_rate_limiter_ops_max_rate', _I64), ('net_rate_limiter_ops_one_time_burst', _I64),
     ('virtio_fs_cache_size', _U32), ('default_maxvcpus', _U32), ('default_memory', _U32), ('memory_slots', _U32),
     ('default_maxmemory', _U64), ('default_bridges', _U32), ('msize_9p', _U32), ('pcie_root_port', _U32),
-    ('default_vcpus', _I32),
+    ('default_vcpus', _F32),
     ('block_device_cache_set', _BOOL), ('block_device_cache_direct', _BOOL), ('block_device_cache_noflush', _BOOL),
     ('enable_vhost_user_store', _BOOL), ('disable_block_device_use', _BOOL), ('enable_mem_prealloc', _BOOL),
     ('enable_hugepages', _BOOL), ('enable_virtio_mem', _BOOL), ('enable_iommu', _BOOL),
@@ -155,11 +175,23 @@ HYPERVISOR_KEYS = (
     ('disable_vhost_net', _BOOL), ('guest_memory_dump_paging', _BOOL), ('confidential_guest', _BOOL),
     ('enable_guest_swap', _BOOL), ('rootless', _BOOL), ('disable_seccomp', _BOOL), ('disable_selinux', _BOOL),
     ('use_legacy_serial', _BOOL),
+    # kata 3.1 to 4.1
+    ('rootfs_type', _STR), ('kernel_verity_params', _STR), ('tdx_quote_generation_service_socket_port', _U32),
+    ('remote_hypervisor_socket', _STR), ('snp_id_block', _STR), ('snp_id_auth', _STR), ('snp_guest_policy', _U64),
+    ('measurement_algo', _STR), ('hypervisor_loglevel', _U32), ('virtio_fs_queue_size', _U32),
+    ('remote_hypervisor_timeout', _U32), ('block_device_logical_sector_size', _U32),
+    ('block_device_physical_sector_size', _U32), ('vhost_user_reconnect_timeout_sec', _U32),
+    ('reclaim_guest_freed_memory', _BOOL), ('enable_numa', _BOOL), ('numa_mapping', _LIST),
+    ('indep_iothreads', _U32), ('hot_plug_vfio', _STR), ('cold_plug_vfio', _STR), ('pcie_switch_port', _U32),
+    ('sev_snp_guest', _BOOL), ('disable_guest_selinux', _BOOL), ('extra_monitor_socket', _STR),
+    ('guest_extension_images', _IMAGES),
 )
 
 AGENT_KEYS = (
     ('kernel_modules', _LIST), ('enable_debug', _BOOL), ('enable_tracing', _BOOL),
     ('debug_console_enabled', _BOOL), ('dial_timeout', _U32),
+    # kata 3.x to 4.1
+    ('cdh_api_timeout', _U32), ('launch_process_timeout', _U32), ('visible_cdi_devices', _BOOL),
 )
 
 # guest_selinux_label is a kata 3.1 key (env 1.0.27 reports it); the others are 3.0.0's.
@@ -169,6 +201,9 @@ RUNTIME_KEYS = (
     ('enable_debug', _BOOL), ('enable_tracing', _BOOL), ('disable_new_netns', _BOOL),
     ('disable_guest_seccomp', _BOOL), ('sandbox_cgroup_only', _BOOL), ('static_sandbox_resource_mgmt', _BOOL),
     ('enable_pprof', _BOOL), ('disable_guest_empty_dir', _BOOL),
+    # kata 3.x to 4.1
+    ('enable_vcpus_pinning', _BOOL), ('emptydir_mode', _STR), ('create_container_timeout', _U64), ('dan_conf', _STR),
+    ('experimental_force_guest_pull', _BOOL), ('pod_resource_api_sock', _STR), ('kubelet_root_dir', _STR),
 )
 
 IMAGE_KEYS = (('provision', _STR), ('service_offload', _BOOL))
@@ -187,7 +222,8 @@ _SCHEMAS = {
 _MAP_TABLES = ('hypervisor', 'agent')
 _STRUCT_TABLES = ('runtime', 'image', 'factory')
 
-# Keys each kata 3.0.0 builder (newXxxHypervisorConfig) reads. Keys not listed keep Go's zero value for that type.
+# Keys each builder (newXxxHypervisorConfig) reads: kata 3.0.0's, then what 3.1 to 4.1 added (4.1.0's config.go).
+# Keys not listed keep Go's zero value for that type.
 _COMMON_SIZING = ('default_vcpus', 'default_maxvcpus', 'default_memory', 'memory_slots')
 _HYPERVISOR_BUILDERS = {
     'firecracker': (
@@ -195,7 +231,8 @@ _HYPERVISOR_BUILDERS = {
         'firmware', 'kernel_params', 'block_device_driver') + _COMMON_SIZING + (
         'default_maxmemory', 'entropy_source', 'valid_entropy_sources', 'default_bridges', 'enable_hugepages',
         'enable_debug', 'disable_nesting_checks', 'enable_iothreads', 'guest_hook_path',
-        'rx_rate_limiter_max_rate', 'tx_rate_limiter_max_rate', 'enable_annotations', 'disable_selinux'),
+        'rx_rate_limiter_max_rate', 'tx_rate_limiter_max_rate', 'enable_annotations', 'disable_selinux',
+        'rootfs_type', 'kernel_verity_params', 'indep_iothreads'),
     'qemu': (
         'path', 'valid_hypervisor_paths', 'kernel', 'initrd', 'image', 'pflashes', 'firmware', 'firmware_volume',
         'machine_accelerators', 'cpu_features', 'kernel_params', 'machine_type', 'disable_image_nvdimm',
@@ -209,7 +246,13 @@ _HYPERVISOR_BUILDERS = {
         'disable_vhost_net', 'enable_vhost_user_store', 'vhost_user_store_path', 'valid_vhost_user_store_paths',
         'seccompsandbox', 'guest_hook_path', 'rx_rate_limiter_max_rate', 'tx_rate_limiter_max_rate',
         'enable_annotations', 'guest_memory_dump_path', 'guest_memory_dump_paging', 'confidential_guest',
-        'enable_guest_swap', 'rootless', 'use_legacy_serial', 'disable_selinux'),
+        'enable_guest_swap', 'rootless', 'use_legacy_serial', 'disable_selinux',
+        'rootfs_type', 'kernel_verity_params', 'tdx_quote_generation_service_socket_port', 'hypervisor_loglevel',
+        'virtio_fs_queue_size', 'reclaim_guest_freed_memory', 'enable_numa', 'numa_mapping',
+        'block_device_logical_sector_size', 'block_device_physical_sector_size', 'indep_iothreads', 'hot_plug_vfio',
+        'cold_plug_vfio', 'pcie_switch_port', 'vhost_user_reconnect_timeout_sec', 'sev_snp_guest',
+        'disable_guest_selinux', 'extra_monitor_socket', 'snp_id_block', 'snp_id_auth', 'snp_guest_policy',
+        'measurement_algo', 'guest_extension_images'),
     'acrn': (
         'path', 'valid_hypervisor_paths', 'ctlpath', 'valid_ctlpaths', 'kernel', 'image', 'firmware', 'kernel_params',
         'block_device_driver') + _COMMON_SIZING + (
@@ -229,10 +272,31 @@ _HYPERVISOR_BUILDERS = {
         'net_rate_limiter_bw_max_rate', 'net_rate_limiter_bw_one_time_burst', 'net_rate_limiter_ops_max_rate',
         'net_rate_limiter_ops_one_time_burst', 'disk_rate_limiter_bw_max_rate',
         'disk_rate_limiter_bw_one_time_burst', 'disk_rate_limiter_ops_max_rate',
-        'disk_rate_limiter_ops_one_time_burst'),
-    'dragonball': ('kernel', 'image', 'kernel_params') + _COMMON_SIZING + ('entropy_source', 'enable_debug'),
+        'disk_rate_limiter_ops_one_time_burst',
+        'rootfs_type', 'kernel_verity_params', 'hypervisor_loglevel', 'reclaim_guest_freed_memory',
+        'indep_iothreads', 'cold_plug_vfio', 'hot_plug_vfio', 'pcie_switch_port', 'rootless', 'disable_guest_selinux',
+        'measurement_algo'),
+    'dragonball': ('kernel', 'image', 'kernel_params') + _COMMON_SIZING + (
+        'entropy_source', 'enable_debug', 'rootfs_type', 'kernel_verity_params'),
+    # kata 3.3+ (newStratovirtHypervisorConfig)
+    'stratovirt': (
+        'path', 'valid_hypervisor_paths', 'kernel', 'initrd', 'image', 'rootfs_type', 'kernel_params',
+        'kernel_verity_params', 'machine_type') + _COMMON_SIZING + (
+        'memory_offset', 'default_maxmemory', 'entropy_source', 'default_bridges', 'disable_block_device_use',
+        'shared_fs', 'virtio_fs_daemon', 'valid_virtio_fs_daemon_paths', 'hypervisor_loglevel', 'virtio_fs_cache_size',
+        'virtio_fs_cache', 'virtio_fs_extra_args', 'enable_hugepages', 'enable_debug', 'disable_nesting_checks',
+        'block_device_driver', 'block_device_logical_sector_size', 'block_device_physical_sector_size',
+        'guest_hook_path', 'enable_annotations', 'disable_seccomp', 'disable_selinux', 'disable_guest_selinux'),
+    # kata 3.3+ (newRemoteHypervisorConfig): the VM runs elsewhere (peer pods); its machine_type is passed unchanged.
+    'remote': ('remote_hypervisor_socket', 'remote_hypervisor_timeout', 'machine_type', 'enable_annotations',
+               'guest_hook_path'),
 }
-_FORCED = {'firecracker': {'disable_vhost_net': True}, 'clh': {'disable_vhost_net': True}}
+_FORCED = {
+    'firecracker': {'disable_vhost_net': True, 'disable_guest_selinux': True},
+    'clh': {'disable_vhost_net': True},
+    'stratovirt': {'disable_vhost_net': True},
+    'remote': {'disable_guest_selinux': True, 'shared_fs': 'none', 'block_device_driver': 'dummy'},
+}
 
 _GO_SPACE = re.compile('[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+')
 _BARE_KEY = re.compile(r'^[A-Za-z0-9_-]+$')
@@ -500,7 +564,9 @@ class KataConfig(object):
     """The loaded configuration: what kata-runtime's RuntimeConfig holds, as TOML-named dicts."""
 
     def __init__(self, path, drop_ins, warnings, hypervisor_type, hypervisor, agent, runtime, factory,
-                 kernel_params, hypervisor_tables=None):
+                 kernel_params, hypervisor_tables=None, runtime_kind='go', runtime_kind_reason=''):
+        self.runtime_kind = runtime_kind
+        self.runtime_kind_reason = runtime_kind_reason
         self.path = path
         self.drop_ins = drop_ins
         self.warnings = warnings
@@ -525,6 +591,8 @@ class KataConfig(object):
             runtime=copy.deepcopy(self.runtime),
             factory=copy.deepcopy(self.factory),
             kernel_params=self.kernel_params,
+            runtime_kind=self.runtime_kind,
+            runtime_kind_reason=self.runtime_kind_reason,
         )
 
 
@@ -533,7 +601,7 @@ def _zero(kind):
         return ''
     if kind == _BOOL:
         return False
-    if kind == _LIST:
+    if kind in (_LIST, _IMAGES):
         return []
     return 0
 
@@ -637,6 +705,16 @@ class _Loader(object):
                 if not isinstance(item, str):
                     self._bad_type(path, parts, 'string', item)
             return list(value)
+        if kind == _F32:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                self._bad_type(path, parts, 'float', value)
+            if isinstance(value, float) and value != value:
+                self._decode_error(path, parts, 'nan is not a number of vCPUs', value)
+            if abs(value) > 3.4028234663852886e38:
+                self._decode_error(path, parts, '%s is out of range for float32' % value, value)
+            return value
+        if kind == _IMAGES:
+            return self._images(path, parts, value)
         if isinstance(value, bool) or not isinstance(value, int):
             self._bad_type(path, parts, 'integer', value)
         if value < _INT64_MIN or value > _INT64_MAX:
@@ -648,6 +726,23 @@ class _Loader(object):
         elif kind == _U64 and value < 0:
             value += 1 << 64  # Go's uint64(int64) conversion: BurntSushi does not check the sign for uint64
         return value
+
+    def _images(self, path, parts, value):
+        """``[[hypervisor.X.guest_extension_images]]``: a list of tables of strings {name, path, verity_params}."""
+        if not isinstance(value, list):
+            self._bad_type(path, parts, 'slice', value)
+        out = []
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                self._bad_type(path, parts, 'struct', item)
+            entry = dict(name='', path='', verity_params='')
+            for key, field in item.items():
+                if key in entry:
+                    entry[key] = self._convert(path, parts + [str(index), key], _STR, field)
+                else:
+                    self.warnings.append('%s: undecoded key %s' % (go_quote(path), _key_string(parts + [key])))
+            out.append(entry)
+        return out
 
     # ---------------------------------------------------------------- drop-ins
 
@@ -793,7 +888,42 @@ class _Loader(object):
             elif key in ('machine_accelerators', 'cpu_features'):
                 value = ','.join(item.strip() for item in value.split(',') if item != '').strip(',')
             elif key == 'machine_type':
-                value = value or DEFAULT_MACHINE_TYPE
+                value = value if name == 'remote' else value or DEFAULT_MACHINE_TYPE
+            elif key == 'rootfs_type':
+                value = value or DEFAULT_ROOTFS_TYPE
+            elif key == 'measurement_algo':
+                value = value or DEFAULT_MEASUREMENT_ALGO
+            elif key == 'hypervisor_loglevel':
+                value = min(value, MAX_HYPERVISOR_LOGLEVEL) if value else DEFAULT_HYPERVISOR_LOGLEVEL
+            elif key in ('hot_plug_vfio', 'cold_plug_vfio'):
+                value = value or PCIE_PORTS[0]
+            elif key in ('pcie_root_port', 'pcie_switch_port'):
+                value = min(value, MAX_PCIE_PORTS)
+            elif key == 'remote_hypervisor_socket':
+                value = value or DEFAULT_REMOTE_HYPERVISOR_SOCKET
+            elif key == 'remote_hypervisor_timeout':
+                value = value or DEFAULT_REMOTE_HYPERVISOR_TIMEOUT
+            elif key == 'extra_monitor_socket':
+                if value:
+                    check_choice(key, value, EXTRA_MONITOR_SOCKETS,
+                                 'Invalid hypervisor extra monitor socket %s specified (supported values: %s)')
+            elif key in ('block_device_logical_sector_size', 'block_device_physical_sector_size'):
+                if value and (value < 512 or value > 65536 or value & (value - 1)):
+                    self.fail(prefix + key, value, 'invalid %s %d: must be 0 or a power of 2 between 512 and 65536'
+                              % (key, value), ('hypervisor', name, key))
+            elif key == 'guest_extension_images':
+                for index, image in enumerate(value):
+                    if not image['name']:
+                        self.fail(prefix + key, None, "guest_extension_images entry %d is missing required 'name' "
+                                  'field' % index, ('hypervisor', name, key))
+                    if not re.match(r'^[A-Za-z0-9_-]+\Z', image['name']):
+                        self.fail(prefix + key, image['name'], "guest_extension_images '%s' has an invalid name: "
+                                  "only ASCII alphanumerics, '-' and '_' are allowed" % image['name'],
+                                  ('hypervisor', name, key), shown='%s%s name = %s' % (prefix, key,
+                                                                                       go_quote(image['name'])))
+                    if image['path']:
+                        self.asset(prefix + key, image['path'], required_by_kata=False)
+                value = [dict(image) for image in value]
             elif key == 'disable_image_nvdimm':
                 value = value or out['machine_type'] == 'microvm'
             elif key == 'block_device_driver':
@@ -837,18 +967,35 @@ class _Loader(object):
             out[key] = value
         out.update(_FORCED.get(name, {}))
 
+        logical, physical = out['block_device_logical_sector_size'], out['block_device_physical_sector_size']
+        if logical and physical and logical > physical:
+            self.fail(prefix + 'block_device_logical_sector_size', logical, 'invalid sector sizes: logical (%d) must '
+                      'not be larger than physical (%d)' % (logical, physical),
+                      ('hypervisor', name, 'block_device_logical_sector_size'))
         needs_daemon = '%sshared_fs = %s without %svirtio_fs_daemon' % (prefix, go_quote(out['shared_fs']), prefix)
-        if name == 'qemu' and out['shared_fs'] in ('virtio-fs', 'virtio-fs-nydus') and not out['virtio_fs_daemon']:
+        if name == 'stratovirt':
+            if out['image'] and out['initrd']:
+                self.fail(prefix + 'image', None, 'having both an image and an initrd defined in the configuration '
+                          'file is not supported', shown='both %simage and %sinitrd are set' % (prefix, prefix))
+            if not out['image'] and not out['initrd']:
+                self.fail(prefix + 'image', None, 'image or initrd must be defined in the configuration file',
+                          shown='neither %simage nor %sinitrd is set' % (prefix, prefix))
+            if out['shared_fs'] not in VIRTIO_FS_KINDS + ('none',):
+                self.fail(prefix + 'shared_fs', out['shared_fs'], 'Stratovirt Hypervisor does not support %s shared '
+                          'filesystem option' % out['shared_fs'], ('hypervisor', name, 'shared_fs'))
+        if name in ('qemu', 'stratovirt') and out['shared_fs'] in VIRTIO_FS_KINDS and not out['virtio_fs_daemon']:
             self.fail(prefix + 'virtio_fs_daemon', None, 'cannot enable %s without daemon path in configuration file'
                       % out['shared_fs'], ('hypervisor', name, 'shared_fs'), shown=needs_daemon)
         if name == 'clh':
             if not out['image'] and not out['initrd']:
                 self.fail(prefix + 'image', None, 'image or initrd must be defined in the configuration file',
                           shown='neither %simage nor %sinitrd is set' % (prefix, prefix))
-            if out['shared_fs'] not in ('virtio-fs', 'virtio-fs-nydus'):
+            if out['shared_fs'] not in VIRTIO_FS_KINDS + ('none',):
+                # kata 3.0.0's text; 3.3+ also accepts none and says "Cloud Hypervisor does not support <fs> shared
+                # filesystem option".
                 self.fail(prefix + 'shared_fs', out['shared_fs'], 'clh only support virtio-fs or virtio-fs-nydus',
                           ('hypervisor', name, 'shared_fs'))
-            if not out['virtio_fs_daemon']:
+            if out['shared_fs'] != 'none' and not out['virtio_fs_daemon']:
                 self.fail(prefix + 'virtio_fs_daemon', None, 'cannot enable %s without daemon path in configuration '
                           'file' % out['shared_fs'], ('hypervisor', name, 'shared_fs'), shown=needs_daemon)
         if name == 'acrn' and not out['image']:
@@ -868,6 +1015,7 @@ class _Loader(object):
             default_vcpus=DEFAULT_VCPUS, default_memory=DEFAULT_MEMORY_MIB, default_bridges=DEFAULT_BRIDGES,
             block_device_driver=BLOCK_DEVICE_DRIVERS[0], block_device_aio=BLOCK_DEVICE_AIOS[0],
             msize_9p=DEFAULT_MSIZE_9P, vhost_user_store_path=DEFAULT_VHOST_USER_STORE_PATH, virtio_fs_cache='none',
+            hot_plug_vfio=PCIE_PORTS[0], cold_plug_vfio=PCIE_PORTS[0],
         )
         return out
 
@@ -916,11 +1064,36 @@ def _online_cpus(path):
         return None
 
 
-def _choose_hypervisor(loader, tables, hypervisor, described):
+def _check_pcie(loader, htype, hv):
+    """kata 3.3+ checkPCIeConfig: hot_plug_vfio / cold_plug_vfio (QEMU and Cloud Hypervisor only)."""
+    hot, cold = hv['hot_plug_vfio'], hv['cold_plug_vfio']
+    prefix = 'hypervisor.%s.' % htype
+    for key, value in (('hot_plug_vfio', hot), ('cold_plug_vfio', cold)):
+        if value not in PCIE_PORTS:
+            loader.fail(prefix + key, value, 'invalid vfio_port=%s setting, allowed values %s' % (
+                value, ', '.join(PCIE_PORTS)), ('hypervisor', htype, key))
+    if cold != 'no-port' and hot != 'no-port':
+        loader.fail(prefix + 'hot_plug_vfio', hot, 'invalid hot-plug=%s and cold-plug=%s settings, only one of them '
+                    'can be set' % (hot, cold), ('hypervisor', htype, 'hot_plug_vfio'),
+                    shown='%shot_plug_vfio = %s with %scold_plug_vfio = %s' % (prefix, go_quote(hot), prefix,
+                                                                               go_quote(cold)))
+    if htype == 'clh' and hv['machine_type'] in ('q35', 'virt'):
+        for key, value, word in (('cold_plug_vfio', cold, 'cold-plug'), ('hot_plug_vfio', hot, 'hot-plug')):
+            if value not in ('no-port', 'root-port'):
+                loader.fail(prefix + key, value, 'only %s=no-port or root-port supported on CLH' % word,
+                            ('hypervisor', htype, key))
+
+
+def _choose_hypervisor(loader, tables, hypervisor, described, known=GO_HYPERVISOR_TYPES, runtime_name='kata-runtime'):
     if hypervisor is not None:
         if hypervisor not in HYPERVISOR_TYPES:
             raise ArgumentError('hypervisor: unknown hypervisor type %r (known types: %s)'
                                 % (hypervisor, ', '.join(HYPERVISOR_TYPES)))
+        if hypervisor not in known:
+            raise ConfigError('hypervisor %s was chosen but %s is a %s configuration, which has no %s hypervisor '
+                              '(its types: %s)' % (hypervisor, described, 'runtime-rs' if known is RUST_HYPERVISOR_TYPES
+                                                   else 'Go runtime', hypervisor, ', '.join(known)),
+                              path=loader.path, tables=list(tables))
         if hypervisor not in tables:
             raise ConfigError('hypervisor %s was chosen but %s has no [hypervisor.%s] table (tables found: %s)'
                               % (hypervisor, described, hypervisor,
@@ -933,27 +1106,477 @@ def _choose_hypervisor(loader, tables, hypervisor, described):
         raise ConfigError('%s defines several hypervisor tables (%s); kata-runtime would use one of them at random: '
                           'set the hypervisor option to choose one' % (described, ', '.join(
                               '[hypervisor.%s]' % t for t in tables)), path=loader.path, tables=list(tables))
-    if tables[0] not in HYPERVISOR_TYPES:
-        raise ConfigError('%s: [hypervisor.%s] is not a known hypervisor type (known types: %s); kata-runtime would '
-                          'fail with "VM memory cannot be zero"' % (loader.source('hypervisor', tables[0]) or described,
-                                                                    tables[0], ', '.join(HYPERVISOR_TYPES)),
-                          path=loader.path, tables=list(tables))
+    if tables[0] not in known:
+        raise ConfigError('%s: [hypervisor.%s] is not a known hypervisor type (known types: %s); %s would fail with '
+                          '"configuration file contains invalid hypervisor section"'
+                          % (loader.source('hypervisor', tables[0]) or described, tables[0], ', '.join(known),
+                             runtime_name), path=loader.path, tables=list(tables))
     return tables[0]
 
 
-def load_config(path, host_root='/', hypervisor=None, host_cpus=None, host_memory_mib=None, arch='amd64'):
+# ---------------------------------------------------------------------------------------------------------------
+# runtime-rs (containerd-shim-kata-v2 built from src/runtime-rs): its own schema, kata-types' TomlConfig.
+
+RUNTIME_GO, RUNTIME_RUST = 'go', 'rust'
+# [runtime] keys only runtime-rs's Runtime struct has (kata-types src/config/runtime.rs); the Go runtime ignores them.
+_RUST_MARKERS = ('name', 'hypervisor_name', 'agent_name')
+# kata-types default::DEFAULT_HYPERVISOR (runtime.hypervisor_name unset).
+RUST_DEFAULT_HYPERVISOR = 'dragonball'
+
+_U8, _USIZE = 'uint8', 'usize'
+_RS_RANGES = {_U8: (0, 255), _USIZE: (0, (1 << 64) - 1), _U64: (0, (1 << 64) - 1)}
+
+
+def _table(fields, strict):
+    return ('table', dict(fields), strict)
+
+
+_RS_FACTORY = _table((('enable_template', _BOOL), ('template_path', _STR)), True)
+_RS_ROOTLESS_USER = _table((('uid', _U32), ('gid', _U32), ('groups', ('list', _U32)), ('user_name', _STR)), True)
+_RS_MEM_AGENT = _table((
+    ('enable', _BOOL), ('mem_agent_enable', _BOOL), ('memcg_disable', _BOOL), ('memcg_swap', _BOOL),
+    ('memcg_swappiness_max', _U8), ('memcg_period_secs', _U64), ('memcg_period_psi_percent_limit', _U8),
+    ('memcg_eviction_psi_percent_limit', _U8), ('memcg_eviction_run_aging_count_min', _U64),
+    ('compact_disable', _BOOL), ('compact_period_secs', _U64), ('compact_period_psi_percent_limit', _U8),
+    ('compact_psi_percent_limit', _U8), ('compact_sec_max', _I64), ('compact_order', _U8),
+    ('compact_threshold', _U64), ('compact_force_times', _U64)), True)
+_RS_SHARED_MOUNT = _table((('name', _STR), ('src_ctr', _STR), ('src_path', _STR), ('dst_ctr', _STR),
+                           ('dst_path', _STR)), True)
+
+# [hypervisor.<type>]: kata-types' Hypervisor with its flattened parts (BlockDeviceInfo, BootInfo, CpuInfo,
+# DebugInfo, DeviceInfo, MachineInfo, MemoryInfo, NetworkInfo, SecurityInfo, SharedFsInfo, RemoteInfo,
+# VmTemplateInfo), 3.0.0 and 4.1.0 together. Unknown keys are ignored by serde there (no deny_unknown_fields).
+RUST_HYPERVISOR_KEYS = (
+    ('path', _STR), ('valid_hypervisor_paths', _LIST), ('ctlpath', _STR), ('valid_ctlpaths', _LIST),
+    ('jailer_path', _STR), ('valid_jailer_paths', _LIST), ('disable_nesting_checks', _BOOL),
+    ('enable_iothreads', _BOOL), ('indep_iothreads', _U32), ('guest_extension_images', _IMAGES),
+    ('factory', _RS_FACTORY), ('prefetch_list_path', _STR), ('disable_guest_selinux', _BOOL),
+    ('disable_selinux', _BOOL),
+    # BlockDeviceInfo
+    ('disable_block_device_use', _BOOL), ('block_device_driver', _STR), ('block_device_aio', _STR),
+    ('block_device_cache_set', _BOOL), ('block_device_cache_direct', _BOOL), ('block_device_cache_noflush', _BOOL),
+    ('block_device_logical_sector_size', _U32), ('block_device_physical_sector_size', _U32),
+    ('disable_image_nvdimm', _BOOL), ('memory_offset', _U64), ('enable_vhost_user_store', _BOOL),
+    ('vhost_user_store_path', _STR), ('valid_vhost_user_store_paths', _LIST),
+    ('disk_rate_limiter_bw_max_rate', _U64), ('disk_rate_limiter_bw_one_time_burst', _U64),
+    ('disk_rate_limiter_ops_max_rate', _U64), ('disk_rate_limiter_ops_one_time_burst', _U64),
+    ('queue_size', _U32), ('num_queues', _USIZE),
+    # BootInfo
+    ('kernel', _STR), ('kernel_params', _STR), ('kernel_verity_params', _STR), ('initrd', _STR), ('image', _STR),
+    ('rootfs_type', _STR), ('firmware', _STR), ('vm_rootfs_driver', _STR),
+    # CpuInfo
+    ('cpu_features', _STR), ('default_vcpus', _F32), ('overhead_vcpus', _F32), ('default_maxvcpus', _U32),
+    ('disable_nested_virtualization', _BOOL),
+    # DebugInfo
+    ('enable_debug', _BOOL), ('log_level', _STR), ('guest_memory_dump_paging', _BOOL),
+    ('guest_memory_dump_path', _STR), ('extra_monitor_socket', _STR), ('dbg_monitor_socket', _STR),
+    # DeviceInfo
+    ('default_bridges', _U32), ('hotplug_vfio_on_root_bus', _BOOL), ('cold_plug_vfio', _STR),
+    ('pcie_root_port', _U32), ('pcie_switch_port', _U32), ('enable_iommu', _BOOL), ('enable_iommu_platform', _BOOL),
+    ('reclaim_guest_freed_memory', _BOOL),
+    # MachineInfo
+    ('machine_type', _STR), ('machine_accelerators', _STR), ('pflashes', _LIST), ('entropy_source', _STR),
+    ('valid_entropy_sources', _LIST),
+    # MemoryInfo
+    ('default_memory', _U32), ('overhead_memory', _U32), ('default_maxmemory', _U32), ('memory_slots', _U32),
+    ('enable_mem_prealloc', _BOOL), ('enable_hugepages', _BOOL), ('hugepage_type', _STR),
+    ('enable_virtio_mem', _BOOL), ('enable_guest_swap', _BOOL), ('guest_swap_path', _STR),
+    ('guest_swap_size_percent', _U64), ('guest_swap_create_threshold_secs', _U64),
+    ('file_mem_backend', _STR), ('valid_file_mem_backends', _LIST), ('enable_swap', _BOOL),  # 3.0.0 only
+    # NetworkInfo
+    ('disable_vhost_net', _BOOL), ('rx_rate_limiter_max_rate', _U64), ('tx_rate_limiter_max_rate', _U64),
+    ('network_queues', _U32),
+    # SecurityInfo
+    ('rootless', _BOOL), ('rootless_user', _RS_ROOTLESS_USER), ('disable_seccomp', _BOOL),
+    ('confidential_guest', _BOOL), ('sev_snp_guest', _BOOL), ('snp_id_block', _STR), ('snp_id_auth', _STR),
+    ('snp_guest_policy', _U32), ('guest_hook_path', _STR), ('initdata', _STR), ('enable_annotations', _LIST),
+    ('tdx_quote_generation_service_socket_port', _U32), ('seccomp_sandbox', _STR), ('selinux_label', _STR),
+    # SharedFsInfo
+    ('shared_fs', _STR), ('virtio_fs_daemon', _STR), ('valid_virtio_fs_daemon_paths', _LIST),
+    ('virtio_fs_extra_args', _LIST), ('virtio_fs_cache', _STR), ('virtio_fs_cache_size', _U32),
+    ('virtio_fs_queue_size', _U32), ('virtio_fs_is_dax', _BOOL),
+    # RemoteInfo
+    ('hypervisor_socket', _STR), ('hypervisor_timeout', _I32), ('default_gpus', _U32), ('default_gpu_model', _STR),
+    # VmTemplateInfo
+    ('boot_to_be_template', _BOOL), ('boot_from_template', _BOOL), ('memory_path', _STR),
+    ('device_state_path', _STR),
+)
+
+# [agent.<name>]: kata-types' Agent, deny_unknown_fields (an unknown key is an error). request_timeout_ms is
+# 3.0.0's name of 4.1.0's create_container_timeout (seconds).
+RUST_AGENT_KEYS = (
+    ('enable_debug', _BOOL), ('log_level', _STR), ('enable_tracing', _BOOL), ('debug_console_enabled', _BOOL),
+    ('visible_cdi_devices', _BOOL), ('server_port', _U32), ('log_port', _U32), ('passfd_listener_port', _U32),
+    ('dial_timeout_ms', _U32), ('reconnect_timeout_ms', _U32), ('cdh_api_timeout_ms', _U32),
+    ('request_timeout_ms', _U32), ('create_container_timeout', _U32), ('health_check_request_timeout_ms', _U32),
+    ('kernel_modules', _LIST), ('container_pipe_size', _U32), ('launch_process_timeout', _U32),
+    ('mem_agent', _RS_MEM_AGENT), ('policy', _STR),
+)
+
+# [runtime]: kata-types' Runtime (unknown keys ignored).
+RUST_RUNTIME_KEYS = (
+    ('name', _STR), ('hypervisor_name', _STR), ('agent_name', _STR), ('enable_debug', _BOOL), ('log_level', _STR),
+    ('experimental', _LIST), ('internetworking_model', _STR), ('disable_new_netns', _BOOL),
+    ('sandbox_bind_mounts', _LIST), ('sandbox_cgroup_only', _BOOL), ('enable_vcpus_pinning', _BOOL),
+    ('enable_tracing', _BOOL), ('jaeger_endpoint', _STR), ('jaeger_user', _STR), ('jaeger_password', _STR),
+    ('enable_pprof', _BOOL), ('static_sandbox_resource_mgmt', _BOOL), ('disable_guest_seccomp', _BOOL),
+    ('emptydir_mode', _STR), ('vfio_mode', _STR), ('keep_abnormal', _BOOL), ('dan_conf', _STR),
+    ('shared_mounts', ('aot', _RS_SHARED_MOUNT)), ('use_passfd_io', _BOOL), ('passfd_listener_port', _U32),
+    ('pod_resource_api_sock', _STR), ('static_resource_mgmt', _BOOL),  # the last one: 3.0.0's name
+)
+
+_RS_SCHEMAS = {
+    'hypervisor': _table(RUST_HYPERVISOR_KEYS, False),
+    'agent': _table(RUST_AGENT_KEYS, True),
+    'runtime': _table(RUST_RUNTIME_KEYS, False),
+}
+
+# Per-type defaults applied by each kata-types plugin's adjust_config (4.1.0 src/libs/kata-types/src/config/default.rs).
+_RS_DEFAULTS = {
+    'qemu': dict(path='/usr/bin/qemu-system-x86_64', kernel='vmlinuz', default_memory=128, memory_slots=128,
+                 default_bridges=1, machine_type='q35', entropy_source='/dev/urandom', rootfs_type='ext4'),
+    'clh': dict(path='/usr/bin/cloud-hypervisor', kernel='vmlinuz', default_memory=128, memory_slots=128,
+                default_bridges=2, entropy_source='/dev/urandom', rootfs_type='ext4'),
+    'dragonball': dict(kernel='vmlinuz', default_memory=128, memory_slots=128, entropy_source='/dev/urandom'),
+    'firecracker': dict(kernel='vmlinux', default_memory=128, entropy_source='/dev/urandom'),
+    'remote': dict(default_memory=64, memory_slots=128, hypervisor_socket=DEFAULT_REMOTE_HYPERVISOR_SOCKET,
+                   hypervisor_timeout=DEFAULT_REMOTE_HYPERVISOR_TIMEOUT),
+    'openvmm': dict(),
+}
+_RS_SHARED_FS = ('virtio-fs', 'inline-virtio-fs', 'virtio-fs-nydus')
+_RS_VIRTIO_FS_CACHES = ('never', 'auto', 'always')
+_RS_HUGEPAGE_TYPES = ('hugetlbfs', 'thp')
+
+
+def _rs_type_name(value):
+    """serde's name of a TOML value's type in its ``invalid type`` errors."""
+    if isinstance(value, bool):
+        return 'boolean `%s`' % ('true' if value else 'false')
+    if isinstance(value, int):
+        return 'integer `%d`' % value
+    if isinstance(value, float):
+        return 'floating point `%s`' % value
+    if isinstance(value, str):
+        return 'string %s' % go_quote(value)
+    if isinstance(value, dict):
+        return 'map'
+    if isinstance(value, list):
+        return 'sequence'
+    return 'datetime'
+
+
+class _RustDecoder(object):
+    """Type a merged runtime-rs document as serde does into kata-types' TomlConfig."""
+
+    def __init__(self, described, warnings):
+        self.described = described
+        self.warnings = warnings
+
+    def error(self, parts, text, value=None):
+        key = _key_string(parts)
+        raise ConfigError('error decoding %s: %s for key `%s`' % (self.described, text, key), key=key, value=value)
+
+    def expect(self, parts, value, expected):
+        self.error(parts, 'invalid type: %s, expected %s' % (_rs_type_name(value), expected), value)
+
+    def value(self, parts, kind, value):
+        if isinstance(kind, tuple):
+            if kind[0] == 'table':
+                return self.table(parts, kind, value)
+            if kind[0] == 'list':
+                if not isinstance(value, list):
+                    self.expect(parts, value, 'a sequence')
+                return [self.value(parts, kind[1], item) for item in value]
+            if kind[0] == 'aot':
+                if not isinstance(value, list):
+                    self.expect(parts, value, 'a sequence')
+                return [self.value(parts + [str(index)], kind[1], item) for index, item in enumerate(value)]
+        if kind == _STR:
+            if not isinstance(value, str):
+                self.expect(parts, value, 'a string')
+            return value
+        if kind == _BOOL:
+            if not isinstance(value, bool):
+                self.expect(parts, value, 'a boolean')
+            return value
+        if kind == _LIST:
+            if not isinstance(value, list):
+                self.expect(parts, value, 'a sequence')
+            for item in value:
+                if not isinstance(item, str):
+                    self.expect(parts, item, 'a string')
+            return list(value)
+        if kind == _IMAGES:
+            if not isinstance(value, list):
+                self.expect(parts, value, 'a sequence')
+            images = []
+            for index, item in enumerate(value):
+                if not isinstance(item, dict):
+                    self.expect(parts + [str(index)], item, 'struct GuestExtensionImage')
+                if 'name' not in item:
+                    self.error(parts + [str(index)], 'missing field `name`')
+                entry = dict(name='', path='', verity_params='')
+                for key in entry:
+                    if key in item:
+                        entry[key] = self.value(parts + [str(index), key], _STR, item[key])
+                images.append(entry)
+            return images
+        if kind == _F32:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                self.expect(parts, value, 'f32')
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.expect(parts, value, kind.replace('uint', 'u').replace('int', 'i'))
+        low, high = _RS_RANGES.get(kind) or _RANGES.get(kind) or (_INT64_MIN, _INT64_MAX)
+        if value < low or value > high:
+            self.error(parts, 'invalid value: integer `%d`, expected %s' % (value, kind.replace('uint', 'u').replace(
+                'int', 'i')), value)
+        return value
+
+    def table(self, parts, kind, value):
+        dummy, fields, strict = kind
+        if not isinstance(value, dict):
+            self.expect(parts, value, 'a table')
+        out = {}
+        for key, item in value.items():
+            if key in fields:
+                out[key] = self.value(parts + [key], fields[key], item)
+            elif strict:
+                self.error(parts + [key], 'unknown field `%s`, expected one of %s'
+                           % (key, ', '.join('`%s`' % name for name in fields)))
+            else:
+                self.warnings.append('%s: %s is not a runtime-rs key: runtime-rs ignores it'
+                                     % (self.described, _key_string(parts + [key])))
+        return out
+
+    def document(self, doc):
+        out = dict(hypervisor={}, agent={}, runtime={})
+        for top, value in doc.items():
+            if top in ('hypervisor', 'agent'):
+                if not isinstance(value, dict):
+                    self.expect([top], value, 'a map')
+                for name, table in value.items():
+                    out[top][name] = self.table([top, name], _RS_SCHEMAS[top], table)
+            elif top == 'runtime':
+                out['runtime'] = self.table([top], _RS_SCHEMAS['runtime'], value)
+            else:
+                self.warnings.append('%s: [%s] is not a runtime-rs table: runtime-rs ignores it'
+                                     % (self.described, _key_string([top])))
+        return out
+
+
+def _merge_tree(base, drop_in):
+    """kata-types drop_in.rs toml_tree_ops::merge: tables merged key by key, recursively; anything else replaced."""
+    for key, value in drop_in.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge_tree(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+
+
+def detect_runtime(path, doc):
+    """Tell a runtime-rs configuration from a Go runtime one: return ``(runtime, reason)``, runtime ``go`` or ``rust``.
+
+    By location first: a path with a ``runtime-rs`` directory (``/etc/kata-containers/runtime-rs/``,
+    ``<prefix>/share/defaults/kata-containers/runtime-rs/`` and kata-deploy's ``runtime-rs/runtimes/<shim>/``) is
+    runtime-rs's, as its build installs it there (src/runtime-rs/Makefile) and kata-types' default lookup reads it
+    there. Then by content: a ``[runtime]`` table with ``name``, ``hypervisor_name`` or ``agent_name``, keys only
+    runtime-rs reads (every runtime-rs configuration file sets them; the Go runtime has no such keys).
+    """
+    if 'runtime-rs' in path.split('/'):
+        return RUNTIME_RUST, 'location'
+    runtime = doc.get('runtime') if isinstance(doc, dict) else None
+    if isinstance(runtime, dict) and any(key in runtime for key in _RUST_MARKERS):
+        return RUNTIME_RUST, 'content'
+    return RUNTIME_GO, 'default'
+
+
+def _parse_plain(loader, data, path):
+    """Parse TOML bytes into a dict with kata's decoding error texts (no typing)."""
+    toml_module = _toml_module()
+    if data.startswith(b'\xef\xbb\xbf'):
+        data = data[3:]
+    try:
+        return toml_module.loads(data.decode('utf-8'))
+    except UnicodeDecodeError as exc:
+        raise ConfigError('error decoding file %s: invalid UTF-8: %s' % (go_quote(path), exc), path=path)
+    except ValueError as exc:
+        raise ConfigError('error decoding file %s: %s' % (go_quote(path), exc), path=path)
+    except RecursionError:
+        raise ConfigError('error decoding file %s: arrays or inline tables nested too deeply' % go_quote(path),
+                          path=path) from None
+
+
+def _rs_cpus(loader, cpu):
+    """kata-types CpuInfo::adjust_config (num_cpus is the host's CPU count)."""
+    cpus = loader.host_cpu_count()
+    maxvcpus = cpu.get('default_maxvcpus', 0)
+    if maxvcpus == 0 or maxvcpus > cpus:
+        maxvcpus = cpus
+    vcpus = cpu.get('default_vcpus', 0)
+    if vcpus < 0 or vcpus > cpus:
+        vcpus = cpus
+    elif vcpus == 0:
+        vcpus = DEFAULT_VCPUS
+    if vcpus > maxvcpus:
+        vcpus = maxvcpus
+    return vcpus, maxvcpus
+
+
+def _load_rust(loader, resolved, main_doc, hypervisor, reason):
+    """Load a runtime-rs configuration: merged drop-ins, kata-types' typing, the chosen table with its defaults."""
+    applied = []
+    merged = copy.deepcopy(main_doc)
+    for entry, target in loader.drop_ins(resolved):
+        _merge_tree(merged, _parse_plain(loader, loader.read(entry, target), entry))
+        applied.append(entry)
+    described = go_quote(resolved) if not applied else '%s (with its config.d drop-ins)' % go_quote(resolved)
+    doc = _RustDecoder(described, loader.warnings).document(merged)
+
+    tables = list(doc['hypervisor'])
+    for name in tables:
+        if name not in RUST_HYPERVISOR_TYPES:
+            raise ConfigError('%s: [hypervisor.%s] is not a runtime-rs hypervisor type (known types: %s); runtime-rs '
+                              'would fail with "Can not find plugin for hypervisor %s"'
+                              % (described, name, ', '.join(RUST_HYPERVISOR_TYPES), name),
+                              path=resolved, tables=tables)
+    rt = doc['runtime']
+    wanted = rt.get('hypervisor_name', '')
+    if hypervisor is not None:
+        chosen = _choose_hypervisor(loader, tables, hypervisor, described, RUST_HYPERVISOR_TYPES, 'runtime-rs')
+        if wanted and wanted != chosen:
+            loader.warnings.append('%s: runtime.hypervisor_name is %s: runtime-rs uses [hypervisor.%s], not the chosen '
+                                   '[hypervisor.%s]' % (described, go_quote(wanted), wanted, chosen))
+    else:
+        chosen = wanted or (tables[0] if len(tables) == 1 else RUST_DEFAULT_HYPERVISOR)
+        if chosen not in tables:
+            raise ConfigError('%s: runtime-rs uses [hypervisor.%s] (%s) but the file has no such table (tables '
+                              'found: %s)' % (described, chosen, 'runtime.hypervisor_name' if wanted else
+                                              'its default hypervisor', ', '.join(
+                                                  '[hypervisor.%s]' % t for t in tables) or 'none'),
+                              path=resolved, tables=tables)
+    loader.htype = chosen
+    prefix = 'hypervisor.%s.' % chosen
+    raw = doc['hypervisor'][chosen]
+    defaults = _RS_DEFAULTS.get(chosen, {})
+
+    hv = dict((key, _zero(kind)) for key, kind in HYPERVISOR_KEYS)
+    for key, kind in RUST_HYPERVISOR_KEYS:
+        if not isinstance(kind, tuple):
+            hv[key] = _zero(kind)
+    hv.update(raw)
+    for key, value in defaults.items():
+        if not hv.get(key):
+            hv[key] = value
+    hv['default_vcpus'], hv['default_maxvcpus'] = _rs_cpus(loader, raw)
+    host_memory = loader.host_memory()
+    if host_memory is not None:
+        if hv['default_memory'] > host_memory:
+            hv['default_memory'] = host_memory
+        if hv['default_maxmemory'] == 0 or hv['default_maxmemory'] > host_memory:
+            hv['default_maxmemory'] = host_memory
+    hv['default_bridges'] = min(hv['default_bridges'], MAX_BRIDGES)
+    if hv['disable_block_device_use']:
+        hv['block_device_driver'] = ''
+    else:
+        hv['block_device_driver'] = hv['block_device_driver'] or 'virtio-blk-pci'
+        hv['block_device_aio'] = hv['block_device_aio'] or BLOCK_DEVICE_AIOS[0]
+        if hv['block_device_aio'] not in BLOCK_DEVICE_AIOS:
+            loader.fail(prefix + 'block_device_aio', hv['block_device_aio'], '%s is unsupported block device AIO '
+                        'mode.' % hv['block_device_aio'])
+    hv['hot_plug_vfio'] = ''  # runtime-rs has no hot_plug_vfio key
+    hv['cold_plug_vfio'] = hv['cold_plug_vfio'] or PCIE_PORTS[0]
+    if hv['hugepage_type'] and hv['hugepage_type'] not in _RS_HUGEPAGE_TYPES:
+        loader.fail(prefix + 'hugepage_type', hv['hugepage_type'], 'unknown variant `%s`, expected `hugetlbfs` or '
+                    '`thp`' % hv['hugepage_type'])
+    if 'disable_guest_selinux' not in raw:
+        hv['disable_guest_selinux'] = True  # serde default "yes"
+    # SharedFsInfo: absent (None) and "none" mean no shared file system; "" means virtio-fs.
+    shared_fs = raw.get('shared_fs')
+    if shared_fs is None or shared_fs == 'none':
+        hv['shared_fs'] = 'none'
+    else:
+        shared_fs = shared_fs or 'virtio-fs'
+        if shared_fs not in _RS_SHARED_FS:
+            loader.fail(prefix + 'shared_fs', shared_fs, 'Invalid shared_fs type %s' % shared_fs)
+        hv['shared_fs'] = shared_fs
+        cache = hv['virtio_fs_cache'] or 'never'
+        if cache == 'none':
+            loader.warnings.append('%svirtio_fs_cache = "none" is deprecated since Kata Containers 2.5.0: runtime-rs '
+                                   'uses "never"' % prefix)
+            cache = 'never'
+        if cache not in _RS_VIRTIO_FS_CACHES:
+            loader.fail(prefix + 'virtio_fs_cache', cache, 'Invalid virtio-fs cache mode: %s' % cache)
+        hv['virtio_fs_cache'] = cache
+        if shared_fs != 'inline-virtio-fs':
+            hv['virtio_fs_daemon'] = loader.asset(prefix + 'virtio_fs_daemon', hv['virtio_fs_daemon'])
+    for key in ('path', 'kernel', 'image', 'initrd', 'firmware'):
+        if hv[key] and (hv[key].startswith('/') or key != 'kernel'):
+            hv[key] = loader.asset(prefix + key, hv[key])
+    for image in hv['guest_extension_images']:
+        if image['path']:
+            loader.asset(prefix + 'guest_extension_images', image['path'])
+    hv['machine_accelerators'] = ','.join(item.strip() for item in hv['machine_accelerators'].split(','))
+    hv['cpu_features'] = ','.join(item.strip() for item in hv['cpu_features'].split(','))
+    hv['msize_9p'] = 0  # runtime-rs has no 9p
+    factory_table = raw.get('factory', {})
+
+    agent_tables = sorted(doc['agent'])
+    agent_name = rt.get('agent_name') or 'kata'
+    agent_raw = doc['agent'].get(agent_name, {})
+    if agent_tables and agent_name not in doc['agent']:
+        loader.warnings.append('%s: runtime-rs uses [agent.%s], which the file does not have (agent tables: %s)'
+                               % (described, agent_name, ', '.join('[agent.%s]' % t for t in agent_tables)))
+    agent = dict((key, agent_raw.get(key, _zero(kind))) for key, kind in AGENT_KEYS)
+    agent['dial_timeout'] = agent_raw.get('dial_timeout_ms', 0)
+    agent.update((key, value) for key, value in agent_raw.items() if key not in agent)
+
+    runtime = dict((key, rt.get(key, _zero(kind))) for key, kind in RUNTIME_KEYS)
+    runtime.update((key, value) for key, value in rt.items() if key not in runtime)
+    runtime['internetworking_model'] = runtime['internetworking_model'] or 'tcfilter'
+    if chosen == 'remote':
+        runtime['internetworking_model'], runtime['disable_new_netns'] = 'none', False
+    if runtime['jaeger_password']:
+        runtime['jaeger_password'] = _MASKED
+    factory = dict(
+        enable_template=factory_table.get('enable_template', False),
+        template_path=factory_table.get('template_path', '') or DEFAULT_TEMPLATE_PATH,
+        vm_cache_number=0, vm_cache_endpoint=DEFAULT_VM_CACHE_ENDPOINT,
+    )
+    return KataConfig(path=resolved, drop_ins=applied, warnings=loader.warnings, hypervisor_type=chosen,
+                      hypervisor=hv, agent=agent, runtime=runtime, factory=factory,
+                      kernel_params=hv['kernel_params'], hypervisor_tables=tables, runtime_kind=RUNTIME_RUST,
+                      runtime_kind_reason=reason)
+
+
+def load_config(path, host_root='/', hypervisor=None, host_cpus=None, host_memory_mib=None, arch='amd64',
+                runtime=None):
     """Load a Kata configuration file (a host path read under ``host_root``) and its drop-ins; return a KataConfig.
 
     ``hypervisor`` picks the ``[hypervisor.X]`` table (needed when there are several). ``host_cpus`` (default: this
     process' CPU affinity, or the host's online CPUs under another root) and ``host_memory_mib`` (default: MemTotal
     of ``<host_root>/proc/meminfo``) drive kata's vCPU and memory clamping; ``arch`` (GOARCH or uname name) the
-    default hypervisor binary and the vCPU cap. Raises ConfigError, ArgumentError or MissingDependencyError.
+    default hypervisor binary and the vCPU cap. ``runtime`` (``go`` or ``rust``, e.g. from the runtime handler's
+    shim) says which runtime reads the file; by default ``detect_runtime`` tells from its location and content.
+    Raises ConfigError, ArgumentError or MissingDependencyError.
     """
     loader = _Loader(host_root, arch, host_cpus, host_memory_mib)
     resolved = require_config(loader.root, path)
     loader.path = resolved
 
-    base, dummy_undecoded, dummy_unknown = loader.decode(loader.read(resolved, resolved), resolved)
+    data = loader.read(resolved, resolved)
+    reason = 'given'
+    if runtime is None:
+        wanted = _absolute(path, loader.root) if path else resolved
+        runtime, reason = detect_runtime(wanted, {})
+        if runtime == RUNTIME_GO:
+            runtime, reason = detect_runtime(resolved, _parse_plain(loader, data, resolved))
+    elif runtime not in (RUNTIME_GO, RUNTIME_RUST):
+        raise ArgumentError('runtime: unknown runtime %r (expected go or rust)' % (runtime,))
+    if runtime == RUNTIME_RUST:
+        return _load_rust(loader, resolved, _parse_plain(loader, data, resolved), hypervisor, reason)
+
+    base, dummy_undecoded, dummy_unknown = loader.decode(data, resolved)
     applied = []
     for entry, target in loader.drop_ins(resolved):
         doc, undecoded, unknown = loader.decode(loader.read(entry, target), entry)
@@ -1045,7 +1668,10 @@ def load_config(path, host_root='/', hypervisor=None, host_cpus=None, host_memor
                     'internetworking_model', ('runtime', 'disable_new_netns'),
                     shown='runtime.disable_new_netns = true with runtime.internetworking_model = %s'
                     % go_quote(runtime['internetworking_model']))
-    loader.check_images(hv, hv['default_memory'])
+    if htype != 'remote':  # checkHypervisorConfig returns at once for a remote hypervisor (kata 3.3+)
+        loader.check_images(hv, hv['default_memory'])
+    if htype in ('qemu', 'clh'):
+        _check_pcie(loader, htype, hv)
     if factory['enable_template'] and not hv['initrd']:
         loader.fail('factory.enable_template', True, 'Factory option enable_template requires an initrd image',
                     ('factory', 'enable_template'))
@@ -1056,7 +1682,8 @@ def load_config(path, host_root='/', hypervisor=None, host_cpus=None, host_memor
 
     return KataConfig(path=resolved, drop_ins=applied, warnings=loader.warnings, hypervisor_type=htype,
                       hypervisor=hv, agent=agent, runtime=runtime, factory=factory,
-                      kernel_params=serialize_params(params), hypervisor_tables=tables)
+                      kernel_params=serialize_params(params), hypervisor_tables=tables, runtime_kind=RUNTIME_GO,
+                      runtime_kind_reason=reason)
 
 
 def env_sections(cfg):

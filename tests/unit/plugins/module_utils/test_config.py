@@ -222,7 +222,8 @@ def test_drop_in_creates_agent_table_and_struct_tables_overlay(host):
     put(host, DROP + '/a.toml', '[agent.kata]\nenable_tracing = true\n[factory]\nvm_cache_number = 2\n')
     cfg = load(host, QEMU + '[factory]\ntemplate_path = "/srv/template"\n')
     assert cfg.agent == dict(kernel_modules=[], enable_debug=False, enable_tracing=True,
-                             debug_console_enabled=False, dial_timeout=0)
+                             debug_console_enabled=False, dial_timeout=0, cdh_api_timeout=0,
+                             launch_process_timeout=0, visible_cdi_devices=False)
     assert cfg.factory == dict(enable_template=False, template_path='/srv/template', vm_cache_number=2,
                                vm_cache_endpoint='/var/run/kata-containers/cache.sock')
 
@@ -368,9 +369,9 @@ def test_unknown_key_in_drop_in_hypervisor_table_is_kata_error(host):
     ('kernel_params = 5',
      'toml: (last key "hypervisor.qemu.kernel_params"): incompatible types: TOML value has type int64; '
      'destination has type string (value 5)'),
-    ('default_vcpus = 1.5',
-     'toml: (last key "hypervisor.qemu.default_vcpus"): incompatible types: TOML value has type float64; '
-     'destination has type integer (value 1.5)'),
+    ('default_vcpus = "1.5"',
+     'toml: (last key "hypervisor.qemu.default_vcpus"): incompatible types: TOML value has type string; '
+     'destination has type float (value "1.5")'),
     ('default_memory = true',
      'toml: (last key "hypervisor.qemu.default_memory"): incompatible types: TOML value has type bool; '
      'destination has type integer (value true)'),
@@ -381,8 +382,8 @@ def test_unknown_key_in_drop_in_hypervisor_table_is_kata_error(host):
      'toml: (last key "hypervisor.qemu.enable_annotations"): incompatible types: TOML value has type int64; '
      'destination has type string (value 1)'),
     ('default_memory = -1', 'toml: (last key "hypervisor.qemu.default_memory"): -1 is out of range for uint32'),
-    ('default_vcpus = 2147483648',
-     'toml: (last key "hypervisor.qemu.default_vcpus"): 2147483648 is out of range for int32'),
+    ('default_vcpus = 1e39',
+     'toml: (last key "hypervisor.qemu.default_vcpus"): 1e+39 is out of range for float32'),
 ])
 def test_wrong_value_types(host, line, message):
     assert error_of(host, QEMU + line + '\n') == (
@@ -425,7 +426,7 @@ def test_negative_uint64_wraps_like_go(host):
      'storage I/O mechanism  posix specified (supported AIO: [io_uring native threads])'),
     (QEMU + 'shared_fs = "nfs"\n',
      '/etc/kata-containers/configuration.toml: hypervisor.qemu.shared_fs = "nfs": Invalid hypervisor shared file '
-     'system nfs specified (supported file systems: [virtio-9p virtio-fs virtio-fs-nydus])'),
+     'system nfs specified (supported file systems: [virtio-9p virtio-fs virtio-fs-nydus none])'),
     (QEMU.replace('virtio_fs_daemon = "/usr/libexec/virtiofsd"', 'shared_fs = "virtio-fs-nydus"'),
      '/etc/kata-containers/configuration.toml: hypervisor.qemu.shared_fs = "virtio-fs-nydus" without '
      'hypervisor.qemu.virtio_fs_daemon: cannot enable virtio-fs-nydus without daemon path in configuration file'),
@@ -523,7 +524,9 @@ sandbox_bind_mounts = ["/opt/kata/vmlinux.container"]
         jaeger_password='********', vfio_mode='guest-kernel', guest_selinux_label='system_u:system_r:container_t',
         sandbox_bind_mounts=['/opt/kata/vmlinux.container'], experimental=[], enable_debug=True, enable_tracing=True,
         disable_new_netns=True, disable_guest_seccomp=True, sandbox_cgroup_only=True,
-        static_sandbox_resource_mgmt=True, enable_pprof=True, disable_guest_empty_dir=False)
+        static_sandbox_resource_mgmt=True, enable_pprof=True, disable_guest_empty_dir=False,
+        enable_vcpus_pinning=False, emptydir_mode='', create_container_timeout=0, dan_conf='',
+        experimental_force_guest_pull=False, pod_resource_api_sock='', kubelet_root_dir='')
     assert 's3cret' not in repr(cfg.to_dict())
 
 
@@ -782,16 +785,29 @@ def test_chosen_hypervisor_absent_without_tables(host):
 
 
 def test_unknown_hypervisor_table(host):
-    assert error_of(host, '[hypervisor.stratovirt]\npath = "/usr/bin/stratovirt"\n') == (
-        '/etc/kata-containers/configuration.toml: [hypervisor.stratovirt] is not a known hypervisor type (known '
-        'types: qemu, clh, firecracker, acrn, dragonball); kata-runtime would fail with "VM memory cannot be zero"')
+    assert error_of(host, '[hypervisor.cloud]\npath = "/usr/bin/cloud"\n') == (
+        '/etc/kata-containers/configuration.toml: [hypervisor.cloud] is not a known hypervisor type (known '
+        'types: qemu, clh, firecracker, dragonball, stratovirt, remote, acrn); kata-runtime would fail with '
+        '"configuration file contains invalid hypervisor section"')
+
+
+def test_runtime_rs_only_hypervisor_table_in_a_go_file(host):
+    assert error_of(host, '[hypervisor.openvmm]\npath = "/usr/bin/openvmm"\n').startswith(
+        '/etc/kata-containers/configuration.toml: [hypervisor.openvmm] is not a known hypervisor type (known '
+        'types: qemu, clh, firecracker, dragonball, stratovirt, remote, acrn)')
 
 
 def test_unknown_hypervisor_choice(host):
     with pytest.raises(ArgumentError) as exc:
-        load(host, QEMU, hypervisor='stratovirt')
-    assert exc.value.msg == ("hypervisor: unknown hypervisor type 'stratovirt' "
-                             "(known types: qemu, clh, firecracker, acrn, dragonball)")
+        load(host, QEMU, hypervisor='cloud')
+    assert exc.value.msg == ("hypervisor: unknown hypervisor type 'cloud' "
+                             "(known types: qemu, clh, firecracker, dragonball, stratovirt, remote, openvmm, acrn)")
+
+
+def test_runtime_rs_hypervisor_choice_for_a_go_file(host):
+    assert error_of(host, QEMU, hypervisor='openvmm') == (
+        'hypervisor openvmm was chosen but "/etc/kata-containers/configuration.toml" is a Go runtime configuration, '
+        'which has no openvmm hypervisor (its types: qemu, clh, firecracker, dragonball, stratovirt, remote, acrn)')
 
 
 def test_several_agent_tables(host):
@@ -843,7 +859,8 @@ def test_to_dict_is_a_copy(host):
     cfg = load(host, QEMU)
     data = cfg.to_dict()
     assert sorted(data) == ['agent', 'drop_ins', 'factory', 'hypervisor', 'hypervisor_tables', 'hypervisor_type',
-                            'kernel_params', 'path', 'runtime', 'warnings']
+                            'kernel_params', 'path', 'runtime', 'runtime_kind', 'runtime_kind_reason', 'warnings']
+    assert (data['runtime_kind'], data['runtime_kind_reason']) == ('go', 'default')
     assert data['drop_ins'] == [DROP + '/a.toml']
     assert data['runtime']['enable_pprof'] is True
     data['hypervisor']['valid_hypervisor_paths'].append('/x')
