@@ -38,6 +38,7 @@ from sim_core import (HYPERVISORS, STATE_DIR_NAME, UNIX_PATH_MAX, SimError, Simu
                       default_signals, state_dir, validate_config)
 from sim_faults import FAULT_MODES  # noqa: E402
 import sim_layouts  # noqa: E402
+import sim_pods  # noqa: E402
 
 SANDBOX_ID_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]+$')
 DEFAULT_MAX_LIFETIME = 3600
@@ -186,10 +187,18 @@ def build_config(args, root):
             raise SimError('invalid sandbox ID %r (kata requires %s)' % (sandbox_id, SANDBOX_ID_RE.pattern))
     hypervisor, hypervisors = _per_sandbox(args.hypervisor, '--hypervisor', HYPERVISORS)
     agent, agents = _per_sandbox(args.agent, '--agent', AGENT_VERSIONS)
+    pods = {}
+    for value in getattr(args, 'pod', None) or []:
+        try:
+            pod_id, pod = sim_pods.parse_pod(value)
+        except sim_pods.PodError as exc:
+            raise SimError(str(exc)) from None
+        pods[pod_id] = pod
     config = {
         'root': root, 'go_ids': go_ids, 'rs_ids': rs_ids, 'hypervisor': hypervisor or 'firecracker',
         'hypervisors': hypervisors, 'agent': agent or 'sim', 'agents': agents, 'faults': _parse_faults(args.fault),
         'netns': not args.no_netns, 'max_lifetime': args.max_lifetime, 'options': _parse_options(args.opt),
+        'pods': pods,
     }
     validate_config(config)
     return config
@@ -368,6 +377,9 @@ def build_parser():
                        help='agent behaviour: sim (default, resize works), 3.0.0 or 4.0.0 (resize fails as those agents do)')
     start.add_argument('--fault', action='append', metavar='ID=MODE[:PATH]', help='fault at start (repeatable); modes: '
                        + ', '.join(FAULT_MODES))
+    start.add_argument('--pod', action='append', metavar='ID=[ENGINE:]NS/NAME[@HANDLER]',
+                       help='lay down the metadata containerd (default) or CRI-O (crio:) writes for a pod sandbox '
+                            '(repeatable; see sim_pods.py)')
     start.add_argument('--no-netns', action='store_true', help='keep iptables in memory instead of network namespaces')
     start.add_argument('--no-install', action='store_true', help='never apt-get install iproute2/iptables')
     start.add_argument('--max-lifetime', type=float, default=DEFAULT_MAX_LIFETIME, metavar='SECONDS',

@@ -31,6 +31,7 @@ import subprocess
 import threading
 import time
 
+import sim_pods
 from sim_agent import AGENT_VERSIONS, IPTables
 from sim_faults import FAULT_MODES
 from sim_http import GoHTTPServer
@@ -156,6 +157,7 @@ class Sandbox:
         self.metrics = MetricsState(sandbox_id, hypervisor, index)
         self.volumes = {}
         self.faults = {}
+        self.pod = None  # the engine metadata laid down for it (sim_pods.lay_down), when it has a pod
         self.lock = threading.Lock()
         self.server = None
         digest = int(hashlib.sha1(sandbox_id.encode('utf-8')).hexdigest()[:8], 16)
@@ -190,7 +192,7 @@ class Sandbox:
         return {'id': self.id, 'runtime': self.runtime, 'socket': self.socket_path, 'dir': self.dir,
                 'hypervisor': self.hypervisor, 'agent_version': self.agent_version, 'agent_url': self.agent_url(),
                 'hvsock_path': self.hvsock_path, 'iptables': 'netns' if self.netns else 'memory', 'netns': self.netns,
-                'netns_error': self.netns_error, 'faults': faults, 'volumes': volumes}
+                'netns_error': self.netns_error, 'faults': faults, 'volumes': volumes, 'pod': self.pod}
 
 
 class _ControlHandler(socketserver.StreamRequestHandler):
@@ -341,6 +343,9 @@ class Simulator:
                            '--root or sandbox ID' % (sb.socket_path, len(sb.socket_path.encode('utf-8')), UNIX_PATH_MAX))
         existed = os.path.isdir(sb.dir)
         self.make_dirs(sb.dir, tree=not existed)
+        pod = (self.config.get('pods') or {}).get(sb.id)
+        if pod is not None:
+            sb.pod = sim_pods.lay_down(self, sb, pod)
         if os.path.lexists(sb.socket_path):
             os.unlink(sb.socket_path)  # a stale socket left by a killed run
         if self.config['netns']:
@@ -560,7 +565,8 @@ def validate_config(config):
     ids = config['go_ids'] + config['rs_ids']
     if len(set(ids)) != len(ids):
         raise SimError('sandbox IDs must be unique: %s' % ', '.join(ids))
-    for sandbox_id in list(config['hypervisors']) + list(config['agents']) + list(config['faults']):
+    for sandbox_id in (list(config['hypervisors']) + list(config['agents']) + list(config['faults'])
+                       + list(config.get('pods') or {})):
         if sandbox_id not in ids:
             raise SimError('option given for unknown sandbox %r (sandboxes: %s)' % (sandbox_id, ', '.join(ids)))
     for per_path in config['faults'].values():

@@ -32,6 +32,9 @@ def _abort(conn):
         pass
 
 
+abort = _abort
+
+
 def _hang(conn, request):
     """Read the request, never answer; return when the client goes away or the simulator stops."""
     if request.has_body():

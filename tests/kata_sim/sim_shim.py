@@ -6,6 +6,9 @@
 A Go ``http.ServeMux`` with six exact paths; every other path gets Go's ``404 page not found``; unclean paths get
 the mux's 301 redirect. Handlers write what kata's handlers write (no Content-Type of their own, error bodies are
 the raw error strings without a newline).
+
+A runtime-rs sandbox (``--rs``) is served as runtime-rs serves it instead (sim_rsmgmt.py): routing on method and
+path, 404 ``URL NOT FOUND``, hyper's answers, and a handler error drops the connection without any answer.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from sim_goutil import GoError, go_clean_path, go_json_marshal, go_path_error, g
 from sim_http import BadRequest, Response, go_error_response
 from sim_metrics import ProcSelf, agent_families, shim_families
 from sim_promtext import encoder_writes
+from sim_rsmgmt import HandlerError, RsShimSite
+from sim_rsmgmt import wire as rs_wire
 
 METRICS_URL = '/metrics'
 AGENT_URL = '/agent-url'
@@ -63,11 +68,14 @@ class ShimSite:
             IPTABLES_URL: lambda request: self.iptables_handler(request, False),
             IP6TABLES_URL: lambda request: self.iptables_handler(request, True),
         }
+        self.rs = RsShimSite(sandbox, self._rs_metrics) if sandbox.runtime == 'rs' else None
 
     # -- the connection side -------------------------------------------------------------------------------------
 
     def serve(self, conn, request):
         """Answer one request (with the sandbox's fault for this path, if any); returns whether to keep the connection."""
+        if self.rs is not None:
+            return self.serve_rs(conn, request)
         mode = self.sandbox.fault_for(request.path)
         if mode == 'hang':
             self._log(request, None, 0, mode)
@@ -93,16 +101,62 @@ class ShimSite:
                 log_once(status, sent)
         return keep
 
+    def serve_rs(self, conn, request):
+        """runtime-rs: the ``status500`` fault makes the agent fail (handlers that need it return an error, so the
+        connection drops; /metrics answers without the agent's part, as its unwrap_or_default does); the other faults
+        distort the answer as for the Go shim. A handler error drops the connection: no byte of an answer."""
+        mode = self.sandbox.fault_for(request.path)
+        agent_down = mode == 'status500'
+        try:
+            if mode and not agent_down:
+                logged = []
+
+                def log_once(status, sent):
+                    if not logged:
+                        logged.append(True)
+                        self._log(request, status, sent, mode)
+
+                def go_shaped():
+                    answer = self.rs.route(request)
+                    return Response(answer.status, answer.body, {'Content-Length': str(len(answer.body))})
+
+                if mode == 'hang':
+                    self._log(request, None, 0, mode)
+                status, sent, keep = sim_faults.apply(mode, conn, request, go_shaped, log_once)
+                if mode != 'hang':
+                    log_once(status, sent)
+                return keep
+            answer = self.rs.route(request, agent_down=agent_down)
+        except HandlerError as exc:
+            self._log(request, None, 0, mode, error=str(exc))
+            # hyper's serve_connection returns the service's error and the stream is dropped.
+            sim_faults.abort(conn)
+            return False
+        close = request.wants_close or not request.http11
+        if not close and request.discard_body():
+            close = True
+        data = rs_wire(request, answer)
+        self._log(request, answer.status, len(answer.body), mode)
+        conn.sock.sendall(data)
+        return not close
+
+    def _rs_metrics(self, request, agent_ok):
+        if agent_ok:
+            return b''.join(self.serve_metrics(request).writes)
+        return b''.join(encoder_writes(shim_families(self.sandbox.metrics, ProcSelf())))
+
     def log_bad_request(self, wire):
         status = int(wire.split(b' ', 2)[1])
         self.log({'sandbox': self.sandbox.id, 'runtime': self.sandbox.runtime, 'method': None, 'path': None,
                   'query': None, 'status': status, 'bytes': len(wire.split(b'\r\n\r\n', 1)[-1]), 'request_bytes': 0,
                   'fault': None})
 
-    def _log(self, request, status, sent, mode):
-        self.log({'sandbox': self.sandbox.id, 'runtime': self.sandbox.runtime, 'method': request.method,
-                  'path': request.path, 'query': request.raw_query.decode('utf-8', 'replace'), 'status': status,
-                  'bytes': sent, 'request_bytes': request.body_read, 'fault': mode})
+    def _log(self, request, status, sent, mode, **extra):
+        entry = {'sandbox': self.sandbox.id, 'runtime': self.sandbox.runtime, 'method': request.method,
+                 'path': request.path, 'query': request.raw_query.decode('utf-8', 'replace'), 'status': status,
+                 'bytes': sent, 'request_bytes': request.body_read, 'fault': mode}
+        entry.update(extra)
+        self.log(entry)
 
     def route(self, request):
         clean = go_clean_path(request.path)

@@ -311,7 +311,7 @@ def test_answer_head_is_written_like_go(node):
 
 
 def test_unknown_path_is_gos_404(node):
-    status_line, headers, body = split_head(get_close(node.socket('sb-rs'), '/nope'))
+    status_line, headers, body = split_head(get_close(node.socket('sb-fc'), '/nope'))
     assert status_line == 'HTTP/1.1 404 Not Found'
     assert [name for name, _v in headers] == ['Content-Type', 'X-Content-Type-Options', 'Date', 'Content-Length', 'Connection']
     assert dict(headers)['X-Content-Type-Options'] == 'nosniff'
@@ -684,7 +684,7 @@ def test_fault_set_at_start_and_unknown_mode_refused(short_tmp):
 def test_request_log_records_every_request(node):
     request(node.socket('sb-fc'), 'GET', '/agent-url')
     request(node.socket('sb-fc'), 'GET', '/direct-volume/stats?path=%2Fdev%2Fnull&x=1')
-    request(node.socket('sb-rs'), 'PUT', '/iptables', body=b'garbage')
+    request(node.socket('sb-rs'), 'PUT', '/iptables', body=b'*filter\nCOMMIT\n')
     raw(node.socket('sb-fc'), b'BAD\r\n\r\n')
     entries = node.log()
     assert [sorted(e) for e in entries] == [['bytes', 'fault', 'method', 'path', 'query', 'request_bytes', 'runtime',
@@ -696,7 +696,7 @@ def test_request_log_records_every_request(node):
         'bytes': len(url), 'request_bytes': 0, 'fault': None}
     assert re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$', first['time'])
     assert (second['path'], second['query'], second['status']) == ('/direct-volume/stats', 'path=%2Fdev%2Fnull&x=1', 500)
-    assert (third['sandbox'], third['runtime'], third['method'], third['request_bytes']) == ('sb-rs', 'rs', 'PUT', 7)
+    assert (third['sandbox'], third['runtime'], third['method'], third['request_bytes']) == ('sb-rs', 'rs', 'PUT', 15)
     assert (fourth['method'], fourth['status']) == (None, 400)
     assert not [e for e in entries if e['method'] not in ('GET', None) and e['sandbox'] == 'sb-fc']
 
@@ -782,4 +782,164 @@ def test_bad_start_arguments(short_tmp):
         proc = run_sim('start', '--root', str(short_tmp), '--no-netns', *args, check=False)
         assert proc.returncode == 1, args
         assert message in proc.stderr, (args, proc.stderr)
+    assert _tree(str(short_tmp)) == []
+
+
+# -- runtime-rs's management server (4.1.0 src/runtime-rs/crates/runtimes/src/shim_mgmt/) ------------------------------
+
+def raw_or_reset(path, data, timeout=10.0):
+    """Like raw(), but a reset before any byte (a unix socket closed with unread data) counts as an empty answer."""
+    try:
+        return raw(path, data, timeout)
+    except ConnectionResetError:
+        return b''
+
+
+def rs_post(path, target, body=b'', content_type=b'application/json'):
+    return raw_or_reset(path, b'POST ' + target.encode() + b' HTTP/1.1\r\nHost: shim\r\nConnection: close\r\n'
+                        b'Content-Type: ' + content_type + b'\r\nContent-Length: %d\r\n\r\n' % len(body) + body)
+
+
+def test_rs_answers_like_hyper(node):
+    status_line, headers, body = split_head(get_close(node.socket('sb-rs'), '/agent-url'))
+    assert status_line == 'HTTP/1.1 200 OK'
+    assert [name for name, _v in headers] == ['content-length', 'connection', 'date']
+    assert body.decode() == node.by_id['sb-rs']['agent_url']
+    assert int(dict(headers)['content-length']) == len(body)
+
+
+@pytest.mark.parametrize('method, path', [
+    ('POST', '/agent-url'), ('GET', '/direct-volume/stats'), ('GET', '/direct-volume/resize'),
+    ('PUT', '/direct-volume/stats'), ('POST', '/metrics'), ('DELETE', '/iptables'), ('POST', '/ip6tables'),
+    ('GET', '/policy'), ('GET', '/nope'), ('GET', '/'), ('GET', '//metrics'), ('GET', '/metrics/'),
+])
+def test_rs_routes_on_method_and_path(node, method, path):
+    """handler_mux matches (method, path) exactly: anything else is not_found(): 404 "URL NOT FOUND", no redirect."""
+    status_line, headers, body = split_head(raw(node.socket('sb-rs'), method.encode() + b' ' + path.encode()
+                                                + b' HTTP/1.1\r\nHost: shim\r\nConnection: close\r\n\r\n'))
+    assert (status_line, body) == ('HTTP/1.1 404 Not Found', b'URL NOT FOUND')
+    assert dict(headers)['content-length'] == '13' and 'Content-Type' not in dict(headers)
+
+
+def test_rs_stats_needs_post_and_an_absolute_target(node, tmp_path):
+    device = str(tmp_path / 'dev-rs1')
+    open(device, 'w').close()
+    guest = json.loads(node.sim('attach', '--sandbox', 'sb-rs', '--device', device).stdout)['guest_path']
+    sock = node.socket('sb-rs')
+    query = 'path=' + guest.replace('/', '%2F')
+    # Origin form: Url::parse(&req.uri().to_string()) fails (a relative URL): the handler errs, the connection drops.
+    assert rs_post(sock, '/direct-volume/stats?' + query) == b''
+    # Absolute form: parsed, and the path goes to the agent unchanged as the guest path.
+    status_line, headers, body = split_head(rs_post(sock, 'http://shim/direct-volume/stats?' + query))
+    assert status_line == 'HTTP/1.1 200 OK' and 'Content-Type' not in dict(headers)
+    text = body.decode()
+    special = ('special_fields: SpecialFields { unknown_fields: UnknownFields { fields: None }, '
+               'cached_size: CachedSize { size: 0 } }')
+    assert re.fullmatch(r'Usage: \[VolumeUsage \{ available: \d+, total: \d+, used: \d+, unit: BYTES, %s \}, '
+                        r'VolumeUsage \{ available: \d+, total: \d+, used: \d+, unit: INODES, %s \}\] Volume Condition: '
+                        r'VolumeCondition \{ abnormal: false, message: "OK", %s \}' % ((re.escape(special),) * 3), text)
+    st = os.statvfs(guest)
+    assert 'total: %d, used:' % (st.f_blocks * st.f_bsize) in text
+    # The host device is not a path in the guest; no path at all: both are handler errors.
+    assert rs_post(sock, 'http://shim/direct-volume/stats?path=' + device.replace('/', '%2F')) == b''
+    assert rs_post(sock, 'http://shim/direct-volume/stats?x=1') == b''
+    log = [e for e in node.log() if e['sandbox'] == 'sb-rs' and e['path'] == '/direct-volume/stats']
+    assert [(e['status'], e.get('error')) for e in log] == [
+        (None, 'relative URL without a base'), (200, None), (None, 'handler: Failed to get volume stats'),
+        (None, 'shim-mgmt: volume path key not found in request params')]
+
+
+def test_rs_resize_takes_serde_field_names(node, tmp_path):
+    device = str(tmp_path / 'dev-rs2')
+    open(device, 'w').close()
+    guest = json.loads(node.sim('attach', '--sandbox', 'sb-rs', '--device', device).stdout)['guest_path']
+    sock = node.socket('sb-rs')
+    size = 5 * 1024 ** 3
+    # The Go shim's body ({"VolumePath", "Size"}) does not deserialise into ResizeVolumeRequest: the handler errs.
+    assert rs_post(sock, '/direct-volume/resize', json.dumps({'VolumePath': guest, 'Size': size}).encode()) == b''
+    answer = rs_post(sock, '/direct-volume/resize', json.dumps({'volume_guest_path': guest, 'size': size}).encode())
+    status_line, headers, body = split_head(answer)
+    assert (status_line, body, dict(headers)['content-length']) == ('HTTP/1.1 200 OK', b'', '0')
+    status_line, _h, body = split_head(rs_post(sock, 'http://shim/direct-volume/stats?path=' + guest.replace('/', '%2F')))
+    assert 'total: %d,' % size in body.decode()
+
+
+def test_rs_resize_with_an_old_agent_drops(short_tmp, tmp_path):
+    started = Node(short_tmp, '--rs-sandbox-id', 'rs-old', '--agent', 'rs-old=4.0.0', '--no-netns', '--sandboxes', '0')
+    try:
+        device = str(tmp_path / 'dev-rs3')
+        open(device, 'w').close()
+        guest = json.loads(started.sim('attach', '--sandbox', 'rs-old', '--device', device).stdout)['guest_path']
+        body = json.dumps({'volume_guest_path': guest, 'size': 1 << 30}).encode()
+        assert rs_post(started.socket('rs-old'), '/direct-volume/resize', body) == b''
+        assert started.log()[-1]['error'] == 'handler: Failed to resize volume'
+    finally:
+        started.stop()
+
+
+def test_rs_iptables_get_put_and_agent_errors(node):
+    sock = node.socket('sb-rs')
+    assert request(sock, 'PUT', '/iptables', body=RULES_V4)[::2] == (200, b'')
+    status, _h, body = request(sock, 'GET', '/iptables')
+    assert status == 200 and b'-A INPUT -s 10.1.2.3/32 -j DROP' in body
+    # An agent error (iptables-restore refuses the rules) is a handler error: no answer at all.
+    assert raw_or_reset(sock, b'PUT /iptables HTTP/1.1\r\nHost: shim\r\nContent-Length: %d\r\n\r\n' % len(BAD_RULES)
+                        + BAD_RULES) == b''
+    assert node.log()[-1]['error'] == 'Failed to set iptable'
+
+
+def test_rs_status500_fault_is_an_agent_failure(node):
+    set_fault(node, 'sb-rs', 'status500')
+    sock = node.socket('sb-rs')
+    assert get_close(sock, '/iptables') == b''
+    status, _h, body = request(sock, 'GET', '/metrics')
+    assert status == 200 and b'kata_shim_threads' in body and b'kata_agent_' not in body
+    assert request(sock, 'GET', '/agent-url')[0] == 200
+
+
+# -- pods: the container engines' metadata -----------------------------------------------------------------------------
+
+def test_pods_laid_down_as_the_engines_write_them(short_tmp):
+    started = Node(short_tmp / 'node', '--sandbox-id', 'go-ctd', '--sandbox-id', 'go-crio', '--rs-sandbox-id', 'rs-ctd',
+                   '--rs-sandbox-id', 'rs-crio', '--pod', 'go-ctd=default/web', '--pod', 'go-crio=crio:shop/cart',
+                   '--pod', 'rs-ctd=containerd:shop/api@kata-qemu-runtime-rs', '--pod', 'rs-crio=crio:ops/db',
+                   '--no-netns', '--sandboxes', '0')
+    root = started.root
+    try:
+        pods = {sb['id']: sb['pod'] for sb in started.state['sandboxes']}
+        ctd = os.path.join(root, 'run/containerd/io.containerd.runtime.v2.task/k8s.io')
+        crio = os.path.join(root, 'run/containers/storage/overlay-containers')
+        with open(os.path.join(ctd, 'go-ctd', 'config.json')) as f:
+            annotations = json.load(f)['annotations']
+        assert annotations['io.kubernetes.cri.container-type'] == 'sandbox'
+        assert (annotations['io.kubernetes.cri.sandbox-namespace'], annotations['io.kubernetes.cri.sandbox-name'],
+                annotations['io.kubernetes.cri.sandbox-uid'], annotations['io.kubernetes.cri.sandbox-id']) == (
+            'default', 'web', pods['go-ctd']['uid'], 'go-ctd')
+        assert 'io.containerd.cri.runtime-handler' not in annotations and pods['go-ctd']['handler'] is None
+        with open(os.path.join(ctd, 'rs-ctd', 'config.json')) as f:
+            assert json.load(f)['annotations']['io.containerd.cri.runtime-handler'] == 'kata-qemu-runtime-rs'
+        with open(os.path.join(crio, 'rs-crio', 'userdata', 'config.json')) as f:
+            annotations = json.load(f)['annotations']
+        assert (annotations['io.kubernetes.cri-o.ContainerType'], annotations['io.kubernetes.pod.namespace'],
+                annotations['io.kubernetes.pod.name'], annotations['io.kubernetes.pod.uid'],
+                annotations['io.kubernetes.cri-o.RuntimeHandler']) == (
+            'sandbox', 'ops', 'db', pods['rs-crio']['uid'], 'kata-qemu-runtime-rs')
+        assert json.loads(annotations['io.kubernetes.cri-o.Labels'])['io.kubernetes.pod.name'] == 'db'
+        # The Go runtime's persist files name the bundle; runtime-rs writes none.
+        with open(os.path.join(root, 'run/vc/sbs/go-crio/persist.json')) as f:
+            assert json.load(f)['SandboxContainer'] == 'go-crio'
+        with open(os.path.join(root, 'run/vc/sbs/go-crio/go-crio/persist.json')) as f:
+            assert json.load(f)['BundlePath'] == os.path.join(crio, 'go-crio', 'userdata') == pods['go-crio']['bundle']
+        assert not os.path.exists(os.path.join(root, 'run/kata/rs-ctd/persist.json'))
+    finally:
+        started.stop()
+    assert not os.path.exists(root)
+
+
+def test_bad_pod_option(short_tmp):
+    for value, message in (('x=default/web', b"option given for unknown sandbox 'x'"),
+                           ('sb=Default/web', b'expected ID=[containerd:|crio:]NAMESPACE/NAME[@HANDLER]'),
+                           ('sb=docker:a/b', b'expected ID='), ('sb=a', b'expected ID=')):
+        proc = run_sim('start', '--root', str(short_tmp), '--no-netns', '--sandbox-id', 'sb', '--pod', value, check=False)
+        assert proc.returncode == 1 and message in proc.stderr, (value, proc.stderr)
     assert _tree(str(short_tmp)) == []
