@@ -101,8 +101,9 @@ options:
 notes:
   - Creating and removing a template mounts and unmounts a tmpfs, and kata's default paths are under C(/run) and
     C(/var/run). Run the task as root (C(become=true)).
-  - The module does not edit the configuration file; set the C([factory]) keys first (for example with
-    M(community.general.ini_file) or a template).
+  - The module does not edit the configuration file; set the C([factory]) keys first, for example with the
+    P(katacontainers.kata.vm_factory#role) role (it writes them as a drop-in file in the C(config.d) directory beside
+    the configuration file) or with M(ansible.builtin.template).
   - A cache server started by this module runs in its own session but stays in the login session's control group.
     On hosts where systemd-logind kills the processes of a session when it ends (C(KillUserProcesses=yes)), run the
     server as a systemd unit instead (C(kata-runtime factory init) as C(ExecStart)); this module then only reports
