@@ -31,6 +31,7 @@ import os
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _probes
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ProbeError
+from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors import HYPERVISOR_TYPES
 
 FAIL_MESSAGE = 'System is not capable of running Kata Containers'
 CAPABLE_MESSAGE = 'System is capable of running Kata Containers'
@@ -50,8 +51,10 @@ SMT_OFF = 'SMT is off'
 SMT_UNKNOWN = "ppc64_cpu isn't installed, can't detect SMT"
 POWER_UNKNOWN = 'Failed to find Power Processor number from /proc/cpuinfo'
 
-# Hypervisor types kata-runtime knows (``remote`` since 3.3, ``stratovirt`` since 3.3, ``acrn`` until 3.10).
-KVM_HYPERVISORS = ('qemu', 'clh', 'firecracker', 'dragonball', 'stratovirt')
+# Hypervisor types kata-runtime knows (``remote`` since 3.3, ``stratovirt`` since 3.3, ``acrn`` until 3.10), from the
+# collection's one list. Every type but acrn (its own device test) and remote (no local VM) runs its VMs on KVM here;
+# openvmm (runtime-rs 4.1) is checked like the other KVM hypervisors.
+KVM_HYPERVISORS = tuple(name for name in HYPERVISOR_TYPES if name not in ('acrn', 'remote'))
 INTEL_HYPERVISORS = KVM_HYPERVISORS + ('acrn', 'mock')
 HYPERVISORS = INTEL_HYPERVISORS + ('remote',)
 

@@ -266,12 +266,12 @@ def test_unknown_hypervisor_messages(tmp_path, cpuinfo_fixture):
     with pytest.raises(ArgumentError) as exc:
         check(host, hypervisor='remote')
     assert exc.value.msg == ('setCPUtype: Unknown hypervisor type remote (an Intel host is checked for qemu, clh, '
-                             'firecracker, dragonball, stratovirt, acrn, mock)')
+                             'firecracker, dragonball, stratovirt, openvmm, acrn, mock)')
     host = make_host(tmp_path / 'arm', cpuinfo_fixture('arm64-cavium-thunderx.txt'))
     with pytest.raises(ArgumentError) as exc:
         check(host, hypervisor='vmware')
     assert exc.value.msg == ("hypervisor: unknown hypervisor type 'vmware'; expected one of qemu, clh, firecracker, "
-                             "dragonball, stratovirt, acrn, mock, remote")
+                             "dragonball, stratovirt, openvmm, acrn, mock, remote")
 
 
 @pytest.mark.parametrize('hypervisor, applies', [
