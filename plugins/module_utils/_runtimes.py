@@ -73,6 +73,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._config import
     resolve_path,
 )
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ProbeError
+from ansible_collections.katacontainers.kata.plugins.module_utils._probes import Host
 
 ENGINE_CONTAINERD = 'containerd'
 ENGINE_CRIO = 'crio'
@@ -175,6 +176,10 @@ class _Reader(object):
         except (_ResolveError, OSError, ProbeError):
             return None
 
+    def lexists(self, host_path):
+        """Whether the path exists without following its last component (a dangling symlink exists)."""
+        return _is_link(self.host, host_path) or self.exists(host_path)
+
     def load_toml(self, host_path, what):
         """The parsed TOML document of a host file; None (and a warning naming the file) when it cannot be read.
 
@@ -183,9 +188,22 @@ class _Reader(object):
         try:
             text = self.host.read_text(host_path, limit=MAX_FILE_SIZE)
         except ProbeError as exc:
-            if exc.details.get('errno') in (errno.ENOENT, errno.ENOTDIR):
+            err = exc.details.get('errno')
+            if err in (errno.ENOENT, errno.ENOTDIR):
+                if _is_link(self.host, host_path):
+                    self.warn('Cannot read %s %s: it is a symbolic link to a file that does not exist'
+                              % (what, host_path))
                 return None
-            self.warn('Cannot read %s %s: %s' % (what, host_path, _strip_real(exc.msg, host_path)))
+            if err:
+                reason = os.strerror(err)
+            elif 'too many levels of symbolic links' in exc.msg:
+                reason = 'too many levels of symbolic links'
+            else:
+                reason = exc.msg.rsplit(': ', 1)[-1]
+            self.warn('Cannot read %s %s: %s' % (what, host_path, reason))
+            return None
+        except ArgumentError as exc:
+            self.warn('Cannot read %s %s: %s' % (what, host_path, exc.msg))
             return None
         try:
             return _toml_module().loads(text)
@@ -230,10 +248,6 @@ def _is_link(host, host_path):
 
 def _has_meta(part):
     return any(char in part for char in '*?[\\')
-
-
-def _strip_real(msg, host_path):
-    return msg.replace('Cannot read ', '', 1) if msg.startswith('Cannot read ') else msg
 
 
 def _table(doc, *keys):
@@ -307,9 +321,8 @@ def _containerd_setup(reader, name, mains, path_dirs, fragments):
             break
         doc = reader.load_toml(path, 'containerd configuration')
         if doc is None:
-            if not reader.exists(path):
-                if path not in mains:
-                    reader.warn('containerd (%s) imports %s, which does not exist' % (name, path))
+            if not reader.lexists(path) and path not in mains:
+                reader.warn('containerd (%s) imports %s, which does not exist' % (name, path))
             continue
         version = doc.get('version')
         if not isinstance(version, int) or isinstance(version, bool):
@@ -722,3 +735,27 @@ def kata_ctl_version(path, run_command):
             parts = _CTL_VERSION_PARTS.match(full)
             return parts.group(1) if parts else full
     return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The module
+
+def runtime_info_module(module):
+    """kata_runtime_info: ``runtimes``, ``installations`` and ``warnings`` (also shown by Ansible) of the host."""
+    host = Host(module.params['host_root'])
+    handlers, warnings = find_handlers(host)
+    names = module.params.get('handlers')
+    if names:
+        known = [h['handler'] for h in handlers]
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise ArgumentError('handlers: %s %s not a Kata runtime handler of this host\'s container engines; %s'
+                                % (', '.join(unknown), 'is' if len(unknown) == 1 else 'are',
+                                   'the handlers found are: %s' % ', '.join(known) if known
+                                   else 'none was found in the containerd or CRI-O configuration'))
+        handlers = [h for h in handlers if h['handler'] in names]
+    installations = find_installations(host, run_command=module.run_command if module.params['versions'] else None,
+                                       handlers=handlers)
+    for warning in warnings:
+        module.warn(warning)
+    return {'changed': False, 'runtimes': handlers, 'installations': installations, 'runtime_warnings': warnings}
