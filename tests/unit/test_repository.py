@@ -151,7 +151,7 @@ def broken_links(root=ROOT):
         for target in markdown_links(text):
             if _SCHEME_RE.match(target) or target.startswith('//'):
                 continue
-            path_part, _, fragment = target.partition('#')
+            path_part, fragment = (target.split('#', 1) + [''])[:2]
             path_part = path_part.split('?', 1)[0]
             if path_part.startswith('/'):
                 problems.append('%s: %s (absolute path: breaks outside this checkout)' % (page, target))
