@@ -19,7 +19,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_NOCOLOR := 1
 DEBIAN_PACKAGES := rsync iptables iproute2 shellcheck openssh-server openssh-client chromium dash busybox systemd openssl
 
-.PHONY: robustness ee demo bench pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
+.PHONY: galaxy robustness ee demo bench pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
 
 help:
 	@echo "make preflight   check this host (kata_check + kata_env on localhost) and print its verdict"
@@ -96,11 +96,23 @@ sanity-latest: collection
 ee: collection
 	cd $(COLL_DIR) && $(VPY) -m pytest -q -p no:cacheprovider tests/ee
 
+# What Galaxy will see: a tarball built from a dirty tree holds nothing .gitignore ignores, galaxy-importer reports no
+# warning, antsibull-docs lint-collection-docs is clean (tests/utils/galaxy_check.py). A virtualenv of its own.
+GALAXY_VENV := $(BUILD)/venv-galaxy
+$(GALAXY_VENV)/.stamp: tests/utils/requirements-galaxy.txt
+	$(PYTHON) -m venv $(GALAXY_VENV)
+	$(GALAXY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(GALAXY_VENV)/bin/python -m pip install --quiet -r tests/utils/requirements-galaxy.txt
+	touch $@
+
+galaxy: collection $(GALAXY_VENV)/.stamp
+	$(GALAXY_VENV)/bin/python tests/utils/galaxy_check.py --root $(ROOT) --work $(BUILD)/galaxy --collection-dir $(COLL_DIR)
+
 # Robustness (issue 6): generated bad input, broken peers, kill -9 while writing, hostile hosts, brief fuzzing.
 robustness: collection
 	cd $(COLL_DIR) && $(VPY) tests/robustness/run.py
 
-test: sanity units units-pythons integration lint ee robustness sanity-latest
+test: sanity units units-pythons integration lint ee galaxy robustness sanity-latest
 	@echo "make test: all stages passed"
 
 clean:
