@@ -749,8 +749,9 @@ def runtime_info_module(module):
         known = [h['handler'] for h in handlers]
         unknown = [name for name in names if name not in known]
         if unknown:
-            raise ArgumentError('handlers: %s %s not a Kata runtime handler of this host\'s container engines; %s'
-                                % (', '.join(unknown), 'is' if len(unknown) == 1 else 'are',
+            raise ArgumentError('handlers: %s %s of this host\'s container engines; %s'
+                                % (', '.join(unknown), 'is not a Kata runtime handler' if len(unknown) == 1
+                                   else 'are not Kata runtime handlers',
                                    'the handlers found are: %s' % ', '.join(known) if known
                                    else 'none was found in the containerd or CRI-O configuration'))
         handlers = [h for h in handlers if h['handler'] in names]
