@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible.module_utils import _internal
+from ansible_collections.katacontainers.kata.tests.unit.ansible_compat import force_module_context, set_controller_context
 
 
 def pytest_collection_finish(session):  # pylint: disable=unused-argument
-    _internal.is_controller = False
+    force_module_context()
 
 
 @pytest.fixture(autouse=True)
 def controller_context(monkeypatch):
-    monkeypatch.setattr(_internal, 'is_controller', True)
+    set_controller_context(monkeypatch, True)

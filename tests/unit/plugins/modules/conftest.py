@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from ansible.module_utils import _internal, basic
+from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.katacontainers.kata.tests.unit.ansible_compat import (
+    patch_module_args,
+    reset_module_warnings,
+    set_controller_context,
+)
 
 
 class ModuleExit(Exception):
@@ -36,9 +41,9 @@ def run_module(monkeypatch):
 
     The result carries ``warnings``: the texts the module passed to ``module.warn()`` during this run.
     """
-    monkeypatch.setattr(ansible_warnings, '_global_warnings', {})
+    reset_module_warnings(monkeypatch)
     # Modules run in the module context (controller code imported by other tests flips this process-wide flag).
-    monkeypatch.setattr(_internal, 'is_controller', False)
+    set_controller_context(monkeypatch, False)
 
     def warnings():
         return list(ansible_warnings.get_warning_messages())

@@ -14,9 +14,9 @@ import stat
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.katacontainers.kata.plugins.modules import kata_direct_volume
+from ansible_collections.katacontainers.kata.tests.unit.ansible_compat import patch_module_args
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils import shim_http_server as srv
 
 VOLUME = '/var/lib/kubelet/pv/pvc-1/globalmount'

@@ -14,10 +14,10 @@ import subprocess
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _iptables as ipt
 from ansible_collections.katacontainers.kata.plugins.modules import kata_iptables
+from ansible_collections.katacontainers.kata.tests.unit.ansible_compat import patch_module_args
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils import shim_http_server as srv
 
 SANDBOX = 'sb-0123456789abcdef'
