@@ -11,10 +11,10 @@ import os
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _sandbox_info
 from ansible_collections.katacontainers.kata.plugins.modules import kata_direct_volume, kata_sandbox_info
+from ansible_collections.katacontainers.kata.tests.unit.ansible_compat import patch_module_args
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils import shim_http_server as srv
 
 try:
