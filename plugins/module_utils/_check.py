@@ -23,17 +23,52 @@ CAPABLE_MESSAGE = 'System is capable of running Kata Containers'
 CAN_CREATE_MESSAGE = 'System can currently create Kata Containers'
 
 
-def _configuration(host_root, config, hypervisor, arch, warn):
-    """Return (KataConfig or None, hypervisor type) following kata's lookup; warn when there is no file."""
-    path, tried = _config.find_config(host_root=host_root, config=config)
-    if path is None:
+def _configuration(host, config, runtime, hypervisor, arch, warn):
+    """Return (KataConfig or None, hypervisor type, ConfigLocation) following the lookup (``_config.locate_config``);
+    warn when there is no file."""
+    location = _config.locate_config(host, config=config, runtime=runtime)
+    for message in location.warnings:
+        warn(message)
+    if location.path is None:
         warn('No Kata configuration file found (tried %s); checking against the %s hypervisor'
-             % (', '.join(tried), hypervisor or 'qemu'))
-        return None, hypervisor or 'qemu'
-    cfg = _config.load_config(path, host_root=host_root, hypervisor=hypervisor, arch=arch)
+             % (', '.join(location.tried), hypervisor or 'qemu'))
+        return None, hypervisor or 'qemu', location
+    cfg = _config.load_config(location.path, host_root=host.root, hypervisor=hypervisor, arch=arch,
+                              runtime=location.runtime)
     for message in cfg.warnings:
         warn(message)
-    return cfg, hypervisor or cfg.hypervisor_type
+    return cfg, hypervisor or cfg.hypervisor_type, location
+
+
+def config_result(cfg, location):
+    """The ``config`` result of kata_check and kata_env: the file used, how it was found, which runtime reads it."""
+    if cfg is None:
+        return None
+    return dict(path=cfg.path, drop_ins=list(cfg.drop_ins), source=location.source, runtime=cfg.runtime_kind,
+                handler=location.handler['handler'] if location.handler else None)
+
+
+def find_kata_runtime(host, runtime_path, get_bin_path, cfg=None):
+    """The kata-runtime to run: ``runtime_path``, else the one of the installation that holds the configuration file
+    used, else ``kata-runtime`` in the PATH, else the first installation's (kata-deploy: /opt/kata/bin, then
+    /opt/kata-<suffix>/bin; ``_runtimes.find_installations``). None when there is none (or the host is not this one).
+    """
+    if runtime_path:
+        if '\0' in runtime_path:
+            raise ArgumentError('runtime_path: invalid path %r: it contains a NUL character' % (runtime_path,))
+        return runtime_path
+    if not host.is_local:
+        return None
+    from ansible_collections.katacontainers.kata.plugins.module_utils import _runtimes
+    installations = [item for item in _runtimes.find_installations(host) if item['kata_runtime']]
+    if cfg is not None:
+        for item in installations:
+            if cfg.path.startswith(item['prefix'].rstrip('/') + '/'):
+                return item['kata_runtime']
+    found = get_bin_path('kata-runtime')
+    if found:
+        return found
+    return installations[0]['kata_runtime'] if installations else None
 
 
 def run_kvm_test(host, arch, hypervisor, kvm_test):
@@ -46,14 +81,12 @@ def run_kvm_test(host, arch, hypervisor, kvm_test):
     return _kvm_test(device=host.path('/dev/kvm'), arch=arch)
 
 
-def installed_runtime_version(runtime_path, run_command, get_bin_path):
-    """Version of the installed kata-runtime (``--version``), or None when there is none."""
+def installed_runtime_version(runtime_path, run_command, get_bin_path, host=None, cfg=None):
+    """Version of the installed kata-runtime (``--version``), or None when there is none (see find_kata_runtime)."""
     from ansible_collections.katacontainers.kata.plugins.module_utils._release import parse_runtime_version
-    path = runtime_path or get_bin_path('kata-runtime')
+    path = find_kata_runtime(host or _probes.Host('/'), runtime_path, get_bin_path, cfg)
     if not path:
         return None
-    if '\0' in path:
-        raise ArgumentError('runtime_path: invalid path %r: it contains a NUL character' % (path,))
     try:
         # handle_exceptions=False: AnsibleModule.run_command would otherwise fail the task with a bare
         # "Error executing command." for a file it cannot execute.
@@ -72,7 +105,8 @@ def check_host_module(module):
     p = module.params
     host = _probes.Host(p['host_root'])
     arch = _probes.detect_arch(host)
-    cfg, hypervisor = _configuration(p['host_root'], p['config'], p['hypervisor'], arch, module.warn)
+    cfg, hypervisor, location = _configuration(host, p['config'], p.get('runtime'), p['hypervisor'], arch,
+                                               module.warn)
 
     load_modules = p['load_modules']
     if load_modules and not host.is_local:
@@ -107,7 +141,8 @@ def check_host_module(module):
         arch=arch,
         cpu_vendor=verdict.get('cpu_vendor'),
         hypervisor=hypervisor,
-        config=None if cfg is None else dict(path=cfg.path, drop_ins=list(cfg.drop_ins)),
+        config=config_result(cfg, location),
+        config_source=location.source,
         messages=messages,
     )
     if kvm is not None:
@@ -115,7 +150,7 @@ def check_host_module(module):
 
     if p['release_check']:
         from ansible_collections.katacontainers.kata.plugins.module_utils import _release
-        current = installed_runtime_version(p['runtime_path'], module.run_command, module.get_bin_path)
+        current = installed_runtime_version(p['runtime_path'], module.run_command, module.get_bin_path, host, cfg)
         release = _release.release_check(
             current, url=p['release_url'], include_prereleases=p['include_prereleases'],
             timeout=p['release_timeout'], validate_certs=p['validate_certs'],

@@ -514,6 +514,95 @@ def require_config(host_root='/', config=None):
     return path
 
 
+# The collection's default lookup (option ``config`` and ``runtime`` both unset), in order:
+# 1. the Go runtime's own paths (GetDefaultConfigFilePaths: /etc, then the distribution's /usr/share/defaults);
+# 2. runtime-rs's distribution paths (kata-types default::DEFAULT_RUNTIME_CONFIGURATIONS);
+# 3. kata-deploy's prefix /opt/kata (tools/packaging/kata-deploy/binary/src/utils/system.rs) for both runtimes, then
+#    its MULTI_INSTALL_SUFFIX prefixes /opt/kata-<suffix>, sorted;
+# 4. the runtime handlers of the host's container engines (_runtimes.find_handlers): ``kata``, then ``kata-qemu``,
+#    then the first handler whose configuration file exists, in the engines' order.
+KATA_DEPLOY_PREFIX = '/opt/kata'
+_DEFAULTS_DIR = '/share/defaults/kata-containers'
+DEFAULT_LOOKUP = DEFAULT_CONFIG_PATHS + (
+    '/etc/kata-containers/runtime-rs/configuration.toml',
+    '/usr/share/defaults/kata-containers/runtime-rs/configuration.toml',
+    KATA_DEPLOY_PREFIX + _DEFAULTS_DIR + '/configuration.toml',
+    KATA_DEPLOY_PREFIX + _DEFAULTS_DIR + '/runtime-rs/configuration.toml',
+)
+_PREFERRED_HANDLERS = ('kata', 'kata-qemu')
+
+
+class ConfigLocation(object):
+    """Where the configuration comes from: ``path`` (resolved host path, or None), ``source`` (``option``,
+    ``runtime:<handler>``, ``default:<path looked up>``, ``engine:<handler>``), ``runtime`` (``go``/``rust`` when the
+    handler tells, else None: detect), ``handler`` (the runtime handler dict, or None), ``tried`` (host paths)."""
+
+    def __init__(self, path, source, runtime=None, handler=None, tried=None, warnings=None):
+        self.path = path
+        self.source = source
+        self.runtime = runtime
+        self.handler = handler
+        self.tried = tried or []
+        self.warnings = warnings or []
+
+
+def _suffix_candidates(host_root):
+    try:
+        names = sorted(os.listdir(_local(host_root, '/opt')))
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        if name.startswith('kata-') and len(name) > 5:
+            prefix = '/opt/' + name + _DEFAULTS_DIR
+            out.extend((prefix + '/configuration.toml', prefix + '/runtime-rs/configuration.toml'))
+    return out
+
+
+def locate_config(host, config=None, runtime=None):
+    """Find the configuration to use on ``host`` (a _probes.Host); return a ConfigLocation (``path`` None: none).
+
+    ``config`` (a file) and ``runtime`` (a runtime handler name of the host's container engines) are mutually
+    exclusive; with neither, the default lookup above is followed. An explicit file or handler whose configuration
+    does not exist is a ConfigError; an unknown handler an ArgumentError listing the known ones.
+    """
+    root = host.root
+    if config and runtime:
+        raise ArgumentError('parameters are mutually exclusive: config|runtime (config is a file, runtime a runtime '
+                            'handler whose configuration file is used)')
+    if config:
+        return ConfigLocation(require_config(root, config), 'option', tried=[_absolute(config, root)])
+    from ansible_collections.katacontainers.kata.plugins.module_utils import _runtimes
+    if runtime:
+        handler = _runtimes.find_handler(host, runtime)
+        if not handler['config_exists']:
+            raise ConfigError('runtime handler %s (%s, defined in %s) uses the configuration file %s, which does not '
+                              'exist' % (runtime, handler['engine'], handler['source'], handler['config']),
+                              path=handler['config'], handler=runtime)
+        return ConfigLocation(handler['config'], 'runtime:%s' % runtime, handler['runtime'], handler,
+                              tried=[handler['config']])
+    tried = []
+    for candidate in DEFAULT_LOOKUP + tuple(_suffix_candidates(root)):
+        tried.append(candidate)
+        try:
+            resolved = resolve_path(root, candidate)
+        except _ResolveError:
+            continue
+        if os.path.isfile(_local(root, resolved)):
+            return ConfigLocation(resolved, 'default:%s' % candidate, tried=tried)
+    handlers, warnings = _runtimes.find_handlers(host)
+    usable = [h for h in handlers if h['config_exists']]
+    usable.sort(key=lambda h: _PREFERRED_HANDLERS.index(h['handler']) if h['handler'] in _PREFERRED_HANDLERS
+                else len(_PREFERRED_HANDLERS))
+    tried.append('the runtime handlers of the container engines (%s)' % (
+        ', '.join(h['handler'] for h in handlers) or 'none found'))
+    if usable:
+        handler = usable[0]
+        return ConfigLocation(handler['config'], 'engine:%s' % handler['handler'], handler['runtime'], handler,
+                              tried=tried, warnings=warnings)
+    return ConfigLocation(None, None, tried=tried, warnings=warnings)
+
+
 _FILE_KINDS = (
     (stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO, 'a FIFO'), (stat.S_ISCHR, 'a character device'),
     (stat.S_ISBLK, 'a block device'), (stat.S_ISSOCK, 'a socket'), (stat.S_ISLNK, 'a symlink'),
@@ -564,7 +653,8 @@ class KataConfig(object):
     """The loaded configuration: what kata-runtime's RuntimeConfig holds, as TOML-named dicts."""
 
     def __init__(self, path, drop_ins, warnings, hypervisor_type, hypervisor, agent, runtime, factory,
-                 kernel_params, hypervisor_tables=None, runtime_kind='go', runtime_kind_reason=''):
+                 kernel_params, hypervisor_tables=None, runtime_kind='go', runtime_kind_reason='', keys_set=()):
+        self.keys_set = frozenset(keys_set)
         self.runtime_kind = runtime_kind
         self.runtime_kind_reason = runtime_kind_reason
         self.path = path
@@ -1546,7 +1636,7 @@ def _load_rust(loader, resolved, main_doc, hypervisor, reason):
     return KataConfig(path=resolved, drop_ins=applied, warnings=loader.warnings, hypervisor_type=chosen,
                       hypervisor=hv, agent=agent, runtime=runtime, factory=factory,
                       kernel_params=hv['kernel_params'], hypervisor_tables=tables, runtime_kind=RUNTIME_RUST,
-                      runtime_kind_reason=reason)
+                      runtime_kind_reason=reason, keys_set=set(raw) | set(rt) | set(agent_raw))
 
 
 def load_config(path, host_root='/', hypervisor=None, host_cpus=None, host_memory_mib=None, arch='amd64',
@@ -1683,31 +1773,57 @@ def load_config(path, host_root='/', hypervisor=None, host_cpus=None, host_memor
     return KataConfig(path=resolved, drop_ins=applied, warnings=loader.warnings, hypervisor_type=htype,
                       hypervisor=hv, agent=agent, runtime=runtime, factory=factory,
                       kernel_params=serialize_params(params), hypervisor_tables=tables, runtime_kind=RUNTIME_GO,
-                      runtime_kind_reason=reason)
+                      runtime_kind_reason=reason,
+                      keys_set=set(base['hypervisor'].get(htype, {})) | set(base['runtime']) | set(agent_raw))
 
 
-def env_sections(cfg):
-    """The configuration-derived parts of kata env's EnvInfo (1.0.26 plus 1.0.27's additions), in snake_case.
+# Keys the Go runtime reads since 3.3.0 and not in 3.0.0 (config.go at both tags): a file that sets one of them was
+# written for 3.3 or later, which kata_env uses when it cannot run the installed kata-runtime.
+KEYS_SINCE_3_3 = frozenset((
+    'cold_plug_vfio', 'disable_guest_selinux', 'enable_vcpus_pinning', 'extra_monitor_socket', 'guest_selinux_label',
+    'hot_plug_vfio', 'remote_hypervisor_socket', 'remote_hypervisor_timeout', 'rootfs_type', 'sev_snp_guest',
+    'vhost_user_reconnect_timeout_sec', 'virtio_fs_queue_size'))
 
+
+def newer_keys(cfg):
+    """The keys of KEYS_SINCE_3_3 the configuration sets (its hypervisor table, [runtime], its agent table)."""
+    return sorted(KEYS_SINCE_3_3.intersection(cfg.keys_set))
+
+
+ENV_FORMAT_1_0_26 = '1.0.26'  # kata-runtime 3.0 to 3.2 (src/runtime/cmd/kata-runtime/kata-env.go formatVersion)
+ENV_FORMAT_1_0_27 = '1.0.27'  # kata-runtime 3.3 and later (4.1.0 included)
+
+
+def env_sections(cfg, format_version=ENV_FORMAT_1_0_27):
+    """The configuration-derived parts of kata env's EnvInfo in snake_case, in the format ``format_version``.
+
+    1.0.26 (3.0.0): ``hypervisor.pcie_root_port`` and ``hotplug_vfio_on_root_bus``. 1.0.27 (3.3.0 and later,
+    kata-env.go): ``hypervisor.hot_plug_vfio``, ``cold_plug_vfio``, ``pcie_root_port``, ``pcie_switch_port`` and
+    ``security_info`` instead of ``hotplug_vfio_on_root_bus``, and ``runtime.guest_selinux_label``.
+    ``runtime.config.runtime`` (``go``/``rust``) is the collection's addition: which runtime reads the file.
     ``hypervisor.version``/``socket_path``, ``runtime.path``/``version``, ``host`` and ``meta`` are filled elsewhere.
     """
     hv = cfg.hypervisor
     rt = cfg.runtime
-    return dict(
-        kernel=dict(path=hv['kernel'], parameters=cfg.kernel_params),
-        image=dict(path=hv['image']),
-        initrd=dict(path=hv['initrd']),
-        hypervisor=dict(
-            machine_type=hv['machine_type'],
-            path=hv['path'],
-            block_device_driver=hv['block_device_driver'],
-            entropy_source=hv['entropy_source'],
-            shared_fs=hv['shared_fs'],
-            virtio_fs_daemon=hv['virtio_fs_daemon'],
-            msize_9p=hv['msize_9p'],
-            memory_slots=hv['memory_slots'],
+    hypervisor = dict(
+        machine_type=hv['machine_type'],
+        path=hv['path'],
+        block_device_driver=hv['block_device_driver'],
+        entropy_source=hv['entropy_source'],
+        shared_fs=hv['shared_fs'],
+        virtio_fs_daemon=hv['virtio_fs_daemon'],
+        msize_9p=hv['msize_9p'],
+        memory_slots=hv['memory_slots'],
+    )
+    if format_version == ENV_FORMAT_1_0_26:
+        hypervisor.update(pcie_root_port=hv['pcie_root_port'], hotplug_vfio_on_root_bus=hv['hotplug_vfio_on_root_bus'],
+                          debug=hv['enable_debug'])
+    else:
+        hypervisor.update(
+            hot_plug_vfio=hv['hot_plug_vfio'],
+            cold_plug_vfio=hv['cold_plug_vfio'],
             pcie_root_port=hv['pcie_root_port'],
-            hotplug_vfio_on_root_bus=hv['hotplug_vfio_on_root_bus'],
+            pcie_switch_port=hv['pcie_switch_port'],
             debug=hv['enable_debug'],
             security_info=dict(
                 rootless=hv['rootless'],
@@ -1716,10 +1832,17 @@ def env_sections(cfg):
                 enable_annotations=list(hv['enable_annotations']) or None,
                 confidential_guest=hv['confidential_guest'],
             ),
-        ),
+        )
+    runtime = dict(config=dict(path=cfg.path, runtime=cfg.runtime_kind))
+    if format_version != ENV_FORMAT_1_0_26:
+        runtime['guest_selinux_label'] = rt['guest_selinux_label']
+    return dict(
+        kernel=dict(path=hv['kernel'], parameters=cfg.kernel_params),
+        image=dict(path=hv['image']),
+        initrd=dict(path=hv['initrd']),
+        hypervisor=hypervisor,
         runtime=dict(
-            config=dict(path=cfg.path),
-            guest_selinux_label=rt['guest_selinux_label'],
+            runtime,
             experimental=list(rt['experimental']) or None,
             debug=rt['enable_debug'],
             trace=rt['enable_tracing'],

@@ -7,16 +7,22 @@
 
 """kata_env: kata-runtime's EnvInfo as snake_case facts.
 
-EnvInfo is what ``getEnvInfo`` builds (kata-containers 3.0.0, ``src/runtime/cmd/kata-runtime/kata-env.go``).
+EnvInfo is what ``getEnvInfo`` builds (kata-containers ``src/runtime/cmd/kata-runtime/kata-env.go``), in the format
+of the installed kata-runtime: 1.0.27 for 3.3 and later (4.1.0 included), 1.0.26 for 3.0 to 3.2. When its version is
+unknown (no kata-runtime found, another host root, runtime_version not gathered), the configuration file decides:
+1.0.27 when it sets a key only kata 3.3 and later read (``_config.KEYS_SINCE_3_3``), else 1.0.26.
 
 Sections and the kata field each key comes from:
   kernel      Kernel.{Path, Parameters}
-  meta        Meta.Version (1.0.26, kata-runtime 3.0.0's format)
+  meta        Meta.Version (1.0.26 or 1.0.27)
   image       Image.Path                 initrd  Initrd.Path
   hypervisor  Hypervisor.{MachineType, Version, Path, BlockDeviceDriver, EntropySource, SharedFS, VirtioFSDaemon,
-              SocketPath, Msize9p, MemorySlots, PCIeRootPort, HotplugVFIOOnRootBus, Debug} + SecurityInfo (1.0.27)
+              SocketPath, Msize9p, MemorySlots, Debug}; 1.0.26: {PCIeRootPort, HotplugVFIOOnRootBus};
+              1.0.27: {HotPlugVFIO, ColdPlugVFIO, PCIeRootPort, PCIeSwitchPort, SecurityInfo}
   runtime     Runtime.{Config.Path, Path, Experimental, Version.{OCI, Version.{Semver, Commit, Major, Minor, Patch}},
-              Debug, Trace, DisableGuestSeccomp, DisableNewNetNs, SandboxCgroupOnly}
+              Debug, Trace, DisableGuestSeccomp, DisableNewNetNs, SandboxCgroupOnly}, 1.0.27: GuestSeLinuxLabel;
+              runtime.config.runtime (go or rust: which runtime reads the file) and runtime.config.source (how it was
+              found) are the collection's additions
   host        Host.{AvailableGuestProtections, Kernel, Architecture, Distro.{Name, Version},
               CPU.{Vendor, Model, CPUs}, Memory.{Total, Free, Available}, VMContainerCapable, SupportVSocks}
   agent       Agent.{Debug, Trace}
@@ -26,10 +32,10 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.katacontainers.kata.plugins.module_utils import _config, _probes
+from ansible_collections.katacontainers.kata.plugins.module_utils import _check, _config, _probes
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError
 
-ENV_FORMAT_VERSION = '1.0.26'
+ENV_FORMAT_VERSION = _config.ENV_FORMAT_1_0_26  # kata-runtime 3.0.0's; see env_format_version
 UNKNOWN = '<<unknown>>'
 OCI_VERSION = '1.0.2-dev'
 SUBSETS = ('host', 'config', 'capability', 'hypervisor_version', 'runtime_version')
@@ -90,6 +96,16 @@ def _runtime_version(path, run_command, option=None):
     return dict(semver=semver, commit=commit, major=numbers[0], minor=numbers[1], patch=numbers[2])
 
 
+def env_format_version(version, cfg):
+    """EnvInfo's format: that of the kata-runtime ``version`` (a version dict or None), else the configuration's."""
+    if version is not None:
+        release = (version['major'], version['minor'])
+        return _config.ENV_FORMAT_1_0_27 if release >= (3, 3) else _config.ENV_FORMAT_1_0_26
+    if cfg is not None and _config.newer_keys(cfg):
+        return _config.ENV_FORMAT_1_0_27
+    return ENV_FORMAT_VERSION
+
+
 def gather_env(params, run_command, get_bin_path, warn):
     """Build the kata_env facts dict."""
     parts = parse_gather_subset(params.get('gather_subset'))
@@ -101,25 +117,34 @@ def gather_env(params, run_command, get_bin_path, warn):
         warnings.append(message)
         warn(message)
 
-    cfg = None
+    cfg = location = None
     hypervisor_type = params.get('hypervisor') or 'qemu'
     if 'config' in parts or 'capability' in parts or 'hypervisor_version' in parts:
-        path, tried = _config.find_config(host_root=host.root, config=params.get('config'))
-        if path is None:
+        location = _config.locate_config(host, config=params.get('config'), runtime=params.get('runtime'))
+        for message in location.warnings:
+            note(message)
+        if location.path is None:
             note('No Kata configuration file found (tried %s): the configuration sections are null'
-                 % ', '.join(tried))
+                 % ', '.join(location.tried))
         else:
-            cfg = _config.load_config(path, host_root=host.root, hypervisor=params.get('hypervisor'), arch=arch,
-                                      host_cpus=_probes.cpu_count(host))
+            cfg = _config.load_config(location.path, host_root=host.root, hypervisor=params.get('hypervisor'),
+                                      arch=arch, host_cpus=_probes.cpu_count(host), runtime=location.runtime)
             hypervisor_type = cfg.hypervisor_type
             for message in cfg.warnings:
                 note(message)
 
-    facts = dict(kernel=None, meta=dict(version=ENV_FORMAT_VERSION), image=None, initrd=None, hypervisor=None,
+    runtime_path = version = None
+    if 'runtime_version' in parts and host.is_local:
+        runtime_path = _check.find_kata_runtime(host, params.get('runtime_path'), get_bin_path, cfg)
+        if runtime_path:
+            version = _runtime_version(runtime_path, run_command, 'runtime_path' if params.get('runtime_path') else None)
+
+    format_version = env_format_version(version, cfg)
+    facts = dict(kernel=None, meta=dict(version=format_version), image=None, initrd=None, hypervisor=None,
                  runtime=None, host=None, agent=None)
 
     if cfg is not None and 'config' in parts:
-        sections = _config.env_sections(cfg)
+        sections = _config.env_sections(cfg, format_version)
         facts.update(kernel=sections['kernel'], image=sections['image'], initrd=sections['initrd'],
                      agent=sections['agent'])
         hypervisor = dict(sections['hypervisor'])
@@ -127,6 +152,7 @@ def gather_env(params, run_command, get_bin_path, warn):
         hypervisor['socket_path'] = socket_path(cfg.hypervisor_type, hypervisor.get('path'))
         facts['hypervisor'] = hypervisor
         runtime = dict(sections['runtime'])
+        runtime['config'] = dict(runtime['config'], source=location.source)
         runtime.setdefault('path', None)
         runtime.setdefault('version', dict(oci=OCI_VERSION, version=None))
         facts['runtime'] = runtime
@@ -135,14 +161,9 @@ def gather_env(params, run_command, get_bin_path, warn):
         if host.is_local:
             facts['hypervisor']['version'] = _probes.hypervisor_version(cfg.hypervisor.get('path'), run_command)
 
-    if 'runtime_version' in parts and host.is_local:
-        runtime_path = params.get('runtime_path') or get_bin_path('kata-runtime')
-        if runtime_path and '\0' in runtime_path:
-            raise ArgumentError('runtime_path: invalid path %r: it contains a NUL character' % (runtime_path,))
-        if runtime_path and facts['runtime'] is not None:
-            facts['runtime']['path'] = os.path.realpath(runtime_path)
-            version = _runtime_version(runtime_path, run_command, 'runtime_path' if params.get('runtime_path') else None)
-            facts['runtime']['version'] = dict(oci=OCI_VERSION, version=version)
+    if runtime_path and facts['runtime'] is not None:
+        facts['runtime']['path'] = os.path.realpath(runtime_path)
+        facts['runtime']['version'] = dict(oci=OCI_VERSION, version=version)
 
     if 'host' in parts or 'capability' in parts:
         facts['host'] = _host_section(host, arch, parts, hypervisor_type, run_command)

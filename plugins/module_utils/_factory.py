@@ -599,14 +599,27 @@ def manage_factory(module):
     p = module.params
     timeout = _positive(p['timeout'], 'timeout')
     wait_timeout = _positive(p['wait_timeout'], 'wait_timeout')
-    path = _config.require_config('/', p['config'])
-    cfg = _config.load_config(path, hypervisor=p['hypervisor'], arch=_config.normalize_arch(os.uname()[4]))
+    from ansible_collections.katacontainers.kata.plugins.module_utils import _check, _probes
+    host = _probes.Host('/')
+    location = _config.locate_config(host, config=p['config'], runtime=p.get('runtime'))
+    for message in location.warnings:
+        module.warn(message)
+    if location.path is None:
+        raise ConfigError('Cannot find usable config file (tried %s); set config or runtime'
+                          % ', '.join(location.tried), tried=location.tried)
+    cfg = _config.load_config(location.path, hypervisor=p['hypervisor'],
+                              arch=_config.normalize_arch(os.uname()[4]), runtime=location.runtime)
     for message in cfg.warnings:
         module.warn(message)
+    if cfg.runtime_kind != _config.RUNTIME_GO:
+        raise ConfigError('%s (%s) is a runtime-rs configuration (found by %s): the VM factory managed here is the Go '
+                          "runtime's (kata-runtime factory); choose a Go runtime configuration or handler"
+                          % (cfg.path, location.source, cfg.runtime_kind_reason), path=cfg.path)
 
     manager = FactoryManager(
         cfg, runtime_path=p['runtime_path'],
-        find_runtime=lambda: module.get_bin_path(RUNTIME_NAME, required=False, opt_dirs=RUNTIME_EXTRA_DIRS),
+        find_runtime=lambda: (_check.find_kata_runtime(host, None, module.get_bin_path, cfg)
+                              or module.get_bin_path(RUNTIME_NAME, required=False, opt_dirs=RUNTIME_EXTRA_DIRS)),
         run_command=module.run_command, timeout=timeout, wait_timeout=wait_timeout, log_path=p['log_path'],
         warn=module.warn)
     cache, template = manager.observe()
@@ -624,7 +637,8 @@ def manage_factory(module):
         'present' if p['state'] == 'present' else 'absent')
     for message in drift_warnings(cfg, cache):
         module.warn(message)
-    result = dict(changed=bool(actions), actions=done, config=cfg.path, cache=_public(cache, _PUBLIC_CACHE),
+    result = dict(changed=bool(actions), actions=done, config=cfg.path, config_source=location.source,
+                  runtime_kind=cfg.runtime_kind, cache=_public(cache, _PUBLIC_CACHE),
                   template=_public(template, _PUBLIC_TEMPLATE))
     if module._diff:  # pylint: disable=protected-access
         result['diff'] = dict(before=before, after=after)

@@ -836,21 +836,34 @@ enable_tracing = true
 enable_debug = true
 sandbox_cgroup_only = true
 ''')
-    assert _config.env_sections(cfg) == dict(
+    common = dict(
         kernel=dict(path='/opt/kata/vmlinux.container',
                     parameters=SYSTEMD + ' scsi_mod.scan=none agent.log=debug agent.trace=true'),
         image=dict(path='/opt/kata/kata-containers.img'),
         initrd=dict(path=''),
+        agent=dict(debug=True, trace=True),
+    )
+    hypervisor = dict(machine_type='q35', path='/usr/bin/qemu-system-x86_64', block_device_driver='virtio-scsi',
+                      entropy_source='/dev/urandom', shared_fs='virtio-fs', virtio_fs_daemon='/usr/libexec/virtiofsd',
+                      msize_9p=8192, memory_slots=10)
+    runtime = dict(experimental=None, debug=True, trace=False, disable_guest_seccomp=False, disable_new_netns=False,
+                   sandbox_cgroup_only=True)
+    # EnvInfo 1.0.27 (kata-runtime 3.3+): VFIO hot/cold plug ports, the switch port, SecurityInfo, the SELinux label.
+    assert _config.env_sections(cfg) == dict(
+        common,
         hypervisor=dict(
-            machine_type='q35', path='/usr/bin/qemu-system-x86_64', block_device_driver='virtio-scsi',
-            entropy_source='/dev/urandom', shared_fs='virtio-fs', virtio_fs_daemon='/usr/libexec/virtiofsd',
-            msize_9p=8192, memory_slots=10, pcie_root_port=2, hotplug_vfio_on_root_bus=True, debug=True,
-            # qemu's builder does not read disable_seccomp (kata 3.0.0 to 3.3.0)
+            hypervisor, hot_plug_vfio='no-port', cold_plug_vfio='no-port', pcie_root_port=2, pcie_switch_port=0,
+            debug=True,
+            # qemu's builder does not read disable_seccomp (kata 3.0.0 to 4.1.0)
             security_info=dict(rootless=True, disable_seccomp=False, guest_hook_path='/usr/share/oci/hooks',
                                enable_annotations=['enable_iommu'], confidential_guest=False)),
-        runtime=dict(config=dict(path=MAIN), guest_selinux_label='', experimental=None, debug=True, trace=False,
-                     disable_guest_seccomp=False, disable_new_netns=False, sandbox_cgroup_only=True),
-        agent=dict(debug=True, trace=True),
+        runtime=dict(runtime, config=dict(path=MAIN, runtime='go'), guest_selinux_label=''),
+    )
+    # EnvInfo 1.0.26 (kata-runtime 3.0 to 3.2).
+    assert _config.env_sections(cfg, '1.0.26') == dict(
+        common,
+        hypervisor=dict(hypervisor, pcie_root_port=2, hotplug_vfio_on_root_bus=True, debug=True),
+        runtime=dict(runtime, config=dict(path=MAIN, runtime='go')),
     )
 
 

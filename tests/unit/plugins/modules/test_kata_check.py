@@ -84,7 +84,10 @@ def test_hypervisor_comes_from_the_configuration(tmp_path, cpuinfo_fixture, run_
                      {('kvm_intel', 'unrestricted_guest'): 'Y\n'}, config=config)
     result = run_module(kata_check, {'host_root': root, 'kvm_test': 'never'})
     assert result['hypervisor'] == 'firecracker'
-    assert result['config'] == {'path': '/etc/kata-containers/configuration.toml', 'drop_ins': []}
+    assert result['config'] == {'path': '/etc/kata-containers/configuration.toml', 'drop_ins': [],
+                                'source': 'default:/etc/kata-containers/configuration.toml', 'runtime': 'go',
+                                'handler': None}
+    assert result['config_source'] == 'default:/etc/kata-containers/configuration.toml'
     assert result['capable'] is True
     # The assets the file names do not exist under the root: reported, not fatal.
     assert any('/vmlinux' in w for w in result['warnings'])

@@ -81,11 +81,10 @@ def test_every_field_for_an_arm64_host(tmp_path, cpuinfo_fixture, run_module):
             'pcie_root_port': 0,
             'hotplug_vfio_on_root_bus': False,
             'debug': True,
-            'security_info': {'rootless': False, 'disable_seccomp': False, 'guest_hook_path': '',
-                              'enable_annotations': None, 'confidential_guest': False},
         },
         'runtime': {
-            'config': {'path': '/etc/kata-containers/configuration.toml'},
+            'config': {'path': '/etc/kata-containers/configuration.toml', 'runtime': 'go',
+                       'source': 'default:/etc/kata-containers/configuration.toml'},
             'path': None,
             'experimental': None,
             'version': {'oci': '1.0.2-dev', 'version': None},
@@ -94,7 +93,6 @@ def test_every_field_for_an_arm64_host(tmp_path, cpuinfo_fixture, run_module):
             'disable_guest_seccomp': False,
             'disable_new_netns': False,
             'sandbox_cgroup_only': True,
-            'guest_selinux_label': '',
         },
         'host': {
             'available_guest_protections': None,
@@ -122,7 +120,12 @@ def test_without_configuration(tmp_path, cpuinfo_fixture, run_module):
     assert facts['host']['available_guest_protections'] == ['sev']
     assert facts['host']['support_vsocks'] is True
     assert facts['host']['vm_container_capable'] is True  # svm, and kvm_amd exists (it holds the sev parameter)
-    tried = '/etc/kata-containers/configuration.toml, /usr/share/defaults/kata-containers/configuration.toml'
+    tried = ('/etc/kata-containers/configuration.toml, /usr/share/defaults/kata-containers/configuration.toml, '
+             '/etc/kata-containers/runtime-rs/configuration.toml, '
+             '/usr/share/defaults/kata-containers/runtime-rs/configuration.toml, '
+             '/opt/kata/share/defaults/kata-containers/configuration.toml, '
+             '/opt/kata/share/defaults/kata-containers/runtime-rs/configuration.toml, '
+             'the runtime handlers of the container engines (none found)')
     assert facts['warnings'] == ['No Kata configuration file found (tried %s): the configuration sections are null' % tried]
     assert result['warnings'] == facts['warnings']
 

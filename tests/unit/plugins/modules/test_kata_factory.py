@@ -91,7 +91,8 @@ def test_template_lifecycle(run_module, scratch):
     assert not os.path.exists(scratch.template_path)
 
     first = run_module(kata_factory, args(scratch))
-    assert first == dict(changed=True, actions=[create], config=scratch.config_path, cache=disabled_cache(scratch),
+    assert first == dict(changed=True, actions=[create], config=scratch.config_path, config_source='option',
+                         runtime_kind='go', cache=disabled_cache(scratch),
                          template=template(scratch, True), warnings=[])
     assert scratch.runtime('factory', 'status').stdout == 'vm factory is on\n'
     if CAN_MOUNT:
@@ -145,6 +146,7 @@ def test_cache_lifecycle(run_module, scratch):
 
     predicted = run_module(kata_factory, dict(args(scratch), _ansible_diff=True), check_mode=True)
     assert predicted == dict(changed=True, actions=[start_action(scratch)], config=scratch.config_path,
+                             config_source='option', runtime_kind='go',
                              cache=stopped_cache(scratch), template=disabled_template(scratch),
                              diff=dict(before=dict(cache='stopped', template='disabled'),
                                        after=dict(cache='running', template='disabled')), warnings=[])
