@@ -68,8 +68,8 @@ options:
     default: true
 notes:
   - The handlers of every engine found are listed, in the order the engine reads them; a node usually has one engine.
-  - The shim's default lookup (a handler without a configuration path) assumes the prefix kata was built with:
-    C(/opt/kata) for a shim under C(/opt/kata*) (kata-deploy's static build), C(/usr) otherwise.
+  - The shim's default lookup (a handler without a configuration path) assumes the prefix kata was built with, which
+    is C(/opt/kata) for a shim under C(/opt/kata*) (kata-deploy's static build) and C(/usr) otherwise.
 seealso:
   - module: katacontainers.kata.kata_check
   - module: katacontainers.kata.kata_env

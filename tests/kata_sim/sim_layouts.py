@@ -228,7 +228,9 @@ json=0
 [ "$1" = "--json-logging" ] || [ "$1" = "-j" ] && { json=1; shift; }
 [ "$1" = "version" ] || { echo "kata-ctl stub of a simulated node: only version is answered" >&2; exit 1; }
 if [ $json = 1 ]; then
-  printf '{"msg":"kata-ctl version \\\\"%(full)s\\\\" (type: rust)","level":"INFO","ts":"2026-01-01T00:00:00.000000000Z","source":"kata-ctl","name":"kata-ctl","pid":"%%s","subsystem":"kata-ctl_main","version":"0.0.1"}\\n' $$
+  printf '{"msg":"kata-ctl version \\\\"%(full)s\\\\" (type: rust)","level":"INFO",'
+  printf '"ts":"2026-01-01T00:00:00.000000000Z","source":"kata-ctl","name":"kata-ctl","pid":"%%s",' $$
+  printf '"subsystem":"kata-ctl_main","version":"0.0.1"}\\n'
 else
   printf 'Jan 01 00:00:00.000 INFO kata-ctl version "%(full)s" (type: rust), subsystem: kata-ctl_main\\n' >&2
 fi
