@@ -57,3 +57,49 @@ notes:
 requirements:
   - C(requests) and C(requests-unixsocket) (or C(requests-unixsocket2)), only with O(transport=requests).
 """
+
+    # The option of the modules that accept a pod instead of a sandbox ID (with POD_METADATA).
+    # Must be kept in sync with pod_argument_spec() in plugins/module_utils/_sandbox.py.
+    POD = r"""
+options:
+  pod:
+    description:
+      - The Kubernetes pod whose Kata sandbox to use, as C(<namespace>/<name>), instead of O(sandbox_id).
+      - The pod is looked up in the metadata the container engine leaves on the node for each sandbox (see
+        O(containerd_state_dir) and O(crio_containers_dir)). It is an error when no sandbox or more than one
+        belongs to the pod (a pod whose sandbox was just recreated may have two for a while); the message names
+        the candidates.
+      - Mutually exclusive with O(sandbox_id); one of the two is required.
+    type: str
+"""
+
+    # Where the container engines leave the pod metadata of each sandbox.
+    # Must be kept in sync with pod_metadata_argument_spec() in plugins/module_utils/_sandbox.py.
+    POD_METADATA = r"""
+options:
+  containerd_state_dir:
+    description:
+      - containerd's task state directory. containerd (1.x and 2.x) writes each pod sandbox's OCI bundle to
+        C(<containerd_state_dir>/<containerd_namespace>/<sandbox id>/config.json), with the pod's namespace, name and
+        UID in the annotations C(io.kubernetes.cri.sandbox-namespace), C(io.kubernetes.cri.sandbox-name) and
+        C(io.kubernetes.cri.sandbox-uid).
+      - k3s and rke2 use C(/run/k3s/containerd/io.containerd.runtime.v2.task), k0s
+        C(/run/k0s/containerd/io.containerd.runtime.v2.task).
+      - For the Go runtime, the bundle path the runtime recorded in C(<sandbox_root>/<id>/<id>/persist.json) is
+        tried first.
+    type: path
+    default: /run/containerd/io.containerd.runtime.v2.task
+  containerd_namespace:
+    description:
+      - The containerd namespace of the Kubernetes pods (the CRI plugin's).
+    type: str
+    default: k8s.io
+  crio_containers_dir:
+    description:
+      - CRI-O's container directory in its storage run root. CRI-O writes each pod sandbox's OCI spec to
+        C(<crio_containers_dir>/<sandbox id>/userdata/config.json), with the pod's labels
+        C(io.kubernetes.pod.namespace), C(io.kubernetes.pod.name) and C(io.kubernetes.pod.uid) and the runtime
+        handler (C(io.kubernetes.cri-o.RuntimeHandler)) in its annotations.
+    type: path
+    default: /run/containers/storage/overlay-containers
+"""

@@ -816,4 +816,10 @@ def exec_cmd(params, check_mode=False):
 
 def exec_cmd_module(module):
     """The work function for _module.run."""
-    return exec_cmd(module.params, check_mode=module.check_mode)
+    from ansible_collections.katacontainers.kata.plugins.module_utils._pods import apply_pod, pod_result
+
+    found = apply_pod(module.params)
+    result = exec_cmd(module.params, check_mode=module.check_mode)
+    if found is not None:
+        result['pod'] = pod_result(found)
+    return result

@@ -747,9 +747,71 @@ def stats_query(device):
     return 'path=' + value
 
 
+# runtime-rs answers the stats with the Rust Debug form of the agent's answer, not JSON:
+# 4.1.0 src/runtime-rs/crates/agent/src/kata/trans.rs, From<csi::VolumeStatsResponse>:
+#   format!("Usage: {:?} Volume Condition: {:?}", from.usage(), from.volume_condition())
+# i.e. "Usage: [VolumeUsage { available: 1, total: 2, used: 1, unit: BYTES, special_fields: ... }, ...] Volume
+# Condition: VolumeCondition { abnormal: false, message: \"OK\", special_fields: ... }" (rust-protobuf 3 messages
+# derive Debug; an enum value prints its name, an unknown one its number).
+_RUST_USAGE_RE = re.compile(r'VolumeUsage \{ available: (\d+), total: (\d+), used: (\d+), unit: ([A-Z_]+|-?\d+)')
+_RUST_CONDITION_RE = re.compile(r'VolumeCondition \{ abnormal: (true|false), message: "((?:[^"\\]|\\.)*)"')
+_RUST_UNITS = {'UNKNOWN': 0, 'BYTES': UNIT_BYTES, 'INODES': 2}
+_RUST_ESCAPES = {'n': '\n', 'r': '\r', 't': '\t', '\\': '\\', '"': '"', "'": "'", '0': '\0'}
+
+
+def _rust_unescape(text):
+    """A Rust Debug string literal's content as text (escapes \\n \\t \\" \\\\ \\u{...} ...)."""
+    return re.sub(r'\\(u\{([0-9a-fA-F]{1,6})\}|.)',
+                  lambda m: chr(int(m.group(2), 16)) if m.group(2) else _RUST_ESCAPES.get(m.group(1), m.group(1)), text)
+
+
+def parse_rust_stats(text):
+    """runtime-rs's stats answer (see above) as the Go shim's JSON would give it: ``{'usage': [{available, total,
+    used, unit}], 'volume_condition': {abnormal, message}}``; ValueError when it is not in that form."""
+    if not text.startswith('Usage: [') or ' Volume Condition: ' not in text:
+        raise ValueError('it does not start with "Usage: [" and name a "Volume Condition"')
+    usage = [{'available': int(a), 'total': int(t), 'used': int(u), 'unit': _RUST_UNITS.get(unit, None)
+              if not unit.lstrip('-').isdigit() else int(unit)}
+             for a, t, u, unit in _RUST_USAGE_RE.findall(text.split(' Volume Condition: ', 1)[0])]
+    condition = _RUST_CONDITION_RE.search(text.split(' Volume Condition: ', 1)[1])
+    if condition is None:
+        raise ValueError('its "Volume Condition" is not a VolumeCondition { abnormal, message }')
+    return {'usage': usage, 'volume_condition': {'abnormal': condition.group(1) == 'true',
+                                                 'message': _rust_unescape(condition.group(2))}}
+
+
+def _rust_volume_stats(client, device):
+    """runtime-rs (3.2.0 to 4.1.0 shim_mgmt/handlers.rs): POST only; the query is read with
+    ``Url::parse(&req.uri().to_string())``, which fails for the usual origin-form target (a relative URL), so the
+    request goes out in absolute form; ``path`` (form-decoded once) goes to the agent unchanged as the guest path
+    (``virt_container/src/sandbox.rs`` ``direct_volume_stats``): no host-to-guest mapping as in the Go shim."""
+    query = {'path': device}
+    try:
+        response = client.request('POST', STATS_URL, query=query, absolute_form=True)
+    except ShimError as exc:
+        if not exc.details.get('handler_failed'):
+            raise
+        raise ShimError('%s. runtime-rs hands the path it is given to the agent unchanged as the path of the volume '
+                        'inside the guest, and kata\'s record names the host device %s, which the guest sees under '
+                        'another path: the agent then cannot open it' % (exc.msg, device), **exc.details) from None
+    body = client.expect_ok(response)
+    try:
+        return parse_rust_stats(body.decode('utf-8', 'replace'))
+    except ValueError as exc:
+        raise ShimError('the runtime-rs shim answered POST %s with text that is not its stats form: %s'
+                        % (STATS_URL, exc), url=response.url, status=200, body=body[:2048].decode('utf-8', 'replace'))
+
+
 def volume_stats(client, device):
-    """The guest's stats of the volume whose host device is ``device``: the shim's JSON answer, parsed."""
-    body = client.get(STATS_URL, query=stats_query(device))
+    """The guest's stats of the volume whose host device is ``device``: the shim's answer, parsed (JSON from the Go
+    shim, runtime-rs's text form converted to the same shape)."""
+    if client.runtime == 'rust':
+        return _rust_volume_stats(client, device)
+    response = client.request('GET', STATS_URL, query=stats_query(device))
+    if client.learn_runtime(response) == 'rust':
+        # An explicit shim_socket of runtime-rs, which serves the stats with POST only.
+        return _rust_volume_stats(client, device)
+    body = client.expect_ok(response)
     try:
         stats = json.loads(body.decode('utf-8'))
     except RecursionError:
@@ -780,13 +842,26 @@ def resize_volume(client, device, size, sandbox_id=None):
     kata 3.0.0's agent does not implement ResizeVolume (the shim answers 500 ``... is not supported``; 4.0.0 says
     ``not implemented``): that is reported as such.
     """
-    response = client.request('POST', RESIZE_URL, body=json.dumps({'VolumePath': device, 'Size': size},
-                                                                  separators=(',', ':')),
-                              content_type='application/json')
+    where = 'sandbox %s' % sandbox_id if sandbox_id else 'the sandbox'
+    if client.runtime == 'rust':
+        # runtime-rs deserialises agent::ResizeVolumeRequest (4.1.0 src/runtime-rs/crates/agent/src/types.rs) with
+        # serde_json: the field names are volume_guest_path and size, both required.
+        body = {'volume_guest_path': device, 'size': size}
+    else:
+        body = {'VolumePath': device, 'Size': size}
+    try:
+        response = client.request('POST', RESIZE_URL, body=json.dumps(body, separators=(',', ':')),
+                                  content_type='application/json')
+    except ShimError as exc:
+        if not exc.details.get('handler_failed'):
+            raise
+        raise ShimError('cannot resize %s to %d bytes in %s: %s. The Kata agent does not implement ResizeVolume '
+                        '(3.x answers "not supported", 4.0.0 to at least 4.1.0 "resize_volume is not implemented in '
+                        'kata-agent"), and runtime-rs hands the path to the agent unchanged as a guest path'
+                        % (device, size, where, exc.msg), **exc.details) from None
     if response.status == 200:
         return
     text = response.body.decode('utf-8', 'replace').strip()
-    where = 'sandbox %s' % sandbox_id if sandbox_id else 'the sandbox'
     if response.status == 500 and ('not supported' in text or 'not implemented' in text.lower()):
         raise ShimError('cannot resize %s to %d bytes: the Kata agent of %s does not support resizing volumes '
                         '(kata-agent 3.0.0 up to at least 4.0.0 does not implement ResizeVolume); the agent said: %s'

@@ -302,4 +302,10 @@ def collect_metrics(params, warn=None):
 
 def metrics_module(module):
     """The work function of kata_metrics (for _module.run)."""
-    return collect_metrics(module.params, module.warn)
+    from ansible_collections.katacontainers.kata.plugins.module_utils._pods import apply_pod, pod_result
+
+    found = apply_pod(module.params)
+    result = collect_metrics(module.params, module.warn)
+    if found is not None:
+        result['pod'] = pod_result(found)
+    return result

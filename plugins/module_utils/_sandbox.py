@@ -39,6 +39,13 @@ DEFAULT_TIMEOUT = 3.0
 MAX_TIMEOUT = 365 * 86400.0
 TRANSPORTS = ('stdlib', 'requests')
 DEFAULT_TRANSPORT = 'stdlib'
+# The runtime a sandbox's shim belongs to: the Go runtime (containerd-shim-kata-v2 of src/runtime) or runtime-rs.
+RUNTIME_GO = 'go'
+RUNTIME_RUST = 'rust'
+# Where the container engines leave each pod sandbox's OCI bundle (see _pods.py for the upstream sources).
+DEFAULT_CONTAINERD_STATE_DIR = '/run/containerd/io.containerd.runtime.v2.task'
+DEFAULT_CONTAINERD_NAMESPACE = 'k8s.io'
+DEFAULT_CRIO_CONTAINERS_DIR = '/run/containers/storage/overlay-containers'
 
 _SANDBOX_ID_RE = re.compile(SANDBOX_ID_PATTERN)
 _REPR_LIMIT = 60
@@ -144,8 +151,8 @@ def check_socket(path, option='shim_socket'):
 def socket_paths(sandbox_id, sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS_SANDBOX_ROOT):
     """The two places kata looks for a sandbox's shim socket, Go runtime first: ``[(runtime, path), ...]``."""
     validate_sandbox_id(sandbox_id)
-    return [('go', os.path.join(sandbox_root, sandbox_id, SHIM_SOCKET_NAME)),
-            ('rs', os.path.join(rs_sandbox_root, sandbox_id, SHIM_SOCKET_NAME))]
+    return [(RUNTIME_GO, os.path.join(sandbox_root, sandbox_id, SHIM_SOCKET_NAME)),
+            (RUNTIME_RUST, os.path.join(rs_sandbox_root, sandbox_id, SHIM_SOCKET_NAME))]
 
 
 def locate_shim_socket(sandbox_id, sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS_SANDBOX_ROOT,
@@ -209,7 +216,7 @@ def _sandbox_dirs(root):
 
 
 def list_sandboxes(sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS_SANDBOX_ROOT):
-    """The sandboxes with a directory under either root: ``[{'id', 'socket', 'runtime': 'go'|'rs'}]`` sorted by id.
+    """The sandboxes with a directory under either root: ``[{'id', 'socket', 'runtime': 'go'|'rust'}]`` sorted by id.
 
     Only real directories whose names are valid sandbox IDs count. An ID present under both roots is listed once,
     with the socket kata's lookup picks: the Go one when its socket path exists, else the runtime-rs one when its
@@ -227,9 +234,9 @@ def list_sandboxes(sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_root=DEFAULT_RS
         rs_socket = os.path.join(rs_sandbox_root, sandbox_id, SHIM_SOCKET_NAME)
         if sandbox_id in go_ids and (sandbox_id not in rs_ids or os.path.lexists(go_socket)
                                      or not os.path.lexists(rs_socket)):
-            result.append({'id': sandbox_id, 'socket': go_socket, 'runtime': 'go'})
+            result.append({'id': sandbox_id, 'socket': go_socket, 'runtime': RUNTIME_GO})
         else:
-            result.append({'id': sandbox_id, 'socket': rs_socket, 'runtime': 'rs'})
+            result.append({'id': sandbox_id, 'socket': rs_socket, 'runtime': RUNTIME_RUST})
     return result
 
 
@@ -244,6 +251,24 @@ def shim_argument_spec():
     )
 
 
+def pod_metadata_argument_spec():
+    """Where the container engines' pod metadata is (doc fragment ``katacontainers.kata._shim.pod_metadata``)."""
+    return dict(
+        containerd_state_dir=dict(type='path', default=DEFAULT_CONTAINERD_STATE_DIR),
+        containerd_namespace=dict(type='str', default=DEFAULT_CONTAINERD_NAMESPACE),
+        crio_containers_dir=dict(type='path', default=DEFAULT_CRIO_CONTAINERS_DIR),
+    )
+
+
+def pod_argument_spec():
+    """``pod`` and the metadata locations (doc fragments ``katacontainers.kata._shim.pod`` and ``.pod_metadata``)
+    for the modules that take ``pod: <namespace>/<name>`` instead of ``sandbox_id``. Those modules declare
+    ``sandbox_id`` and ``pod`` mutually exclusive, and one of them required."""
+    spec = dict(pod=dict(type='str'))
+    spec.update(pod_metadata_argument_spec())
+    return spec
+
+
 def shim_client(params, sandbox_id, **kwargs):
     """A ShimClient for ``sandbox_id`` built from the common options in ``params`` (a module's ``module.params``).
 
@@ -253,8 +278,10 @@ def shim_client(params, sandbox_id, **kwargs):
     # Imported here: modules that only list sandboxes do not pay for the client.
     from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient
 
-    path = find_shim_socket(sandbox_id, params.get('sandbox_root') or DEFAULT_SANDBOX_ROOT,
-                            params.get('rs_sandbox_root') or DEFAULT_RS_SANDBOX_ROOT, params.get('shim_socket'))
+    path, runtime = locate_shim_socket(sandbox_id, params.get('sandbox_root') or DEFAULT_SANDBOX_ROOT,
+                                       params.get('rs_sandbox_root') or DEFAULT_RS_SANDBOX_ROOT,
+                                       params.get('shim_socket'))
     timeout = params.get('timeout')
     return ShimClient(path, timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-                      transport=params.get('transport') or DEFAULT_TRANSPORT, **kwargs)
+                      transport=params.get('transport') or DEFAULT_TRANSPORT, sandbox_id=sandbox_id, runtime=runtime,
+                      **kwargs)

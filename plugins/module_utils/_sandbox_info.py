@@ -249,7 +249,20 @@ def list_volumes(volume_root=DEFAULT_VOLUME_ROOT):
     return volumes
 
 
-def sandbox_info(params):
+def _add_pods(sandboxes, params, warn):
+    """Each sandbox's ``pod`` (_pods.pod_of: the engine's metadata in its bundle, None when there is none)."""
+    from ansible_collections.katacontainers.kata.plugins.module_utils._pods import metadata_locations, pod_of
+
+    where = metadata_locations(params)
+    for sandbox in sandboxes:
+        pod, problem = (None, None) if sandbox['runtime'] is None and not sandbox['socket'] else \
+            pod_of(sandbox['id'], sandbox['runtime'], where)
+        sandbox['pod'] = pod
+        if problem and warn is not None:
+            warn('sandbox %s: cannot read its pod metadata: %s' % (sandbox['id'], problem))
+
+
+def sandbox_info(params, warn=None):
     """The result of kata_sandbox_info for its ``params``."""
     ids = _requested_ids(params.get('sandbox_id'))
     targets = _targets(params, ids)
@@ -266,6 +279,8 @@ def sandbox_info(params):
                                      transport=params.get('transport') or DEFAULT_TRANSPORT,
                                      agent_url=bool(params.get('agent_url'))),
     }
+    if params.get('pods', True):
+        _add_pods(result['sandboxes'], params, warn)
     if volumes is not None:
         result['volumes'] = volumes
     return result
@@ -273,4 +288,4 @@ def sandbox_info(params):
 
 def sandbox_info_module(module):
     """The work function for _module.run."""
-    return sandbox_info(module.params)
+    return sandbox_info(module.params, module.warn)

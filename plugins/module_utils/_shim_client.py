@@ -22,6 +22,15 @@ Two transports:
   (measured on Python 3.11), so they are used only when asked for (``transport='requests'``), never picked automatically.
   A watchdog timer shuts the connection down at the deadline so the same bound holds.
 Both give the same results and the same error messages for the same peer behaviour.
+
+The two runtimes serve the same paths differently (``ShimClient.runtime`` says which one a socket belongs to):
+the Go shim (``src/runtime/pkg/containerd-shim-v2/shim_management.go``, 3.0.0 to 4.1.0) routes by path alone, with
+Go's ``404 page not found`` for other paths and a 500 with the error text when a handler fails; runtime-rs
+(``src/runtime-rs/crates/runtimes/src/shim_mgmt/handlers.rs``, 3.1.0 to 4.1.0; 3.0.0 has no management server)
+routes by method and path (GET ``/agent-url`` and ``/metrics``, GET or PUT ``/iptables`` and ``/ip6tables``, POST
+``/direct-volume/stats`` and ``/direct-volume/resize``, PUT ``/policy``), answers 404 ``URL NOT FOUND`` to anything
+else, and closes the connection without any answer when a handler returns an error (hyper's server drops a
+connection whose service fails). Such a drop is reported as the handler failing, not as a protocol error.
 """
 
 from __future__ import annotations
@@ -42,6 +51,13 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox impor
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 TRANSPORTS = ('auto', 'stdlib', 'requests')
+RUNTIME_GO = 'go'
+RUNTIME_RUST = 'rust'
+RUNTIMES = (RUNTIME_GO, RUNTIME_RUST)
+# What each runtime answers to a path it does not serve: Go's http.NotFound (3.0.0 shim_management.go uses a plain
+# ServeMux) and runtime-rs's not_found() (3.1.0 to 4.1.0 src/runtime-rs/crates/runtimes/src/shim_mgmt/handlers.rs).
+GO_NOT_FOUND_BODY = b'404 page not found\n'
+RUST_NOT_FOUND_BODY = b'URL NOT FOUND'
 BODY_EXCERPT_CHARS = 2048
 USER_AGENT = 'katacontainers.kata'
 
@@ -157,6 +173,10 @@ _CLOSED_WITHOUT_ANSWER = 'the shim closed the connection without answering'
 _RESET = 'the connection was reset by the shim'
 
 
+class _Dropped(Exception):
+    """The shim closed (or reset) the connection before the first byte of an answer: its handler failed."""
+
+
 def _connect_failure(exc):
     """The reason for an OSError raised by connect()."""
     if exc.errno == errno.ECONNREFUSED:
@@ -223,6 +243,7 @@ class _Reader(object):
         self.deadline = deadline
         self.buf = bytearray()
         self.eof = False
+        self.received = 0
 
     def _fill(self):
         if self.eof:
@@ -235,6 +256,7 @@ class _Reader(object):
         if not data:
             self.eof = True
             return False
+        self.received += len(data)
         self.buf += data
         return True
 
@@ -388,16 +410,29 @@ def _stdlib_exchange(socket_path, method, request, deadline, max_body):
             raise
         except OSError as exc:
             raise _Failure(_connect_failure(exc))
+        reader = None
         try:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise socket.timeout('deadline reached')
             sock.settimeout(remaining)
             # Python >= 3.5: the timeout bounds the whole sendall.
-            sock.sendall(request)
             reader = _Reader(sock, deadline)
+            try:
+                sock.sendall(request)
+            except OSError as exc:
+                if exc.errno not in (errno.ECONNRESET, errno.EPIPE):
+                    raise
+                # The shim stopped reading the request: an answer may still be waiting to be read.
+                try:
+                    sock.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
             while True:
                 reader.peek_status()
+                if not reader.received:
+                    # Nothing at all came back: the shim dropped the connection.
+                    raise _Dropped()
                 status, reason = _parse_status_line(reader.readline(_MAX_STATUS_LINE, 'status line'))
                 headers = _read_headers(reader)
                 if 100 <= status < 200:
@@ -407,6 +442,9 @@ def _stdlib_exchange(socket_path, method, request, deadline, max_body):
         except socket.timeout:
             raise
         except OSError as exc:
+            if exc.errno in (errno.ECONNRESET, errno.EPIPE) and (reader is None or not reader.received):
+                # A unix socket closed with unread data resets its peer (Linux unix_release_sock): still a drop.
+                raise _Dropped()
             raise _Failure(_io_failure(exc))
     finally:
         sock.close()
@@ -456,6 +494,11 @@ def _requests_backend():
 
         def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
             return self.get_connection(request.url, proxies)
+
+        def request_url(self, request, proxies):
+            path = super(WatchedAdapter, self).request_url(request, proxies)
+            # The absolute form of the request target (see ShimClient.request), when asked for.
+            return _URL_PREFIX + path if getattr(self, 'absolute_form', False) else path
 
     _REQUESTS_BACKEND.append((requests, WatchedAdapter))
     return _REQUESTS_BACKEND[0]
@@ -543,6 +586,21 @@ def _requests_failure(exc, timeout, received, announced):
     return 'request failed: %s' % (exc,)
 
 
+def _dropped_before_answer(exc):
+    """Whether requests failed because the shim closed or reset the connection before any byte of an answer."""
+    import http.client
+
+    for e in _exception_chain(exc):
+        if isinstance(e, http.client.RemoteDisconnected):
+            return True
+        if isinstance(e, http.client.BadStatusLine) and not (e.args and isinstance(e.args[0], str)
+                                                             and e.args[0].strip("'")):
+            return True
+        if isinstance(e, (ConnectionResetError, BrokenPipeError)):
+            return True
+    return False
+
+
 def _timeout_reason(timeout):
     return 'no complete answer within the timeout of %s seconds' % _seconds(timeout)
 
@@ -555,14 +613,23 @@ def _requests_exchange(socket_path, method, target, headers, body, deadline, tim
     watchdog = _Watchdog(remaining)
     session = requests.Session()
     session.trust_env = False  # no proxy or netrc from the environment
-    session.mount('http+unix://', adapter_class(watchdog, remaining))
+    adapter = adapter_class(watchdog, remaining)
+    if target.startswith(_URL_PREFIX):
+        adapter.absolute_form = True
+        target = target[len(_URL_PREFIX):]
+    session.mount('http+unix://', adapter)
     url = 'http+unix://%s%s' % (_percent_encode(socket_path), target)
     received = 0
     announced = None
     watchdog.timer.start()
     try:
-        response = session.request(method, url, data=body, headers=headers, timeout=(remaining, remaining),
-                                   stream=True, allow_redirects=False)
+        try:
+            response = session.request(method, url, data=body, headers=headers, timeout=(remaining, remaining),
+                                       stream=True, allow_redirects=False)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if not watchdog.fired and _dropped_before_answer(exc):
+                raise _Dropped() from None
+            raise
         try:
             answer_headers = dict((k.lower(), v) for k, v in response.headers.items())
             if method != 'HEAD' and response.status_code not in _NO_BODY_STATUSES:
@@ -586,7 +653,7 @@ def _requests_exchange(socket_path, method, target, headers, body, deadline, tim
             return response.status_code, response.reason or '', answer_headers, data
         finally:
             response.close()
-    except _Failure:
+    except (_Failure, _Dropped):
         if watchdog.fired:
             raise _Failure(_timeout_reason(timeout))
         raise
@@ -607,7 +674,8 @@ class ShimClient(object):
     bounds the answer's body; ``transport`` is ``stdlib`` (also what ``auto`` means) or ``requests``.
     """
 
-    def __init__(self, socket_path, timeout=DEFAULT_TIMEOUT, max_body=DEFAULT_MAX_BODY, transport='auto'):
+    def __init__(self, socket_path, timeout=DEFAULT_TIMEOUT, max_body=DEFAULT_MAX_BODY, transport='auto',
+                 sandbox_id=None, runtime=None):
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
             raise ArgumentError('timeout: expected a number of seconds greater than 0, got %r' % (timeout,))
         if timeout > MAX_TIMEOUT:
@@ -620,6 +688,12 @@ class ShimClient(object):
         self.timeout = float(timeout)
         self.max_body = max_body
         self.transport = 'stdlib' if transport == 'auto' else transport
+        if runtime not in (None,) + RUNTIMES:
+            raise ArgumentError('runtime: expected one of %s or None, got %r' % (', '.join(RUNTIMES), runtime))
+        # Which shim serves the socket (RUNTIME_GO or RUNTIME_RUST), None when not known (an explicit shim_socket):
+        # requests then go out as the Go shim wants them, and learn_runtime() notes runtime-rs's 404.
+        self.runtime = runtime
+        self.sandbox_id = sandbox_id
         if self.transport == 'requests':
             _requests_backend()  # fail now, with the install hint, rather than at the first request
 
@@ -631,12 +705,29 @@ class ShimClient(object):
     def _where(self, method, url):
         return '%s %s via %s' % (method, url, self.socket_path)
 
-    def request(self, method, path, query=None, body=None, content_type=None):
+    def _dropped(self, method, path, url):
+        who = "sandbox %s's shim" % self.sandbox_id if self.sandbox_id else 'the shim'
+        if self.runtime == RUNTIME_RUST:
+            why = ('runtime-rs drops the connection, without an HTTP status, when a handler returns an error; the '
+                   'reason is only in the shim\'s log')
+        else:
+            why = ('runtime-rs drops the connection when a handler returns an error, the Go shim when a handler '
+                   'panics; the reason is in the shim\'s log')
+        return ShimError('%s: %s: %s failed to handle %s %s (%s)'
+                         % (self._where(method, url), _CLOSED_WITHOUT_ANSWER, who, method, path, why),
+                         url=url, status=None, body=None, handler_failed=True)
+
+    def request(self, method, path, query=None, body=None, content_type=None, absolute_form=False):
         """Send one request and return the ShimResponse, whatever its status.
+
+        ``absolute_form``: send the target as ``http://shim/<path>`` on the request line (RFC 9112 §3.2.2, which
+        every HTTP/1.1 server accepts) instead of ``/<path>``; runtime-rs needs it for ``/direct-volume/stats``.
 
         Raises ShimError (with ``url``; ``status`` and ``body`` None) when there is no complete HTTP answer within
         the timeout: missing or wrong socket, connection refused or reset, timeout, truncated, malformed or
-        oversized answer.
+        oversized answer. A connection closed or reset before the first byte of an answer is the shim's handler
+        failing (runtime-rs answers every handler error so): the ShimError then says so and carries
+        ``handler_failed=True``.
         """
         if not isinstance(method, str) or not method.isalpha() or not method.isupper():
             raise ArgumentError('shim request method %r: expected an upper-case HTTP method' % (method,))
@@ -657,15 +748,18 @@ class ShimClient(object):
         if content_type is not None:
             headers.append(('Content-Type', content_type))
         deadline = time.monotonic() + self.timeout
+        line_target = _URL_PREFIX + target if absolute_form else target
         try:
             if self.transport == 'requests':
                 status, reason, answer_headers, data = _requests_exchange(
-                    self.socket_path, method, target, dict(headers), body, deadline, self.timeout, self.max_body)
+                    self.socket_path, method, line_target, dict(headers), body, deadline, self.timeout, self.max_body)
             else:
-                request = ''.join(['%s %s HTTP/1.1\r\n' % (method, target)]
+                request = ''.join(['%s %s HTTP/1.1\r\n' % (method, line_target)]
                                   + ['%s: %s\r\n' % h for h in headers] + ['\r\n']).encode('latin-1')
                 status, reason, answer_headers, data = _stdlib_exchange(
                     self.socket_path, method, request + (body or b''), deadline, self.max_body)
+        except _Dropped:
+            raise self._dropped(method, path, url) from None
         except _Failure as exc:
             raise ShimError('%s: %s' % (self._where(method, url), exc.reason), url=url, status=None, body=None)
         except socket.timeout:
@@ -683,6 +777,16 @@ class ShimClient(object):
         raise ShimError('%s: %s%s' % (self._where(response.method, response.url), answer,
                                       ': ' + text if text else ' (empty body)'),
                         url=response.url, status=response.status, body=text)
+
+    def learn_runtime(self, response):
+        """Note which runtime serves the socket from a 404 answer, when not known yet (an explicit ``shim_socket``):
+        runtime-rs answers ``URL NOT FOUND``, the Go shim Go's ``404 page not found``. Returns ``self.runtime``."""
+        if self.runtime is None and response.status == 404:
+            if response.body == RUST_NOT_FOUND_BODY:
+                self.runtime = RUNTIME_RUST
+            elif response.body == GO_NOT_FOUND_BODY:
+                self.runtime = RUNTIME_GO
+        return self.runtime
 
     def get(self, path, query=None):
         """GET ``path``; the body (bytes) of a 200 answer, else ShimError."""

@@ -32,6 +32,8 @@ author:
   - Kata Containers collection contributors (@katacontainers)
 extends_documentation_fragment:
   - katacontainers.kata._shim
+  - katacontainers.kata._shim.pod
+  - katacontainers.kata._shim.pod_metadata
   - katacontainers.kata._attributes
   - katacontainers.kata._attributes.actiongroup_kata
   - katacontainers.kata._attributes.platform
@@ -54,8 +56,8 @@ options:
   sandbox_id:
     description:
       - The sandbox to run the command in. It must match kata's sandbox ID pattern C(^[a-zA-Z0-9][a-zA-Z0-9_.-]+$).
+      - Exactly one of O(sandbox_id) and O(pod) is required.
     type: str
-    required: true
   cmd:
     description:
       - The command, run by the guest shell as C(<shell> -c <cmd>). Shell syntax works here (pipes, redirections,
@@ -155,6 +157,12 @@ seealso:
 
 EXAMPLES = r"""
 ---
+- name: Run a command in the sandbox VM of a pod
+  katacontainers.kata.kata_exec_cmd:
+    pod: default/nginx
+    cmd: cat /proc/meminfo
+  become: true
+
 - name: Show the guest kernel of a sandbox
   katacontainers.kata.kata_exec_cmd:
     sandbox_id: 3f1d0f4e9c2b
@@ -218,6 +226,42 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+pod:
+  description:
+    - The pod given in O(pod) and the sandbox it was resolved to.
+  returned: when O(pod) is set
+  type: dict
+  contains:
+    namespace:
+      description: The pod's namespace.
+      type: str
+      sample: default
+    name:
+      description: The pod's name.
+      type: str
+      sample: nginx
+    uid:
+      description: The pod's UID, V(null) when the engine did not record it.
+      type: str
+      sample: 6f0a4a53-1a8e-4b7b-9a61-0c1f2d3e4f5a
+    handler:
+      description:
+        - The runtime handler, as CRI-O records it. containerd records it only when the pod carries the
+          C(io.containerd.cri.runtime-handler) annotation and the handler lets it through; V(null) otherwise.
+      type: str
+      sample: kata-qemu
+    engine:
+      description: The container engine whose metadata named the pod, V(containerd) or V(crio).
+      type: str
+      sample: containerd
+    sandbox_id:
+      description: The Kata sandbox of the pod.
+      type: str
+      sample: 4f8a3c2e0d1b4a5c9e7f6a1b2c3d4e5f
+    runtime:
+      description: The Kata runtime of the sandbox, V(go) (C(containerd-shim-kata-v2)) or V(rust) (runtime-rs).
+      type: str
+      sample: go
 rc:
   description:
     - The command's exit status, as the guest shell reports it. It is 128 + N for a command killed by signal N.
@@ -306,13 +350,14 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._console impor
     exec_cmd_module,
 )
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
-from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import shim_argument_spec
+from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import pod_argument_spec, shim_argument_spec
 
 
 def main():
     argument_spec = shim_argument_spec()
+    argument_spec.update(pod_argument_spec())
     argument_spec.update(
-        sandbox_id=dict(type='str', required=True),
+        sandbox_id=dict(type='str'),
         cmd=dict(type='str'),
         argv=dict(type='list', elements='str'),
         chdir=dict(type='str'),
@@ -325,8 +370,8 @@ def main():
         connect_timeout=dict(type='float', default=DEFAULT_CONNECT_TIMEOUT),
         check_mode_safe=dict(type='bool', default=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=[('cmd', 'argv')],
-                           required_one_of=[('cmd', 'argv')], supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=[('cmd', 'argv'), ('sandbox_id', 'pod')],
+                           required_one_of=[('cmd', 'argv'), ('sandbox_id', 'pod')], supports_check_mode=True)
     run(module, exec_cmd_module)
 
 

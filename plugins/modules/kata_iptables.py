@@ -29,6 +29,8 @@ author:
   - Kata Containers collection contributors (@katacontainers)
 extends_documentation_fragment:
   - katacontainers.kata._shim
+  - katacontainers.kata._shim.pod
+  - katacontainers.kata._shim.pod_metadata
   - katacontainers.kata._attributes
   - katacontainers.kata._attributes.actiongroup_kata
   - katacontainers.kata._attributes.platform
@@ -52,8 +54,8 @@ options:
       - The sandbox whose rules are managed. It must match kata's sandbox ID pattern C(^[a-zA-Z0-9][a-zA-Z0-9_.-]+$).
       - Its shim management socket is found under O(sandbox_root) or O(rs_sandbox_root), unless O(shim_socket) is
         set.
+      - Exactly one of O(sandbox_id) and O(pod) is required.
     type: str
-    required: true
   rules:
     description:
       - The wanted rules, in C(iptables-save) format, one or more C(*table) blocks each ending with C(COMMIT).
@@ -105,6 +107,12 @@ seealso:
 
 EXAMPLES = r"""
 ---
+- name: Manage the rules of a pod's sandbox, found by the pod's namespace and name
+  katacontainers.kata.kata_iptables:
+    pod: shop/checkout-7d9f8c6b5-x2x4q
+    src: /etc/kata/checkout.rules
+  become: true
+
 - name: Allow only SSH and established traffic into a sandbox
   katacontainers.kata.kata_iptables:
     sandbox_id: 4f7a6d0c2b1e4e0f9a3c8d7e6b5a4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b
@@ -146,6 +154,42 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+pod:
+  description:
+    - The pod given in O(pod) and the sandbox it was resolved to.
+  returned: when O(pod) is set
+  type: dict
+  contains:
+    namespace:
+      description: The pod's namespace.
+      type: str
+      sample: default
+    name:
+      description: The pod's name.
+      type: str
+      sample: nginx
+    uid:
+      description: The pod's UID, V(null) when the engine did not record it.
+      type: str
+      sample: 6f0a4a53-1a8e-4b7b-9a61-0c1f2d3e4f5a
+    handler:
+      description:
+        - The runtime handler, as CRI-O records it. containerd records it only when the pod carries the
+          C(io.containerd.cri.runtime-handler) annotation and the handler lets it through; V(null) otherwise.
+      type: str
+      sample: kata-qemu
+    engine:
+      description: The container engine whose metadata named the pod, V(containerd) or V(crio).
+      type: str
+      sample: containerd
+    sandbox_id:
+      description: The Kata sandbox of the pod.
+      type: str
+      sample: 4f8a3c2e0d1b4a5c9e7f6a1b2c3d4e5f
+    runtime:
+      description: The Kata runtime of the sandbox, V(go) (C(containerd-shim-kata-v2)) or V(rust) (runtime-rs).
+      type: str
+      sample: go
 rules:
   description:
     - The live rules, as the guest's C(iptables-save) (or C(ip6tables-save)) printed them, after the change when
@@ -173,13 +217,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._iptables import DEFAULT_BACKUP_DIR, iptables_module
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
-from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import shim_argument_spec
+from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import pod_argument_spec, shim_argument_spec
 
 
 def main():
     argument_spec = shim_argument_spec()
+    argument_spec.update(pod_argument_spec())
     argument_spec.update(
-        sandbox_id=dict(type='str', required=True),
+        sandbox_id=dict(type='str'),
         rules=dict(type='str'),
         src=dict(type='path'),
         ipv6=dict(type='bool', default=False),
@@ -189,8 +234,8 @@ def main():
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
-        mutually_exclusive=[('rules', 'src')],
-        required_one_of=[('rules', 'src')],
+        mutually_exclusive=[('rules', 'src'), ('sandbox_id', 'pod')],
+        required_one_of=[('rules', 'src'), ('sandbox_id', 'pod')],
         supports_check_mode=True,
     )
     run(module, iptables_module)

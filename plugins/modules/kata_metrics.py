@@ -24,6 +24,8 @@ author:
   - Kata Containers collection contributors (@katacontainers)
 extends_documentation_fragment:
   - katacontainers.kata._shim
+  - katacontainers.kata._shim.pod
+  - katacontainers.kata._shim.pod_metadata
   - katacontainers.kata._attributes
   - katacontainers.kata._attributes.info_module
   - katacontainers.kata._attributes.actiongroup_kata
@@ -40,8 +42,8 @@ options:
         one ID.
       - Every ID must match kata's sandbox ID pattern C(^[a-zA-Z0-9][a-zA-Z0-9_.-]+$). Duplicate IDs in a list
         are scraped once.
+      - Exactly one of O(sandbox_id) and O(pod) is required. O(pod) names one sandbox, handled like a single ID.
     type: raw
-    required: true
   families:
     description:
       - Keep only the metric families whose name starts with one of these prefixes, like the C(filter_family)
@@ -102,6 +104,12 @@ seealso:
 
 EXAMPLES = r"""
 ---
+- name: Scrape the sandbox of a pod
+  katacontainers.kata.kata_metrics:
+    pod: default/nginx
+    families: [kata_guest_]
+  become: true
+
 - name: Scrape one sandbox (the task fails if its shim cannot be reached)
   katacontainers.kata.kata_metrics:
     sandbox_id: 4f8a3c2e0d1b4a5c9e7f6a1b2c3d4e5f
@@ -181,6 +189,42 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+pod:
+  description:
+    - The pod given in O(pod) and the sandbox it was resolved to.
+  returned: when O(pod) is set
+  type: dict
+  contains:
+    namespace:
+      description: The pod's namespace.
+      type: str
+      sample: default
+    name:
+      description: The pod's name.
+      type: str
+      sample: nginx
+    uid:
+      description: The pod's UID, V(null) when the engine did not record it.
+      type: str
+      sample: 6f0a4a53-1a8e-4b7b-9a61-0c1f2d3e4f5a
+    handler:
+      description:
+        - The runtime handler, as CRI-O records it. containerd records it only when the pod carries the
+          C(io.containerd.cri.runtime-handler) annotation and the handler lets it through; V(null) otherwise.
+      type: str
+      sample: kata-qemu
+    engine:
+      description: The container engine whose metadata named the pod, V(containerd) or V(crio).
+      type: str
+      sample: containerd
+    sandbox_id:
+      description: The Kata sandbox of the pod.
+      type: str
+      sample: 4f8a3c2e0d1b4a5c9e7f6a1b2c3d4e5f
+    runtime:
+      description: The Kata runtime of the sandbox, V(go) (C(containerd-shim-kata-v2)) or V(rust) (runtime-rs).
+      type: str
+      sample: go
 sandboxes:
   description:
     - The sandboxes that were scraped, one entry each. The order is that of O(sandbox_id) for a list, and sorted by
@@ -330,20 +374,22 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._metrics import DEFAULT_CONCURRENCY, metrics_module
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
-from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import shim_argument_spec
+from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import pod_argument_spec, shim_argument_spec
 
 
 def main():
     argument_spec = shim_argument_spec()
+    argument_spec.update(pod_argument_spec())
     argument_spec.update(
-        sandbox_id=dict(type='raw', required=True),
+        sandbox_id=dict(type='raw'),
         families=dict(type='list', elements='str', default=[]),
         raw=dict(type='bool', default=False),
         query=dict(type='str'),
         strict=dict(type='bool', default=False),
         concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=[('sandbox_id', 'pod')],
+                           required_one_of=[('sandbox_id', 'pod')], supports_check_mode=True)
     run(module, metrics_module)
 
 

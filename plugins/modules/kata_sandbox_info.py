@@ -17,11 +17,15 @@ description:
     time), so a host whose shims all hang costs about one O(timeout), not one per sandbox.
   - Lists the direct-assigned volumes kata-runtime C(direct-volume add) recorded under O(volume_root), with the
     volume path decoded from the directory name, the mount information and the sandbox using the volume.
+  - Reports each sandbox's Kata runtime and, where the container engine (containerd's CRI plugin or CRI-O) left the
+    sandbox's OCI bundle on the node, the Kubernetes pod it belongs to (namespace, name, UID) and the runtime
+    handler, from the annotations the engine wrote into the bundle's C(config.json).
   - Nothing is changed on the host.
 author:
   - Kata Containers collection contributors (@katacontainers)
 extends_documentation_fragment:
   - katacontainers.kata._shim
+  - katacontainers.kata._shim.pod_metadata
   - katacontainers.kata._attributes
   - katacontainers.kata._attributes.info_module
   - katacontainers.kata._attributes.actiongroup_kata
@@ -46,6 +50,11 @@ options:
   volumes:
     description:
       - List the direct volumes under O(volume_root).
+    type: bool
+    default: true
+  pods:
+    description:
+      - Read each sandbox's pod metadata (RV(sandboxes[].pod)).
     type: bool
     default: true
   volume_root:
@@ -75,6 +84,20 @@ EXAMPLES = r"""
 - name: Show the sandboxes whose shim does not answer
   ansible.builtin.debug:
     msg: "{{ kata_info.sandboxes | rejectattr('reachable') | map(attribute='id') | list }}"
+
+- name: The sandboxes of the pods in namespace shop (containerd under k3s)
+  katacontainers.kata.kata_sandbox_info:
+    containerd_state_dir: /run/k3s/containerd/io.containerd.runtime.v2.task
+    volumes: false
+  become: true
+  register: kata_info_k3s
+
+- name: Show them as pod -> sandbox
+  ansible.builtin.debug:
+    msg: >-
+      {{ kata_info_k3s.sandboxes | selectattr('pod') | selectattr('pod.namespace', 'eq', 'shop')
+         | map(attribute='pod.name') | zip(kata_info_k3s.sandboxes | selectattr('pod')
+         | selectattr('pod.namespace', 'eq', 'shop') | map(attribute='id')) | list }}
 
 - name: The agent URLs of two sandboxes, with a shorter timeout
   katacontainers.kata.kata_sandbox_info:
@@ -117,10 +140,46 @@ sandboxes:
       sample: 3f1d0f4e9c2b
     runtime:
       description:
-        - V(go) for a sandbox under O(sandbox_root), V(rs) for one under O(rs_sandbox_root).
+        - The Kata runtime whose shim serves the sandbox, V(go) for the Go runtime's C(containerd-shim-kata-v2)
+          (a sandbox under O(sandbox_root)), V(rust) for runtime-rs (a sandbox under O(rs_sandbox_root)).
         - V(null) when the socket was given with O(shim_socket) or the sandbox was not found.
       type: str
       sample: go
+    pod:
+      description:
+        - The Kubernetes pod of the sandbox, from the annotations the container engine wrote into the sandbox's OCI
+          bundle (C(config.json)); V(null) when no engine left one (a sandbox not started by a CRI engine, or
+          metadata elsewhere than O(containerd_state_dir) and O(crio_containers_dir)).
+      returned: when O(pods=true)
+      type: dict
+      contains:
+        engine:
+          description: V(containerd) or V(crio).
+          type: str
+          sample: containerd
+        namespace:
+          description: The pod's namespace.
+          type: str
+          sample: default
+        name:
+          description: The pod's name.
+          type: str
+          sample: nginx
+        uid:
+          description: The pod's UID.
+          type: str
+          sample: 6f0a4a53-1a8e-4b7b-9a61-0c1f2d3e4f5a
+        handler:
+          description:
+            - The runtime handler. CRI-O always records it (C(io.kubernetes.cri-o.RuntimeHandler)); containerd only
+              when the pod carries the C(io.containerd.cri.runtime-handler) annotation and the handler's
+              C(pod_annotations) let it through, so it is often V(null) there.
+          type: str
+          sample: kata-qemu
+        bundle:
+          description: The bundle directory the metadata was read from.
+          type: str
+          sample: /run/containerd/io.containerd.runtime.v2.task/k8s.io/3f1d0f4e9c2b
     socket:
       description: Path of the shim management socket (where it is, or would be); V(null) when the sandbox was not found.
       type: str
@@ -182,14 +241,16 @@ volumes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
-from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import shim_argument_spec
+from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import pod_metadata_argument_spec, shim_argument_spec
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox_info import sandbox_info_module
 
 
 def main():
     argument_spec = shim_argument_spec()
+    argument_spec.update(pod_metadata_argument_spec())
     argument_spec.update(
         sandbox_id=dict(type='list', elements='str'),
+        pods=dict(type='bool', default=True),
         agent_url=dict(type='bool', default=False),
         volumes=dict(type='bool', default=True),
         volume_root=dict(type='path', default='/run/kata-containers/shared/direct-volumes'),

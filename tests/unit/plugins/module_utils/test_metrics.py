@@ -179,7 +179,7 @@ def test_resolve_all_lists_both_roots(tree):
         f.write('x')
     targets = resolve_targets(parse_selection('all'), tree.sandbox_root, tree.rs_sandbox_root)
     assert targets == [
-        {'id': 'aa-rs', 'socket': tree.socket('aa-rs', 'rs'), 'runtime': 'rs', 'error': None},
+        {'id': 'aa-rs', 'socket': tree.socket('aa-rs', 'rs'), 'runtime': 'rust', 'error': None},
         {'id': 'mm-nosock', 'socket': tree.socket('mm-nosock'), 'runtime': 'go', 'error': None},
         {'id': 'zz-go', 'socket': tree.socket('zz-go'), 'runtime': 'go', 'error': None},
     ]

@@ -110,7 +110,7 @@ def test_rs_socket_is_the_fallback(roots):
     os.makedirs(os.path.join(go, 'abc'))  # a Go sandbox directory without a socket does not stop the fallback
     path = make_socket(os.path.join(rs, 'abc', 'shim-monitor.sock'))
     assert find_shim_socket('abc', go, rs) == path
-    assert locate_shim_socket('abc', go, rs) == (path, 'rs')
+    assert locate_shim_socket('abc', go, rs) == (path, 'rust')
 
 
 def test_missing_socket_names_both_paths(roots):
@@ -225,8 +225,8 @@ def test_list_sandboxes_over_both_roots(roots, servers):
         {'id': 'both', 'socket': os.path.join(go, 'both', 'shim-monitor.sock'), 'runtime': 'go'},
         {'id': 'go-no-socket', 'socket': os.path.join(go, 'go-no-socket', 'shim-monitor.sock'), 'runtime': 'go'},
         {'id': 'go1', 'socket': os.path.join(go, 'go1', 'shim-monitor.sock'), 'runtime': 'go'},
-        {'id': 'rs-wins', 'socket': os.path.join(rs, 'rs-wins', 'shim-monitor.sock'), 'runtime': 'rs'},
-        {'id': 'rs1', 'socket': os.path.join(rs, 'rs1', 'shim-monitor.sock'), 'runtime': 'rs'},
+        {'id': 'rs-wins', 'socket': os.path.join(rs, 'rs-wins', 'shim-monitor.sock'), 'runtime': 'rust'},
+        {'id': 'rs1', 'socket': os.path.join(rs, 'rs1', 'shim-monitor.sock'), 'runtime': 'rust'},
     ]
 
 

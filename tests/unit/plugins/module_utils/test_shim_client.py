@@ -324,9 +324,13 @@ def test_bad_status_code(servers, transport):
 
 
 def test_close_before_status_line(servers, transport):
+    """No byte of an answer: the shim's handler failed (how runtime-rs answers every handler error)."""
     server = servers.start(srv.raw(b''))
     exc = failure(server, transport)
-    assert exc.msg == 'GET http://shim/agent-url via %s: the shim closed the connection without answering' % server.path
+    assert exc.msg == ('GET http://shim/agent-url via %s: the shim closed the connection without answering: the shim '
+                       'failed to handle GET /agent-url (runtime-rs drops the connection when a handler returns an '
+                       'error, the Go shim when a handler panics; the reason is in the shim\'s log)' % server.path)
+    assert exc.details == {'url': 'http://shim/agent-url', 'status': None, 'body': None, 'handler_failed': True}
 
 
 # --- stdlib transport only: stricter parsing than http.client ---------------------------------------------------------

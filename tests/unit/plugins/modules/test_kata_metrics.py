@@ -62,7 +62,7 @@ def test_single_sandbox(run_module, tree, check_mode):
 def test_single_runtime_rs_sandbox_with_raw(run_module, tree):
     tree.add('rs-sandbox', runtime='rs')
     result = run_module(kata_metrics, args(tree, sandbox_id='rs-sandbox', raw=True, families=['kata_guest_tasks']))
-    assert result['sandboxes'] == [{'id': 'rs-sandbox', 'socket': tree.socket('rs-sandbox', 'rs'), 'runtime': 'rs',
+    assert result['sandboxes'] == [{'id': 'rs-sandbox', 'socket': tree.socket('rs-sandbox', 'rs'), 'runtime': 'rust',
                                     'families': families('rs-sandbox', 'kata_guest_tasks'),
                                     'raw': kata_shim_text('rs-sandbox')}]
 
@@ -151,7 +151,7 @@ def test_all_scrapes_both_roots_sorted(run_module, tree):
     tree.add('bb', 'hang')
     tree.add('dd', serve=False)
     result = run_module(kata_metrics, args(tree, sandbox_id='all', timeout=0.4, families=['kata_hypervisor_threads']))
-    assert [(s['id'], s['runtime']) for s in result['sandboxes']] == [('aa', 'rs'), ('cc', 'go')]
+    assert [(s['id'], s['runtime']) for s in result['sandboxes']] == [('aa', 'rust'), ('cc', 'go')]
     assert result['sandboxes'][1]['families'] == families('cc', 'kata_hypervisor_threads')
     assert result['errors'] == {
         'bb': '%s: no complete answer within the timeout of 0.4 seconds' % where(tree.socket('bb')),
@@ -207,7 +207,7 @@ def test_query_returns_its_value_and_trims_sandboxes(run_module, tree):
         expected.append({'id': sandbox_id, 'mem_free': mem_free[0]})
     assert result['query_result'] == expected
     assert result['sandboxes'] == [{'id': 'sb-a', 'socket': tree.socket('sb-a'), 'runtime': 'go'},
-                                   {'id': 'sb-b', 'socket': tree.socket('sb-b', 'rs'), 'runtime': 'rs'}]
+                                   {'id': 'sb-b', 'socket': tree.socket('sb-b', 'rs'), 'runtime': 'rust'}]
 
 
 def test_query_on_histogram_buckets(run_module, tree):
@@ -259,4 +259,4 @@ def test_bad_options(run_module, tree, extra, message):
 
 def test_sandbox_id_is_required(run_module, tree):
     result = run_module(kata_metrics, args(tree), expect='fail')
-    assert result['msg'] == 'missing required arguments: sandbox_id'
+    assert result['msg'] == 'one of the following is required: sandbox_id, pod'

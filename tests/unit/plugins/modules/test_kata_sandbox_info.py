@@ -64,7 +64,9 @@ def run_module(args, expect='exit'):
 
 
 def base_args(host, **kwargs):
-    args = {'sandbox_root': host.go, 'rs_sandbox_root': host.rs, 'volume_root': host.volumes, 'timeout': 0.5}
+    # The probe tests leave the pod metadata out (pods=false); the pod tests below ask for it.
+    args = {'sandbox_root': host.go, 'rs_sandbox_root': host.rs, 'volume_root': host.volumes, 'timeout': 0.5,
+            'pods': False}
     args.update(kwargs)
     return args
 
@@ -111,7 +113,7 @@ def test_reachable_and_unreachable_sandboxes(host, transport):
              'error': where % sock(host.go, 'go-hung') + 'no complete answer within the timeout of 0.5 seconds'},
             {'id': 'go-ok', 'runtime': 'go', 'socket': sock(host.go, 'go-ok'), 'reachable': True,
              'agent_url': 'vsock://1234567:1024', 'error': None},
-            {'id': 'rs-ok', 'runtime': 'rs', 'socket': sock(host.rs, 'rs-ok'), 'reachable': True,
+            {'id': 'rs-ok', 'runtime': 'rust', 'socket': sock(host.rs, 'rs-ok'), 'reachable': True,
              'agent_url': 'hvsock:///run/vc/vm/rs-ok/clh.sock:1024', 'error': None},
         ],
     }
@@ -164,7 +166,7 @@ def test_sandbox_id_restricts_and_reports_missing(host):
 def test_single_sandbox_id_as_a_string(host):
     host.start(srv.respond(200, 'vsock://3:1024'), path=sock(host.rs, 'one'))
     result = run_module(base_args(host, sandbox_id='one', agent_url=True, volumes=False))
-    assert result['sandboxes'] == [{'id': 'one', 'runtime': 'rs', 'socket': sock(host.rs, 'one'), 'reachable': True,
+    assert result['sandboxes'] == [{'id': 'one', 'runtime': 'rust', 'socket': sock(host.rs, 'one'), 'reachable': True,
                                     'agent_url': 'vsock://3:1024', 'error': None}]
 
 
