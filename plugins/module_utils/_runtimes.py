@@ -48,8 +48,11 @@ A handler is Kata's when its ``runtime_type`` is ``io.containerd.kata*.v2`` (con
 ``runtime-rs`` directory (kata-deploy ``utils/system.rs``: ``<dest>/runtime-rs/bin/containerd-shim-kata-v2``),
 else by the Go runtime.
 
-The configuration file of a handler: the engine's path (``ConfigPath``/``runtime_config_path``), else the shim's
-own lookup: the Go runtime (``src/runtime/pkg/katautils/config.go``, ``GetDefaultConfigFilePaths``, with the paths of
+The configuration file of a handler: the engine's path (``ConfigPath``/``runtime_config_path``) or
+``KATA_CONF_FILE`` in the environment systemd gives the engine's service (the Go shim prefers the engine's path,
+``containerd-shim-v2/create.go`` ``loadRuntimeConfig``; runtime-rs the variable, ``crates/runtimes/src/manager.rs``
+``load_config``; from 4.0 both accept the variable only when it resolves to one of their default files), else the
+shim's own lookup: the Go runtime (``src/runtime/pkg/katautils/config.go``, ``GetDefaultConfigFilePaths``, with the paths of
 ``src/runtime/Makefile``: ``/etc/kata-containers/configuration.toml`` then
 ``<PREFIX>/share/defaults/kata-containers/configuration.toml``, PREFIX being ``/opt/kata`` for kata-deploy's
 static build and ``/usr`` otherwise), runtime-rs (``src/libs/kata-types/src/config/default.rs``,
@@ -86,16 +89,21 @@ MAX_FILES = 1000
 # The PATH systemd gives services (systemd.exec(5)), where containerd and CRI-O look for shims.
 SERVICE_PATH = ('/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin')
 
-# (name, main files, extra PATH directories, fragment globs read after the main files)
+# (name, main files, extra PATH directories, fragment globs read after the main files, systemd units)
 CONTAINERD_SETUPS = (
-    ('containerd', ('/etc/containerd/config.toml',), (), ()),
+    ('containerd', ('/etc/containerd/config.toml',), (), (), ('containerd',)),
     ('k3s', ('/var/lib/rancher/k3s/agent/etc/containerd/config.toml',), ('/var/lib/rancher/k3s/data/current/bin',),
-     ()),
+     (), ('k3s', 'k3s-agent')),
     ('rke2', ('/var/lib/rancher/rke2/agent/etc/containerd/config.toml',),
-     ('/var/lib/rancher/rke2/bin', '/var/lib/rancher/rke2/data/current/bin'), ()),
+     ('/var/lib/rancher/rke2/bin', '/var/lib/rancher/rke2/data/current/bin'), (), ('rke2-server', 'rke2-agent')),
     ('k0s', ('/etc/k0s/containerd.toml', '/run/k0s/containerd-cri.toml'), ('/var/lib/k0s/bin',),
-     ('/etc/k0s/containerd.d/*.toml',)),
+     ('/etc/k0s/containerd.d/*.toml',), ('k0sworker', 'k0scontroller')),
 )
+CRIO_UNITS = ('crio',)
+
+# systemd's unit search path for the system manager (systemd.unit(5)), highest priority first.
+UNIT_DIRS = ('/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system',
+             '/lib/systemd/system')
 
 CRIO_MAIN = '/etc/crio/crio.conf'
 CRIO_DROP_IN_DIR = '/etc/crio/crio.conf.d'
@@ -292,7 +300,7 @@ def _resolve_imports(parent, imports, reader):
     return out
 
 
-def _containerd_setup(reader, name, mains, path_dirs, fragments):
+def _containerd_setup(reader, name, mains, path_dirs, fragments, units):
     """The handlers of one containerd setup, in the order containerd reads its files."""
     pending = []
     main_version = None
@@ -369,11 +377,14 @@ def _containerd_setup(reader, name, mains, path_dirs, fragments):
                 entry['source'] = path
         pending.extend(_resolve_imports(path, doc.get('imports', []), reader))
     result = []
+    env = None
     for target, handler in order:
         entry = handlers.get(target, {}).get(handler)
         if entry is None or not _is_kata_containerd(entry['table']):
             continue
-        result.append(_containerd_handler(reader, handler, entry, path_dirs))
+        if env is None:
+            env = service_environment(reader, units)
+        result.append(_containerd_handler(reader, handler, entry, path_dirs, env))
     return result
 
 
@@ -408,7 +419,7 @@ def _search_path(reader, name, extra_dirs):
     return None
 
 
-def _containerd_handler(reader, handler, entry, path_dirs):
+def _containerd_handler(reader, handler, entry, path_dirs, env):
     table = entry['table']
     runtime_type = table['runtime_type']
     runtime_path = table.get('runtime_path')
@@ -424,7 +435,7 @@ def _containerd_handler(reader, handler, entry, path_dirs):
     config_path = options.get('ConfigPath')
     if not isinstance(config_path, str) or not config_path:
         config_path = None
-    return _finish(reader, handler, ENGINE_CONTAINERD, runtime_type, shim, config_path, entry['source'])
+    return _finish(reader, handler, ENGINE_CONTAINERD, runtime_type, shim, config_path, entry['source'], env)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -496,7 +507,8 @@ def _crio_handlers(reader):
         config_path = table.get('runtime_config_path')
         if not isinstance(config_path, str) or not config_path:
             config_path = None
-        result.append(_finish(reader, handler, ENGINE_CRIO, 'vm', shim, config_path, entry['source']))
+        result.append(_finish(reader, handler, ENGINE_CRIO, 'vm', shim, config_path, entry['source'],
+                              service_environment(reader, CRIO_UNITS)))
     return result
 
 
@@ -531,22 +543,31 @@ def default_config_paths(runtime, shim_real=None):
     return [GO_DEFAULT_SYSCONF, prefix + '/share/defaults/kata-containers/configuration.toml']
 
 
-def _finish(reader, handler, engine, runtime_type, shim, config_path, source):
+def _finish(reader, handler, engine, runtime_type, shim, config_path, source, env=None):
     runtime, shim_real = _shim_runtime(reader, shim, config_path)
     if shim and shim_real is None:
         reader.warn('Runtime handler %s (%s, %s): its shim %s does not exist' % (handler, engine, source, shim))
-    config, exists, how = None, False, None
-    if config_path:
-        wanted = _clean(config_path)
-        how = 'engine'
+    env_path = (env or {}).get('KATA_CONF_FILE') or None
+    # The Go shim takes the engine's path before KATA_CONF_FILE (containerd-shim-v2/create.go loadRuntimeConfig);
+    # runtime-rs takes KATA_CONF_FILE first (runtime-rs crates/runtimes/src/manager.rs load_config).
+    if env_path and (runtime == 'rust' or not config_path):
+        chosen, how, what = env_path, 'environment', 'its configuration file (KATA_CONF_FILE of the %s service)' % engine
+    elif config_path:
+        chosen, how, what = config_path, 'engine', 'its configuration file'
+    else:
+        chosen, how, what = None, 'default', None
+    config, exists = None, False
+    if chosen:
+        wanted = _clean(chosen)
         try:
             config, exists = reader.real(wanted), True
         except _ResolveError as exc:
             config = wanted
-            reader.warn('Runtime handler %s (%s, %s): its configuration file %s %s'
-                        % (handler, engine, source, wanted, _resolve_text(exc, wanted)))
+            reader.warn('Runtime handler %s (%s, %s): %s %s %s'
+                        % (handler, engine, source, what, wanted, _resolve_text(exc, wanted)))
+        if how == 'environment':
+            _check_shipped(reader, handler, engine, source, runtime, shim_real, wanted, config if exists else None)
     else:
-        how = 'default'
         tried = default_config_paths(runtime, shim_real)
         for candidate in tried:
             try:
@@ -573,6 +594,133 @@ def _finish(reader, handler, engine, runtime_type, shim, config_path, source):
         'hypervisor': hypervisor,
         'source': source,
     }
+
+
+def _check_shipped(reader, handler, engine, source, runtime, shim_real, wanted, resolved):
+    """Kata 4.0 and later accept KATA_CONF_FILE only when it resolves to one of the shim's default files."""
+    for candidate in default_config_paths(runtime, shim_real):
+        try:
+            if resolved is not None and reader.real(candidate) == resolved:
+                return
+        except _ResolveError:
+            continue
+    reader.warn('Runtime handler %s (%s, %s): KATA_CONF_FILE=%s is not one of the %s runtime\'s default '
+                'configuration files; Kata 4.0 and later refuse it ("only shipped Kata configuration files are '
+                'accepted")' % (handler, engine, source, wanted, 'Go' if runtime == 'go' else 'runtime-rs'))
+
+
+def _unit_lines(text):
+    """(section, key, value) of a systemd unit file, with continuation lines joined (systemd.syntax(7))."""
+    section, pending = None, ''
+    for raw in text.splitlines():
+        line = pending + raw.strip()
+        pending = ''
+        if line.endswith('\\'):
+            pending = line[:-1] + ' '
+            continue
+        if not line or line[0] in '#;':
+            continue
+        if line.startswith('[') and line.endswith(']'):
+            section = line[1:-1]
+            continue
+        if '=' in line:
+            key, value = line.split('=', 1)
+            yield section, key.strip(), value.strip()
+
+
+def _split_assignments(value):
+    """The words of an Environment= value: whitespace separated, double or single quotes group (systemd.exec(5))."""
+    words, word, quote, started = [], '', None, False
+    index = 0
+    while index < len(value):
+        char = value[index]
+        if quote:
+            if char == '\\' and index + 1 < len(value):
+                index += 1
+                word += value[index]
+            elif char == quote:
+                quote = None
+            else:
+                word += char
+        elif char in '"\'':
+            quote, started = char, True
+        elif char.isspace():
+            if started or word:
+                words.append(word)
+            word, started = '', False
+        else:
+            word += char
+            started = True
+        index += 1
+    if started or word:
+        words.append(word)
+    return words
+
+
+def service_environment(reader, units):
+    """The environment systemd gives the engine's service: Environment= and EnvironmentFile= of the unit file and of
+    its ``.service.d/*.conf`` drop-ins (systemd.unit(5): the unit file of the highest-priority directory, drop-ins
+    of every directory, a drop-in masking one of the same name in a lower-priority directory, applied in name order).
+
+    The first of ``units`` that exists is read. EnvironmentFile= variables override Environment= ones, as in systemd.
+    """
+    for unit in units:
+        name = unit + '.service'
+        main = None
+        for directory in UNIT_DIRS:
+            if reader.exists(directory + '/' + name):
+                main = directory + '/' + name
+                break
+        drop_ins = {}
+        for directory in reversed(UNIT_DIRS):
+            for entry in reader.listdir(directory + '/' + name + '.d') or ():
+                if entry.endswith('.conf'):
+                    drop_ins[entry] = directory + '/' + name + '.d/' + entry
+        if main is None and not drop_ins:
+            continue
+        env, files = {}, []
+        for path in [main] + [drop_ins[key] for key in sorted(drop_ins)]:
+            if path is None:
+                continue
+            try:
+                text = reader.host.read_text(path, limit=MAX_FILE_SIZE)
+            except (ProbeError, ArgumentError):
+                continue
+            for section, key, value in _unit_lines(text):
+                if section != 'Service':
+                    continue
+                if key == 'Environment':
+                    if not value:
+                        env = {}
+                    for word in _split_assignments(value):
+                        if '=' in word:
+                            var, val = word.split('=', 1)
+                            env[var] = val
+                elif key == 'EnvironmentFile':
+                    if not value:
+                        files = []
+                    else:
+                        files.append(value)
+        for item in files:
+            optional = item.startswith('-')
+            path = item[1:] if optional else item
+            try:
+                text = reader.host.read_text(path, limit=MAX_FILE_SIZE)
+            except (ProbeError, ArgumentError):
+                if not optional:
+                    reader.warn('Cannot read %s, an EnvironmentFile of %s' % (path, name))
+                continue
+            for line in text.splitlines():
+                line = line.strip()
+                if not line or line[0] in '#;' or '=' not in line:
+                    continue
+                var, val = line.split('=', 1)
+                val = val.strip()
+                if len(val) > 1 and val[0] == val[-1] and val[0] in '"\'':
+                    val = val[1:-1]
+                env[var.strip()] = val
+        return env
+    return {}
 
 
 def _resolve_text(exc, wanted):
@@ -611,13 +759,14 @@ def find_handlers(host):
     """All Kata runtime handlers of the host's container engines; returns ``(handlers, warnings)``.
 
     ``handlers`` is a list of dicts: handler, engine, runtime_type, runtime (``go``/``rust``), shim_path, config,
-    config_exists, config_from (``engine``: the engine names the file; ``default``: the shim's own lookup),
+    config_exists, config_from (``engine``: the engine names the file; ``environment``: KATA_CONF_FILE of the
+    engine's service; ``default``: the shim's own lookup),
     hypervisor, source. ``warnings`` are sentences about files that could not be read or do not exist.
     """
     reader = _Reader(host)
     handlers = []
-    for name, mains, path_dirs, fragments in CONTAINERD_SETUPS:
-        handlers.extend(_containerd_setup(reader, name, mains, path_dirs, fragments))
+    for name, mains, path_dirs, fragments, units in CONTAINERD_SETUPS:
+        handlers.extend(_containerd_setup(reader, name, mains, path_dirs, fragments, units))
     handlers.extend(_crio_handlers(reader))
     return handlers, reader.warnings
 

@@ -27,7 +27,9 @@ description:
     name; C([crio.runtime.runtimes.<handler>]) tables with C(runtime_type = "vm") and a C(containerd-shim-kata*-v2)
     shim.
   - The configuration file of a handler is the one the engine names (containerd's C(options.ConfigPath), CRI-O's
-    C(runtime_config_path)), else the one the shim finds by itself (C(/etc/kata-containers/configuration.toml), then
+    C(runtime_config_path)) or C(KATA_CONF_FILE) in the environment systemd gives the engine's service (unit file and
+    C(.service.d/*.conf) drop-ins; the Go runtime prefers the engine's path, runtime-rs the variable), else the one
+    the shim finds by itself (C(/etc/kata-containers/configuration.toml), then
     the installation's C(share/defaults/kata-containers/configuration.toml); for runtime-rs its C(runtime-rs/)
     locations), with symbolic links resolved as Kata resolves them. kata-deploy's files under
     C(runtimes/<shim>/) are reported as such, so their C(config.d/) drop-ins are the ones beside them.
@@ -151,9 +153,10 @@ runtimes:
     config_from:
       description:
         - V(engine) when the engine's file names the configuration (containerd's C(ConfigPath), CRI-O's
-          C(runtime_config_path)), V(default) when the shim's own lookup finds it.
+          C(runtime_config_path)), V(environment) when it is C(KATA_CONF_FILE) of the engine's service, V(default)
+          when the shim's own lookup finds it.
       type: str
-      choices: [engine, default]
+      choices: [engine, environment, default]
       sample: engine
     hypervisor:
       description:

@@ -535,3 +535,65 @@ def test_find_handler_on_a_host_without_engines(tmp_path):
                              "none was found in the containerd or CRI-O configuration")
     with pytest.raises(ArgumentError):
         _runtimes.find_handler(Host(str(tmp_path)), '')
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# KATA_CONF_FILE in the engine service's environment
+
+def test_kata_conf_file_of_the_service(tmp_path):
+    sim_layouts.build(str(tmp_path), 'kata-deploy-4.1.0')
+    go_default = '/opt/kata/share/defaults/kata-containers/configuration.toml'
+    rs_default = '/opt/kata/share/defaults/kata-containers/runtime-rs/configuration.toml'
+    write(tmp_path, '/etc/containerd/config.toml', 'version = 3\n'
+          + entry(V3, 'kata-go-plain')
+          + entry(V3, 'kata-go-path', '/opt/kata/share/defaults/kata-containers/configuration-clh.toml')
+          + entry(V3, 'kata-rs-path', '/opt/kata/share/defaults/kata-containers/runtime-rs/configuration-dragonball.toml',
+                  runtime_path='/opt/kata/runtime-rs/bin/containerd-shim-kata-v2'))
+    write(tmp_path, '/usr/lib/systemd/system/containerd.service',
+          '[Unit]\nDescription=containerd\n[Service]\nExecStart=/usr/bin/containerd\nEnvironment="PATH=/usr/bin" \\\n'
+          '  KATA_CONF_FILE=/nowhere.toml\n')
+    # the drop-in of /etc masks the one of the same name under /usr/lib; the empty Environment= resets the list
+    write(tmp_path, '/usr/lib/systemd/system/containerd.service.d/50-kata.conf', '[Service]\nEnvironment=KATA_CONF_FILE=/x\n')
+    write(tmp_path, '/etc/systemd/system/containerd.service.d/50-kata.conf',
+          '[Service]\nEnvironment=\nEnvironment="KATA_CONF_FILE=%s" OTHER=1\n' % go_default)
+    handlers, warnings = find(tmp_path)
+    got = dict((h['handler'], (h['config'], h['config_from'], h['hypervisor'])) for h in handlers)
+    assert got == {
+        'kata-go-plain': ('/opt/kata/share/defaults/kata-containers/runtimes/qemu/configuration-qemu.toml',
+                          'environment', 'qemu'),
+        'kata-go-path': ('/opt/kata/share/defaults/kata-containers/runtimes/clh/configuration-clh.toml', 'engine', 'clh'),
+        'kata-rs-path': ('/opt/kata/share/defaults/kata-containers/runtimes/qemu/configuration-qemu.toml',
+                         'environment', 'qemu'),
+    }
+    # runtime-rs takes the variable, which is not one of its own default files
+    assert warnings == [
+        'Runtime handler kata-rs-path (containerd, /etc/containerd/config.toml): KATA_CONF_FILE=%s is not one of the '
+        'runtime-rs runtime\'s default configuration files; Kata 4.0 and later refuse it ("only shipped Kata '
+        'configuration files are accepted")' % go_default]
+    # An EnvironmentFile overrides Environment=; a missing mandatory one is a warning
+    write(tmp_path, '/etc/systemd/system/containerd.service.d/60-file.conf',
+          '[Service]\nEnvironmentFile=/etc/default/kata\nEnvironmentFile=-/etc/default/optional\n')
+    write(tmp_path, '/etc/default/kata', '# kata\nKATA_CONF_FILE="%s"\n' % rs_default)
+    handlers, warnings = find(tmp_path)
+    got = dict((h['handler'], (h['config'], h['config_from'])) for h in handlers)
+    assert got['kata-rs-path'] == ('/opt/kata/share/defaults/kata-containers/runtime-rs/runtimes/qemu-runtime-rs/'
+                                   'configuration-qemu-runtime-rs.toml', 'environment')
+    assert got['kata-go-plain'][1] == 'environment'
+    assert len(warnings) == 1 and 'KATA_CONF_FILE=%s is not one of the Go runtime' % rs_default in warnings[0]
+    os.unlink(os.path.join(str(tmp_path), 'etc/default/kata'))
+    dummy, warnings = find(tmp_path)
+    assert warnings[0] == 'Cannot read /etc/default/kata, an EnvironmentFile of containerd.service'
+
+
+def test_kata_conf_file_of_crio_and_a_missing_file(tmp_path):
+    shim(tmp_path)
+    write(tmp_path, '/etc/crio/crio.conf.d/99-kata', '[crio.runtime.runtimes.kata]\nruntime_path = '
+          '"/opt/kata/bin/containerd-shim-kata-v2"\nruntime_type = "vm"\n')
+    write(tmp_path, '/etc/systemd/system/crio.service', '[Service]\nEnvironment=KATA_CONF_FILE=/etc/kata/gone.toml\n')
+    handlers, warnings = find(tmp_path)
+    assert [(h['config'], h['config_exists'], h['config_from']) for h in handlers] == [
+        ('/etc/kata/gone.toml', False, 'environment')]
+    assert warnings[0] == ('Runtime handler kata (crio, /etc/crio/crio.conf.d/99-kata): its configuration file '
+                           '(KATA_CONF_FILE of the crio service) /etc/kata/gone.toml does not exist '
+                           '(/etc/kata is missing)')
+    assert len(warnings) == 2 and 'Kata 4.0 and later refuse it' in warnings[1]
