@@ -486,6 +486,7 @@ def _crio_handlers(reader):
                 order.append(handler)
             handlers[handler] = {'table': table, 'source': path}
     result = []
+    env = None
     for handler in order:
         entry = handlers[handler]
         table = entry['table']
@@ -507,8 +508,9 @@ def _crio_handlers(reader):
         config_path = table.get('runtime_config_path')
         if not isinstance(config_path, str) or not config_path:
             config_path = None
-        result.append(_finish(reader, handler, ENGINE_CRIO, 'vm', shim, config_path, entry['source'],
-                              service_environment(reader, CRIO_UNITS)))
+        if env is None:
+            env = service_environment(reader, CRIO_UNITS)
+        result.append(_finish(reader, handler, ENGINE_CRIO, 'vm', shim, config_path, entry['source'], env))
     return result
 
 
