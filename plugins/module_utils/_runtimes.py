@@ -140,7 +140,7 @@ def _plugin_for_version(version):
 
 def _clean(path):
     """A host path made absolute (from ``/``) and cleaned like Go's filepath.Clean."""
-    return posixpath.normpath('/' + path.lstrip('/')) if not path.startswith('/') else posixpath.normpath(path)
+    return posixpath.normpath('/' + path.lstrip('/'))
 
 
 class _Reader(object):
@@ -156,6 +156,8 @@ class _Reader(object):
 
     def real(self, host_path):
         """The host path with every symlink resolved inside the root; _ResolveError when it cannot be."""
+        if '\0' in host_path:
+            raise _ResolveError(errno.EINVAL, host_path)
         return resolve_path(self.host.root, host_path)
 
     def exists(self, host_path):
@@ -250,7 +252,7 @@ def _is_link(host, host_path):
     try:
         return stat.S_ISLNK(os.lstat(host.path(posixpath.dirname(host_path)) + '/' + posixpath.basename(host_path))
                             .st_mode)
-    except (OSError, ProbeError):
+    except (OSError, ProbeError, ArgumentError):
         return False
 
 
@@ -290,9 +292,8 @@ def _resolve_imports(parent, imports, reader):
         if not isinstance(item, str) or not item or '\0' in item:
             reader.warn('containerd cannot use the import %r of %s: expected a path' % (item, parent))
             continue
-        path = posixpath.normpath(item)
-        if not path.startswith('/'):
-            path = posixpath.normpath(posixpath.join(posixpath.dirname(parent), path))
+        path = item if item.startswith('/') else posixpath.join(posixpath.dirname(parent), item)
+        path = _clean(path)
         if '*' in path:
             out.extend(reader.glob(path))
         else:
@@ -726,6 +727,8 @@ def service_environment(reader, units):
 
 
 def _resolve_text(exc, wanted):
+    if '\0' in (exc.path or ''):
+        return 'is not a valid path: it contains a NUL character'
     if exc.errno == errno.ENOENT:
         return 'does not exist (%s is missing)' % exc.path if exc.path and exc.path != wanted else 'does not exist'
     if exc.errno == errno.ELOOP:

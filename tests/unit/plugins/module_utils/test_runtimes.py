@@ -597,3 +597,28 @@ def test_kata_conf_file_of_crio_and_a_missing_file(tmp_path):
                            '(KATA_CONF_FILE of the crio service) /etc/kata/gone.toml does not exist '
                            '(/etc/kata is missing)')
     assert len(warnings) == 2 and 'Kata 4.0 and later refuse it' in warnings[1]
+
+
+def test_odd_values_in_engine_files(tmp_path):
+    shim(tmp_path)
+    write(tmp_path, '/cfg/q.toml', fixture_text(QEMU_41))
+    write(tmp_path, '/etc/containerd/config.toml', 'version = 3\nimports = "not-a-list"\n'
+          '[plugins."%s".containerd.runtimes.kata-nul]\nruntime_type = "io.containerd.kata.v2"\n'
+          'runtime_path = "/opt/kata/bin/containerd-shim-kata-v2"\n'
+          '[plugins."%s".containerd.runtimes.kata-nul.options]\nConfigPath = "/cfg/q\\u0000.toml"\n'
+          '[plugins."%s".containerd.runtimes.kata-nulshim]\nruntime_type = "io.containerd.kata.v2"\n'
+          'runtime_path = "/opt/kata\\u0000/shim"\n[plugins."%s".containerd.runtimes.kata-nulshim.options]\n'
+          'ConfigPath = "//cfg//q.toml"\n'
+          '[plugins."%s".containerd.runtimes.kata-int]\nruntime_type = 3\n'
+          '[plugins."%s".containerd.runtimes]\nkata-scalar = "x"\n' % ((V3,) * 6))
+    handlers, warnings = find(tmp_path)
+    assert [(h['handler'], h['config'], h['config_exists'], h['runtime']) for h in handlers] == [
+        ('kata-nul', '/cfg/q\0.toml', False, 'go'), ('kata-nulshim', '/cfg/q.toml', True, 'go')]
+    assert warnings == [
+        'containerd (containerd): runtime kata-scalar in /etc/containerd/config.toml is not a table; containerd fails '
+        'to load it',
+        "containerd ignores the imports of /etc/containerd/config.toml: expected a list of paths, found 'not-a-list'",
+        'Runtime handler kata-nul (containerd, /etc/containerd/config.toml): its configuration file /cfg/q\0.toml is '
+        'not a valid path: it contains a NUL character',
+        'Runtime handler kata-nulshim (containerd, /etc/containerd/config.toml): its shim /opt/kata\0/shim does not '
+        'exist']
