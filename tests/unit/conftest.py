@@ -10,6 +10,10 @@ README.md). A fresh clone has everything its tests need.
 
 from __future__ import annotations
 
+# The unprivileged child below can only use the modules its parent has already imported: the interpreter's own
+# library may be out of the user nobody's reach (pyenv's under /root, mode 0700). So the standard modules that the code
+# it tests imports lazily are imported here (ctypes: _factory's umount2).
+import ctypes  # noqa: F401, pylint: disable=unused-import
 import os
 import pickle
 import shutil
