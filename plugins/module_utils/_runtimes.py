@@ -315,7 +315,7 @@ def _containerd_setup(reader, name, mains, path_dirs, fragments, units):
     if not pending:
         return []
     loaded = set()
-    handlers = {}   # plugin id -> {handler: {'table': dict, 'source': path, 'typed_in': path}}
+    handlers = {}   # plugin id -> {handler: {'table': merged table, 'source': the file that last defined it}}
     order = []
     count = 0
     while pending:
@@ -343,7 +343,7 @@ def _containerd_setup(reader, name, mains, path_dirs, fragments, units):
         plugin = _plugin_for_version(file_version)
         target = _plugin_for_version(main_version) if main_version >= 3 else plugin
         plugins = _table(doc, 'plugins') or {}
-        _warn_ignored_plugins(reader, name, path, plugins, plugin)
+        _warn_ignored_plugins(reader, name, path, plugins, plugin, file_version)
         section = _table(plugins, plugin)
         if section is not None and main_version < 3:
             # containerd 1.x: the later plugin table replaces the earlier one entirely.
@@ -389,14 +389,15 @@ def _containerd_setup(reader, name, mains, path_dirs, fragments, units):
     return result
 
 
-def _warn_ignored_plugins(reader, name, path, plugins, plugin):
+def _warn_ignored_plugins(reader, name, path, plugins, plugin, version):
     for other in (PLUGIN_V1, PLUGIN_V2, PLUGIN_V3):
         if other == plugin:
             continue
         runtimes = _table(plugins, other, 'containerd', 'runtimes')
         if runtimes and any(isinstance(t, dict) and _is_kata_containerd(t) for t in runtimes.values()):
             reader.warn('containerd (%s) ignores the Kata handlers under [plugins."%s"] in %s: that file is read as '
-                        'config version using [plugins."%s"]' % (name, other, path, plugin))
+                        'config version %d, whose runtimes are under [plugins."%s"]'
+                        % (name, other, path, version, plugin))
 
 
 def _is_kata_containerd(table):

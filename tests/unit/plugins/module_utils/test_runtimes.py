@@ -286,7 +286,8 @@ def test_versionless_import_is_read_with_the_main_version_and_v2_imports_are_mig
     handlers, warnings = find(tmp_path)
     assert names(handlers) == ['kata-a', 'kata-b']
     assert warnings == ['containerd (containerd) ignores the Kata handlers under [plugins."io.containerd.grpc.v1.cri"] '
-                        'in /d/c.toml: that file is read as config version using [plugins."io.containerd.cri.v1.runtime"]']
+                        'in /d/c.toml: that file is read as config version 3, whose runtimes are under '
+                        '[plugins."io.containerd.cri.v1.runtime"]']
 
 
 def test_config_version_1_uses_the_cri_plugin(tmp_path):
