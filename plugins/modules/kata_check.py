@@ -45,19 +45,39 @@ attributes:
 options:
   config:
     description:
-      - Path of the Kata configuration file on the host (under O(host_root)).
-      - When not set, kata's lookup order is used, C(/etc/kata-containers/configuration.toml) then
-        C(/usr/share/defaults/kata-containers/configuration.toml). The drop-in files in C(config.d/) beside the file
-        are applied as kata does.
-      - When set, the file must exist.
+      - Path of the Kata configuration file on the host (under O(host_root)). The file must exist.
+      - The drop-in files in C(config.d/) beside the file are applied as the runtime that reads it does.
+      - A Go runtime file and a runtime-rs file are told apart by their location (a C(runtime-rs) directory) or their
+        content (C([runtime]) with C(hypervisor_name), C(name) or C(agent_name), which only runtime-rs reads);
+        RV(config.runtime) says which.
+      - When neither O(config) nor O(runtime) is set, the first of these files that exists is used,
+        C(/etc/kata-containers/configuration.toml), C(/usr/share/defaults/kata-containers/configuration.toml), the
+        runtime-rs files C(/etc/kata-containers/runtime-rs/configuration.toml) and
+        C(/usr/share/defaults/kata-containers/runtime-rs/configuration.toml), then kata-deploy's
+        C(/opt/kata/share/defaults/kata-containers/configuration.toml) and its C(runtime-rs/configuration.toml),
+        then those of C(/opt/kata-<suffix>) (kata-deploy's C(MULTI_INSTALL_SUFFIX)); failing all of them, the
+        configuration of a runtime handler of the container engines (C(kata), then C(kata-qemu), then the first one
+        whose file exists; see M(katacontainers.kata.kata_runtime_info)). RV(config_source) says which.
+      - Mutually exclusive with O(runtime).
     type: path
+  runtime:
+    description:
+      - A Kata runtime handler of the host's container engines (containerd or CRI-O), for example V(kata-clh) or
+        V(kata-qemu-runtime-rs); the configuration file that handler uses is checked (its C(ConfigPath), or its
+        shim's default file), as M(katacontainers.kata.kata_runtime_info) reports it.
+      - An unknown handler fails the task with the list of the handlers found.
+      - Mutually exclusive with O(config).
+    type: str
+    version_added: 0.2.0
   hypervisor:
     description:
       - The hypervisor whose requirements are checked.
       - Default is the hypervisor of the configuration file, or C(qemu) when there is none.
       - Must be set when the configuration file has several C([hypervisor.*]) tables.
+      - V(stratovirt) and V(remote) are Go runtime hypervisors of Kata 3.3 and later, V(openvmm) a runtime-rs one
+        (4.1), V(acrn) a Go runtime one of Kata 3.x only.
     type: str
-    choices: [qemu, clh, firecracker, dragonball, stratovirt, acrn, remote]
+    choices: [qemu, clh, firecracker, dragonball, stratovirt, remote, openvmm, acrn]
   host_root:
     description:
       - Read C(/proc), C(/sys), C(/etc) and C(/dev) of the host under this directory, for example a host's root
@@ -120,8 +140,10 @@ options:
   runtime_path:
     description:
       - The C(kata-runtime) executable whose version the release check compares against.
-      - Default is C(kata-runtime) found in the PATH. When none is found the release check still lists the latest
-        release, and RV(release.current) is V(null).
+      - Default is the C(kata-runtime) of the installation that holds the configuration file used (for example
+        C(/opt/kata/bin/kata-runtime) for a kata-deploy configuration), else C(kata-runtime) found in the PATH, else
+        the one of a kata-deploy installation (C(/opt/kata/bin), C(/opt/kata-<suffix>/bin)). When none is found the
+        release check still lists the latest release, and RV(release.current) is V(null).
     type: path
   fail_on_incapable:
     description:
@@ -161,6 +183,17 @@ EXAMPLES = r"""
     hypervisor: firecracker
     load_modules: true
   become: true
+
+- name: Check the requirements of the configuration the kata-clh runtime handler uses (a kata-deploy node)
+  katacontainers.kata.kata_check:
+    runtime: kata-clh
+    fail_on_incapable: false
+  become: true
+  register: kata_clh
+
+- name: Show which configuration was checked
+  ansible.builtin.debug:
+    msg: "{{ kata_clh.config.path }} ({{ kata_clh.config_source }}, {{ kata_clh.config.runtime }} runtime)"
 
 - name: Check a host whose root is mounted at /host, without the KVM test
   katacontainers.kata.kata_check:
@@ -257,10 +290,41 @@ hypervisor:
   type: str
   sample: qemu
 config:
-  description: The configuration file used (host path) with its drop-ins, or V(null) when none was found.
+  description: The configuration file used (host path, symlinks resolved) with its drop-ins, or V(null) when none was found.
   returned: success
   type: dict
-  sample: {"path": "/etc/kata-containers/configuration.toml", "drop_ins": []}
+  contains:
+    path:
+      description: The configuration file (symlinks resolved, as kata resolves them).
+      type: str
+      sample: /opt/kata/share/defaults/kata-containers/runtimes/clh/configuration-clh.toml
+    drop_ins:
+      description: The C(config.d) files applied on top, in order.
+      type: list
+      elements: str
+      sample: ["/opt/kata/share/defaults/kata-containers/runtimes/clh/config.d/20-debug.toml"]
+    source:
+      description: How the file was found, as RV(config_source).
+      type: str
+      sample: runtime:kata-clh
+    runtime:
+      description: The runtime that reads the file, V(go) (kata-runtime, the Go shim) or V(rust) (runtime-rs).
+      type: str
+      sample: go
+    handler:
+      description: The runtime handler whose configuration this is, when it was found through one.
+      type: str
+      sample: kata-clh
+  sample: {"path": "/etc/kata-containers/configuration.toml", "drop_ins": [], "source": "option", "runtime": "go",
+           "handler": null}
+config_source:
+  description:
+    - How the configuration file was found. V(option) (O(config)), V(runtime:<handler>) (O(runtime)),
+      V(default:<path>) (the first existing file of the default lookup, see O(config)), V(engine:<handler>) (a
+      container engine's runtime handler, when no default file exists), or V(null) when none was found.
+  returned: success
+  type: str
+  sample: default:/opt/kata/share/defaults/kata-containers/configuration.toml
 kvm:
   description: Details of the KVM test, when it ran.
   returned: when the KVM test ran
@@ -315,6 +379,7 @@ release:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._check import check_host_module
+from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors import HYPERVISOR_TYPES
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
 
 
@@ -322,7 +387,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             config=dict(type='path'),
-            hypervisor=dict(type='str', choices=['qemu', 'clh', 'firecracker', 'dragonball', 'stratovirt', 'acrn', 'remote']),
+            runtime=dict(type='str'),
+            hypervisor=dict(type='str', choices=list(HYPERVISOR_TYPES)),
             host_root=dict(type='path', default='/'),
             kvm_test=dict(type='str', choices=['auto', 'always', 'never'], default='auto'),
             load_modules=dict(type='bool', default=False),
@@ -335,6 +401,7 @@ def main():
             runtime_path=dict(type='path'),
             fail_on_incapable=dict(type='bool', default=True),
         ),
+        mutually_exclusive=[('config', 'runtime')],
         supports_check_mode=True,
     )
     run(module, check_host_module)

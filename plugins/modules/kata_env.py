@@ -11,10 +11,16 @@ short_description: Gather Kata Containers environment facts, like kata-runtime e
 version_added: 0.1.0
 description:
   - The native form of C(kata-runtime env --json), as facts. Returns C(ansible_facts.kata_env) with every field of
-    kata's environment report (format 1.0.26 of kata-runtime 3.0.0, plus the C(security_info) of format 1.0.27) under
-    snake_case names, for example C(kata_env.host.vm_container_capable) for C(Host.VMContainerCapable) and
+    kata's environment report under snake_case names, for example C(kata_env.host.vm_container_capable) for C(Host.VMContainerCapable) and
     C(kata_env.hypervisor.machine_type) for C(Hypervisor.MachineType). The mapping is kata's name converted to
     snake_case, section by section; the exceptions are listed in the return value documentation.
+  - The report has the format of the installed kata-runtime, C(1.0.27) for Kata 3.3 and later (VFIO hot and cold plug
+    ports, PCIe switch ports, the hypervisor's security settings, the guest SELinux label) and C(1.0.26) for Kata 3.0
+    to 3.2. When that version is unknown (no kata-runtime found, another O(host_root), C(runtime_version) not
+    gathered), the configuration file decides, C(1.0.27) when it sets a key only Kata 3.3 and later read, C(1.0.26)
+    otherwise.
+  - A runtime-rs configuration file is reported in the same format, with C(runtime.config.runtime=rust); what
+    runtime-rs does not have (C(msize_9p), C(hot_plug_vfio)) is empty.
   - The values are those kata-runtime reports for the same host and configuration. Unlike kata-runtime it never loads
     kernel modules, never reserves a vsock CID, and does not fail on a host without C(/dev/vhost-vsock).
   - It can be listed in C(ansible_facts_modules) beside C(setup), so that C(gather_facts) runs it.
@@ -33,15 +39,34 @@ extends_documentation_fragment:
 options:
   config:
     description:
-      - Path of the Kata configuration file on the host (under O(host_root)).
-      - When not set, kata's lookup order is used, C(/etc/kata-containers/configuration.toml) then
-        C(/usr/share/defaults/kata-containers/configuration.toml), with the C(config.d/) drop-ins applied as kata does.
+      - Path of the Kata configuration file on the host (under O(host_root)), with the C(config.d/) drop-ins applied
+        as the runtime that reads it does. A Go runtime file and a runtime-rs file are told apart by their location
+        (a C(runtime-rs) directory) or their content (C([runtime]) with C(hypervisor_name), C(name) or
+        C(agent_name)).
+      - When neither O(config) nor O(runtime) is set, the first of these files that exists is used,
+        C(/etc/kata-containers/configuration.toml), C(/usr/share/defaults/kata-containers/configuration.toml), the
+        runtime-rs files C(/etc/kata-containers/runtime-rs/configuration.toml) and
+        C(/usr/share/defaults/kata-containers/runtime-rs/configuration.toml), then kata-deploy's
+        C(/opt/kata/share/defaults/kata-containers/configuration.toml) and its C(runtime-rs/configuration.toml),
+        then those of C(/opt/kata-<suffix>); failing all of them, the configuration of a runtime handler of the
+        container engines (C(kata), then C(kata-qemu), then the first one whose file exists).
+        C(runtime.config.source) says which.
+      - Mutually exclusive with O(runtime).
     type: path
+  runtime:
+    description:
+      - A Kata runtime handler of the host's container engines (containerd or CRI-O), for example V(kata-clh); the
+        configuration file that handler uses is reported (see M(katacontainers.kata.kata_runtime_info)).
+      - An unknown handler fails the task with the list of the handlers found.
+      - Mutually exclusive with O(config).
+    type: str
+    version_added: 0.2.0
   hypervisor:
     description:
-      - The C([hypervisor.*]) table to report when the configuration file has several. Default is the only one.
+      - The C([hypervisor.*]) table to report when the configuration file has several. Default is the only one (for
+        runtime-rs, the one its C(runtime.hypervisor_name) names).
     type: str
-    choices: [qemu, clh, firecracker, acrn, dragonball]
+    choices: [qemu, clh, firecracker, dragonball, stratovirt, remote, openvmm, acrn]
   host_root:
     description:
       - Read C(/proc), C(/sys), C(/etc) and C(/dev) of the host under this directory, for example a host's root
@@ -52,8 +77,11 @@ options:
     default: /
   runtime_path:
     description:
-      - The C(kata-runtime) executable whose path and version are reported under C(runtime).
-      - Default is C(kata-runtime) found in the PATH.
+      - The C(kata-runtime) executable whose path and version are reported under C(runtime). Its version also
+        chooses the format of the report.
+      - Default is the C(kata-runtime) of the installation that holds the configuration file used (for example
+        C(/opt/kata/bin/kata-runtime) for a kata-deploy configuration), else C(kata-runtime) found in the PATH, else
+        the one of a kata-deploy installation (C(/opt/kata/bin), C(/opt/kata-<suffix>/bin)).
     type: path
   gather_subset:
     description:
@@ -110,9 +138,10 @@ ansible_facts:
   contains:
     kata_env:
       description:
-        - Kata's environment report in snake_case. Sections and keys follow C(kata-runtime env --json) 3.0.0;
-          C(Msize9p) is C(msize_9p), C(PCIeRootPort) is C(pcie_root_port), C(HotplugVFIOOnRootBus) is
-          C(hotplug_vfio_on_root_bus), C(VirtioFSDaemon) is C(virtio_fs_daemon), C(SharedFS) is C(shared_fs),
+        - Kata's environment report in snake_case. Sections and keys follow C(kata-runtime env --json);
+          C(Msize9p) is C(msize_9p), C(PCIeRootPort) is C(pcie_root_port), C(PCIeSwitchPort) is C(pcie_switch_port),
+          C(HotplugVFIOOnRootBus) is C(hotplug_vfio_on_root_bus), C(HotPlugVFIO) is C(hot_plug_vfio), C(ColdPlugVFIO)
+          is C(cold_plug_vfio), C(GuestSeLinuxLabel) is C(guest_selinux_label), C(VirtioFSDaemon) is C(virtio_fs_daemon), C(SharedFS) is C(shared_fs),
           C(OCI) is C(oci), C(CPUs) is C(cpus), C(VMContainerCapable) is C(vm_container_capable), C(SupportVSocks) is
           C(support_vsocks), C(DisableNewNetNs) is C(disable_new_netns).
       returned: always
@@ -123,9 +152,9 @@ ansible_facts:
           type: dict
           sample: {"path": "/usr/share/kata-containers/vmlinux-6.1.38-114", "parameters": "systemd.unit=kata-containers.target scsi_mod.scan=none"}
         meta:
-          description: C(Meta) - the format version of kata's report.
+          description: C(Meta) - the format version of kata's report, V(1.0.27) (Kata 3.3 and later) or V(1.0.26).
           type: dict
-          sample: {"version": "1.0.26"}
+          sample: {"version": "1.0.27"}
         image:
           description: C(Image) - the guest image path (empty when none).
           type: dict
@@ -137,16 +166,24 @@ ansible_facts:
         hypervisor:
           description:
             - C(Hypervisor) - machine_type, version, path, block_device_driver, entropy_source, shared_fs,
-              virtio_fs_daemon, socket_path, msize_9p, memory_slots, pcie_root_port, hotplug_vfio_on_root_bus, debug,
-              and security_info (rootless, disable_seccomp, guest_hook_path, enable_annotations, confidential_guest).
+              virtio_fs_daemon, socket_path, msize_9p, memory_slots, debug, and
+            - in format 1.0.27, hot_plug_vfio, cold_plug_vfio, pcie_root_port, pcie_switch_port and security_info
+              (rootless, disable_seccomp, guest_hook_path, enable_annotations, confidential_guest);
+            - in format 1.0.26, pcie_root_port and hotplug_vfio_on_root_bus.
           type: dict
           sample: {"machine_type": "q35", "version": "QEMU emulator version 7.2.0", "path": "/usr/bin/qemu-system-x86_64"}
         runtime:
           description:
             - C(Runtime) - config (path), path, experimental, version (oci, version (semver, commit, major, minor,
-              patch)), debug, trace, disable_guest_seccomp, disable_new_netns, sandbox_cgroup_only.
+              patch)), debug, trace, disable_guest_seccomp, disable_new_netns, sandbox_cgroup_only, and in format
+              1.0.27 guest_selinux_label.
+            - C(config.runtime) (V(go) or V(rust), the runtime that reads the file) and C(config.source) (how the file
+              was found, V(option), V(runtime:<handler>), V(default:<path>) or V(engine:<handler>)) are this module's
+              additions.
           type: dict
-          sample: {"config": {"path": "/etc/kata-containers/configuration.toml"}, "path": "/usr/bin/kata-runtime"}
+          sample: {"config": {"path": "/opt/kata/share/defaults/kata-containers/configuration-qemu.toml", "runtime": "go",
+                              "source": "default:/opt/kata/share/defaults/kata-containers/configuration.toml"},
+                   "path": "/opt/kata/bin/kata-runtime"}
         host:
           description:
             - C(Host) - available_guest_protections, kernel, architecture, distro (name, version), cpu (vendor, model,
@@ -167,6 +204,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._env import gather_env_module
+from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors import HYPERVISOR_TYPES
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
 
 
@@ -174,11 +212,13 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             config=dict(type='path'),
-            hypervisor=dict(type='str', choices=['qemu', 'clh', 'firecracker', 'acrn', 'dragonball']),
+            runtime=dict(type='str'),
+            hypervisor=dict(type='str', choices=list(HYPERVISOR_TYPES)),
             host_root=dict(type='path', default='/'),
             runtime_path=dict(type='path'),
             gather_subset=dict(type='list', elements='str', default=['all']),
         ),
+        mutually_exclusive=[('config', 'runtime')],
         supports_check_mode=True,
     )
     run(module, gather_env_module)

@@ -61,21 +61,39 @@ options:
     default: present
   config:
     description:
-      - Path of the Kata configuration file. It is also passed to C(kata-runtime) with C(--config).
-      - When not set, kata's lookup order is used, C(/etc/kata-containers/configuration.toml) then
-        C(/usr/share/defaults/kata-containers/configuration.toml). The drop-in files in C(config.d/) beside the file
-        are applied as kata does.
+      - Path of the Kata configuration file. It is also passed to C(kata-runtime) with C(--config). The drop-in files
+        in C(config.d/) beside the file are applied as kata does.
+      - It must be a Go runtime configuration (the VM factory is kata-runtime's); a runtime-rs one is refused.
+      - When neither O(config) nor O(runtime) is set, the first of these files that exists is used,
+        C(/etc/kata-containers/configuration.toml), C(/usr/share/defaults/kata-containers/configuration.toml), the
+        runtime-rs files C(/etc/kata-containers/runtime-rs/configuration.toml) and
+        C(/usr/share/defaults/kata-containers/runtime-rs/configuration.toml), then kata-deploy's
+        C(/opt/kata/share/defaults/kata-containers/configuration.toml) and its C(runtime-rs/configuration.toml),
+        then those of C(/opt/kata-<suffix>); failing all of them, the configuration of a runtime handler of the
+        container engines (C(kata), then C(kata-qemu), then the first one whose file exists). RV(config_source) says
+        which.
+      - Mutually exclusive with O(runtime).
     type: path
+  runtime:
+    description:
+      - A Kata runtime handler of the host's container engines (containerd or CRI-O), for example V(kata-qemu); the
+        configuration file that handler uses is read (see M(katacontainers.kata.kata_runtime_info)).
+      - An unknown handler fails the task with the list of the handlers found.
+      - Mutually exclusive with O(config).
+    type: str
+    version_added: 0.2.0
   hypervisor:
     description:
       - The hypervisor table to read, when the configuration file has several C([hypervisor.*]) tables.
       - kata-runtime itself then picks one at random; keep a single table in configurations used for the factory.
     type: str
-    choices: [qemu, clh, firecracker, acrn, dragonball]
+    choices: [qemu, clh, firecracker, dragonball, stratovirt, remote, openvmm, acrn]
   runtime_path:
     description:
       - The C(kata-runtime) executable that creates the template and runs the cache server.
-      - Default is C(kata-runtime) found in the PATH, or in C(/opt/kata/bin) where kata-deploy installs it.
+      - Default is the C(kata-runtime) of the installation that holds the configuration file (for example
+        C(/opt/kata/bin/kata-runtime) for a kata-deploy configuration), else C(kata-runtime) found in the PATH, else
+        the one of a kata-deploy installation (C(/opt/kata/bin), C(/opt/kata-<suffix>/bin)).
       - Only needed when something must be created; stopping and removing are done without it.
     type: path
   log_path:
@@ -168,6 +186,19 @@ config:
   returned: success
   type: str
   sample: /etc/kata-containers/configuration.toml
+config_source:
+  description:
+    - How the configuration file was found, V(option) (O(config)), V(runtime:<handler>) (O(runtime)),
+      V(default:<path>) (the first existing file of the default lookup) or V(engine:<handler>) (a container engine's
+      runtime handler).
+  returned: success
+  type: str
+  sample: default:/opt/kata/share/defaults/kata-containers/configuration.toml
+runtime_kind:
+  description: The runtime that reads the configuration file, always V(go) here (a runtime-rs file is refused).
+  returned: success
+  type: str
+  sample: go
 cache:
   description:
     - The VM cache, after the changes (in check mode, as found).
@@ -247,6 +278,7 @@ template:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._factory import DEFAULT_LOG_PATH, manage_factory
+from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors import HYPERVISOR_TYPES
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
 
 
@@ -255,12 +287,14 @@ def main():
         argument_spec=dict(
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             config=dict(type='path'),
-            hypervisor=dict(type='str', choices=['qemu', 'clh', 'firecracker', 'acrn', 'dragonball']),
+            runtime=dict(type='str'),
+            hypervisor=dict(type='str', choices=list(HYPERVISOR_TYPES)),
             runtime_path=dict(type='path'),
             log_path=dict(type='path', default=DEFAULT_LOG_PATH),
             timeout=dict(type='float', default=3),
             wait_timeout=dict(type='float', default=60),
         ),
+        mutually_exclusive=[('config', 'runtime')],
         supports_check_mode=True,
     )
     run(module, manage_factory)
