@@ -623,3 +623,19 @@ def test_odd_values_in_engine_files(tmp_path):
         'not a valid path: it contains a NUL character',
         'Runtime handler kata-nulshim (containerd, /etc/containerd/config.toml): its shim /opt/kata\0/shim does not '
         'exist']
+
+
+def test_rke2_with_config_v2_drop_ins_and_k3s_shim_directory(tmp_path):
+    write(tmp_path, '/cfg/q.toml', fixture_text(QEMU_41))
+    base = '/var/lib/rancher/rke2/agent/etc/containerd'
+    write(tmp_path, base + '/config.toml', 'version = 2\nimports = ["%s/config.toml.d/*.toml"]\n' % base)
+    write(tmp_path, base + '/config.toml.d/kata-deploy.toml', entry(V2, 'kata-qemu', '/cfg/q.toml', runtime_path=None))
+    shim(tmp_path, '/var/lib/rancher/rke2/bin/containerd-shim-kata-qemu-v2')
+    k3s = '/var/lib/rancher/k3s/agent/etc/containerd'
+    write(tmp_path, k3s + '/config.toml', 'version = 3\n' + entry(V3, 'kata-clh', '/cfg/q.toml', runtime_path=None))
+    shim(tmp_path, '/var/lib/rancher/k3s/data/current/bin/containerd-shim-kata-clh-v2')
+    handlers, warnings = find(tmp_path)
+    assert warnings == []
+    assert [(h['handler'], h['shim_path'], h['source']) for h in handlers] == [
+        ('kata-clh', '/var/lib/rancher/k3s/data/current/bin/containerd-shim-kata-clh-v2', k3s + '/config.toml'),
+        ('kata-qemu', '/var/lib/rancher/rke2/bin/containerd-shim-kata-qemu-v2', base + '/config.toml.d/kata-deploy.toml')]
