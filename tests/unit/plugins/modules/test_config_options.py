@@ -118,3 +118,12 @@ def test_kata_env_format_follows_the_installed_runtime(tmp_path, run_module, ver
     assert ('security_info' in facts['hypervisor'], 'guest_selinux_label' in facts['runtime']) == (
         (True, True) if expected == '1.0.27' else (False, False))
     assert ('hotplug_vfio_on_root_bus' in facts['hypervisor']) is (expected == '1.0.26')
+
+
+@pytest.mark.parametrize('role, option', [
+    ('preflight', 'kata_preflight_hypervisor'), ('preflight', 'kata_preflight_required_hypervisor')])
+def test_role_hypervisor_choices_are_the_one_list(role, option):
+    path = os.path.join(os.path.dirname(FIXTURES), '..', 'roles', role, 'meta', 'argument_specs.yml')
+    with open(path, encoding='utf-8') as handle:
+        options = yaml.safe_load(handle)['argument_specs']['main']['options']
+    assert options[option]['choices'] == list(HYPERVISOR_TYPES)
