@@ -1794,12 +1794,13 @@ ENV_FORMAT_1_0_26 = '1.0.26'  # kata-runtime 3.0 to 3.2 (src/runtime/cmd/kata-ru
 ENV_FORMAT_1_0_27 = '1.0.27'  # kata-runtime 3.3 and later (4.1.0 included)
 
 
-def env_sections(cfg, format_version=ENV_FORMAT_1_0_27):
+def env_sections(cfg, format_version=ENV_FORMAT_1_0_27, release=None):
     """The configuration-derived parts of kata env's EnvInfo in snake_case, in the format ``format_version``.
 
     1.0.26 (3.0.0): ``hypervisor.pcie_root_port`` and ``hotplug_vfio_on_root_bus``. 1.0.27 (3.3.0 and later,
     kata-env.go): ``hypervisor.hot_plug_vfio``, ``cold_plug_vfio``, ``pcie_root_port``, ``pcie_switch_port`` and
-    ``security_info`` instead of ``hotplug_vfio_on_root_bus``, and ``runtime.guest_selinux_label``.
+    ``security_info`` instead of ``hotplug_vfio_on_root_bus``, and ``runtime.guest_selinux_label``; kata-runtime 3.3
+    to 3.5 (``release``, a (major, minor) tuple, when known) have no ``pcie_root_port``/``pcie_switch_port`` there.
     ``runtime.config.runtime`` (``go``/``rust``) is the collection's addition: which runtime reads the file.
     ``hypervisor.version``/``socket_path``, ``runtime.path``/``version``, ``host`` and ``meta`` are filled elsewhere.
     """
@@ -1819,11 +1820,10 @@ def env_sections(cfg, format_version=ENV_FORMAT_1_0_27):
         hypervisor.update(pcie_root_port=hv['pcie_root_port'], hotplug_vfio_on_root_bus=hv['hotplug_vfio_on_root_bus'],
                           debug=hv['enable_debug'])
     else:
+        hypervisor.update(hot_plug_vfio=hv['hot_plug_vfio'], cold_plug_vfio=hv['cold_plug_vfio'])
+        if release is None or tuple(release) >= (3, 6):
+            hypervisor.update(pcie_root_port=hv['pcie_root_port'], pcie_switch_port=hv['pcie_switch_port'])
         hypervisor.update(
-            hot_plug_vfio=hv['hot_plug_vfio'],
-            cold_plug_vfio=hv['cold_plug_vfio'],
-            pcie_root_port=hv['pcie_root_port'],
-            pcie_switch_port=hv['pcie_switch_port'],
             debug=hv['enable_debug'],
             security_info=dict(
                 rootless=hv['rootless'],

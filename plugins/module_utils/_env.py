@@ -144,7 +144,8 @@ def gather_env(params, run_command, get_bin_path, warn):
                  runtime=None, host=None, agent=None)
 
     if cfg is not None and 'config' in parts:
-        sections = _config.env_sections(cfg, format_version)
+        release = (version['major'], version['minor']) if version else None
+        sections = _config.env_sections(cfg, format_version, release)
         facts.update(kernel=sections['kernel'], image=sections['image'], initrd=sections['initrd'],
                      agent=sections['agent'])
         hypervisor = dict(sections['hypervisor'])

@@ -167,8 +167,9 @@ ansible_facts:
           description:
             - C(Hypervisor) - machine_type, version, path, block_device_driver, entropy_source, shared_fs,
               virtio_fs_daemon, socket_path, msize_9p, memory_slots, debug, and
-            - in format 1.0.27, hot_plug_vfio, cold_plug_vfio, pcie_root_port, pcie_switch_port and security_info
-              (rootless, disable_seccomp, guest_hook_path, enable_annotations, confidential_guest);
+            - in format 1.0.27, hot_plug_vfio, cold_plug_vfio, pcie_root_port and pcie_switch_port (not for
+              kata-runtime 3.3 to 3.5), and security_info (rootless, disable_seccomp, guest_hook_path,
+              enable_annotations, confidential_guest);
             - in format 1.0.26, pcie_root_port and hotplug_vfio_on_root_bus.
           type: dict
           sample: {"machine_type": "q35", "version": "QEMU emulator version 7.2.0", "path": "/usr/bin/qemu-system-x86_64"}

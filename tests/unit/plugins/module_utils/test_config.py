@@ -859,6 +859,9 @@ sandbox_cgroup_only = true
                                enable_annotations=['enable_iommu'], confidential_guest=False)),
         runtime=dict(runtime, config=dict(path=MAIN, runtime='go'), guest_selinux_label=''),
     )
+    # kata-runtime 3.3 to 3.5: 1.0.27 without the PCIe port counts (back from 3.6).
+    assert 'pcie_root_port' not in _config.env_sections(cfg, '1.0.27', (3, 5))['hypervisor']
+    assert _config.env_sections(cfg, '1.0.27', (3, 6))['hypervisor']['pcie_switch_port'] == 0
     # EnvInfo 1.0.26 (kata-runtime 3.0 to 3.2).
     assert _config.env_sections(cfg, '1.0.26') == dict(
         common,
