@@ -124,6 +124,7 @@ RUST_DEFAULT_CONFIGS = (
 
 _KATA_RUNTIME_TYPE = re.compile(r'^io\.containerd\.kata[^.]*\.v2$')
 _KATA_SHIM_NAME = re.compile(r'^containerd-shim-kata[^/]*-v2$')
+_KATA_DEPLOY_DEST = re.compile(r'/opt/kata(?:-[^/]+)?$')  # kata-deploy config.rs dest_dir
 _SHIM_UNDER_PREFIX = re.compile(r'^(/.*?)/(?:runtime-rs/)?bin/containerd-shim-kata-v2$')
 _RUNTIME_VERSION = re.compile(r'^kata-runtime\s*:\s*(\S+)', re.MULTILINE)
 _CTL_VERSION = re.compile(r'version "([^"]+)"')
@@ -542,7 +543,8 @@ def default_config_paths(runtime, shim_real=None):
     prefix = DISTRO_PREFIX
     if shim_real:
         match = _SHIM_UNDER_PREFIX.match(shim_real)
-        if match and match.group(1).startswith(KATA_DEPLOY_PREFIX):
+        if match and _KATA_DEPLOY_DEST.search(match.group(1)):
+            # kata-deploy's static build (PREFIX=/opt/kata), wherever INSTALLATION_PREFIX/MULTI_INSTALL_SUFFIX put it
             prefix = KATA_DEPLOY_PREFIX
     return [GO_DEFAULT_SYSCONF, prefix + '/share/defaults/kata-containers/configuration.toml']
 
@@ -821,10 +823,12 @@ def find_installations(host, run_command=None, handlers=None):
     A prefix is listed when ``<prefix>/bin`` holds kata-runtime, kata-ctl or a containerd-shim-kata-v2 (or
     ``<prefix>/runtime-rs/bin`` a runtime-rs shim) that is not a link into another prefix. Prefixes looked at: ``/usr``, ``/usr/local``, ``/opt/kata``,
     ``/opt/kata-*`` (kata-deploy's MULTI_INSTALL_SUFFIX) and the prefixes of the handlers' shims (kata-deploy's
-    INSTALLATION_PREFIX). The versions are those the binaries print, and only when ``run_command`` is given (a
+    INSTALLATION_PREFIX; ``handlers`` as find_handlers returns them, found here when not given). The versions are those the binaries print, and only when ``run_command`` is given (a
     function like AnsibleModule.run_command) and the host is this machine; V(None) otherwise.
     """
     reader = _Reader(host)
+    if handlers is None:
+        handlers = find_handlers(host)[0]
     found = []
     for prefix in _install_prefixes(reader, handlers):
         runtime = prefix + '/bin/kata-runtime'

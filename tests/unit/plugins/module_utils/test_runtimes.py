@@ -639,3 +639,28 @@ def test_rke2_with_config_v2_drop_ins_and_k3s_shim_directory(tmp_path):
     assert [(h['handler'], h['shim_path'], h['source']) for h in handlers] == [
         ('kata-clh', '/var/lib/rancher/k3s/data/current/bin/containerd-shim-kata-clh-v2', k3s + '/config.toml'),
         ('kata-qemu', '/var/lib/rancher/rke2/bin/containerd-shim-kata-qemu-v2', base + '/config.toml.d/kata-deploy.toml')]
+
+
+def test_installation_prefix_install(tmp_path):
+    """kata-deploy with INSTALLATION_PREFIX=/custom: dest_dir /custom/opt/kata (config.rs), found through its shims."""
+    dest = '/custom/opt/kata'
+    shim(tmp_path, dest + '/bin/containerd-shim-kata-v2')
+    write(tmp_path, dest + '/bin/kata-runtime', sim_layouts.kata_runtime_stub('4.1.0'), 0o755)
+    write(tmp_path, dest + '/share/defaults/kata-containers/configuration-qemu.toml', fixture_text(QEMU_41))
+    link(tmp_path, dest + '/share/defaults/kata-containers/configuration.toml', 'configuration-qemu.toml')
+    write(tmp_path, '/opt/kata/share/defaults/kata-containers/configuration-clh.toml', fixture_text(CLH_41))
+    link(tmp_path, '/opt/kata/share/defaults/kata-containers/configuration.toml', 'configuration-clh.toml')
+    write(tmp_path, '/etc/containerd/config.toml', 'version = 3\n'
+          + entry(V3, 'kata-qemu', dest + '/share/defaults/kata-containers/configuration-qemu.toml',
+                  runtime_path=dest + '/bin/containerd-shim-kata-v2')
+          + entry(V3, 'kata-default', runtime_path=dest + '/bin/containerd-shim-kata-v2'))
+    host = Host(str(tmp_path))
+    handlers, warnings = _runtimes.find_handlers(host)
+    # without ConfigPath the static build looks where it was built for, /opt/kata, not under the prefix
+    assert [(h['handler'], h['config'], h['hypervisor']) for h in handlers] == [
+        ('kata-qemu', dest + '/share/defaults/kata-containers/configuration-qemu.toml', 'qemu'),
+        ('kata-default', '/opt/kata/share/defaults/kata-containers/configuration-clh.toml', 'clh')]
+    assert warnings == []
+    assert _runtimes.find_installations(host) == [
+        {'prefix': dest, 'kata_runtime': dest + '/bin/kata-runtime', 'kata_ctl': None, 'kata_runtime_version': None,
+         'kata_ctl_version': None}]
