@@ -821,10 +821,11 @@ def find_installations(host, run_command=None, handlers=None):
     """The Kata installations of the host: [{prefix, kata_runtime, kata_ctl, kata_runtime_version, kata_ctl_version}].
 
     A prefix is listed when ``<prefix>/bin`` holds kata-runtime, kata-ctl or a containerd-shim-kata-v2 (or
-    ``<prefix>/runtime-rs/bin`` a runtime-rs shim) that is not a link into another prefix. Prefixes looked at: ``/usr``, ``/usr/local``, ``/opt/kata``,
-    ``/opt/kata-*`` (kata-deploy's MULTI_INSTALL_SUFFIX) and the prefixes of the handlers' shims (kata-deploy's
-    INSTALLATION_PREFIX; ``handlers`` as find_handlers returns them, found here when not given). The versions are those the binaries print, and only when ``run_command`` is given (a
-    function like AnsibleModule.run_command) and the host is this machine; V(None) otherwise.
+    ``<prefix>/runtime-rs/bin`` a runtime-rs shim) that is not a link into another prefix. Prefixes looked at:
+    ``/usr``, ``/usr/local``, ``/opt/kata``, ``/opt/kata-*`` (kata-deploy's MULTI_INSTALL_SUFFIX) and the prefixes of
+    the handlers' shims (kata-deploy's INSTALLATION_PREFIX; ``handlers`` as find_handlers returns them, found here
+    when not given). The versions are those the binaries print, and only when ``run_command`` is given (a function
+    like AnsibleModule.run_command) and the host is this machine; None otherwise.
     """
     reader = _Reader(host)
     if handlers is None:
