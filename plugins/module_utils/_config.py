@@ -49,6 +49,7 @@ from __future__ import annotations
 import copy
 import errno
 import json
+import math
 import os
 import re
 import stat
@@ -798,7 +799,7 @@ class _Loader(object):
         if kind == _F32:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 self._bad_type(path, parts, 'float', value)
-            if isinstance(value, float) and value != value:
+            if isinstance(value, float) and math.isnan(value):
                 self._decode_error(path, parts, 'nan is not a number of vCPUs', value)
             if abs(value) > 3.4028234663852886e38:
                 self._decode_error(path, parts, '%s is out of range for float32' % value, value)

@@ -384,6 +384,10 @@ def test_unknown_key_in_drop_in_hypervisor_table_is_kata_error(host):
     ('default_memory = -1', 'toml: (last key "hypervisor.qemu.default_memory"): -1 is out of range for uint32'),
     ('default_vcpus = 1e39',
      'toml: (last key "hypervisor.qemu.default_vcpus"): 1e+39 is out of range for float32'),
+    ('default_vcpus = nan',
+     'toml: (last key "hypervisor.qemu.default_vcpus"): nan is not a number of vCPUs'),
+    ('default_vcpus = -inf',
+     'toml: (last key "hypervisor.qemu.default_vcpus"): -inf is out of range for float32'),
 ])
 def test_wrong_value_types(host, line, message):
     assert error_of(host, QEMU + line + '\n') == (
