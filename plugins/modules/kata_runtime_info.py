@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: kata_runtime_info
 short_description: List the Kata Containers runtime handlers of a host's container engines and its Kata installations
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Reads the configuration files of the host's container engines as the engines read them and returns every Kata
     runtime handler they define (for example C(kata-qemu), C(kata-clh), C(kata-qemu-runtime-rs) on a node set up by
