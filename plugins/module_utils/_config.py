@@ -549,8 +549,8 @@ class ConfigLocation(object):
 
 def _suffix_candidates(host_root):
     try:
-        names = sorted(os.listdir(_local(host_root, '/opt')))
-    except OSError:
+        names = sorted(os.listdir(_local(host_root, resolve_path(host_root, '/opt'))))
+    except (_ResolveError, OSError):
         return []
     out = []
     for name in names:

@@ -374,3 +374,15 @@ def test_one_list_of_hypervisor_types():
     assert set(_hypervisors.GO_HYPERVISOR_TYPES) | set(_hypervisors.RUST_HYPERVISOR_TYPES) == set(
         _hypervisors.HYPERVISOR_TYPES)
     assert _config.HYPERVISOR_TYPES is _hypervisors.HYPERVISOR_TYPES
+
+
+def test_suffix_lookup_stays_inside_the_host_root(tmp_path):
+    outside = tmp_path / 'outside'
+    (outside / 'kata-evil' / 'share' / 'defaults' / 'kata-containers').mkdir(parents=True)
+    (outside / 'kata-evil' / 'share' / 'defaults' / 'kata-containers' / 'configuration.toml').write_text('')
+    root = tmp_path / 'root'
+    root.mkdir()
+    os.symlink(str(outside), str(root / 'opt'))  # an absolute link: the host itself would not see tmp_path/outside
+    location = _config.locate_config(_probes.Host(str(root)))
+    assert location.path is None
+    assert not [path for path in location.tried if 'kata-evil' in path]
