@@ -18,9 +18,10 @@ short_description: The Kata Containers fleet readiness report as a self-containe
 description:
   - Renders a report of P(katacontainers.kata.preflight_report#filter) as one HTML page with inline CSS, no script and
     no network asset (its Content-Security-Policy forbids them), with the summary counts, a host-by-check matrix with failures
-    highlighted, and per-host details (reasons, kernel, CPU, hypervisor, Kata version, every check).
-  - Every text is HTML-escaped. Elements carry C(data-status), C(data-host), C(data-check) and C(data-state)
-    attributes for tools that read the page.
+    highlighted, a host-by-runtime-handler table (runtime, hypervisor, configuration file, verdict and failed checks of
+    each handler), and per-host details (reasons, kernel, CPU, hypervisor, Kata version, every check).
+  - Every text is HTML-escaped. Elements carry C(data-status), C(data-host), C(data-check), C(data-state) and (in the
+    handler table) C(data-handler) attributes for tools that read the page.
 options:
   _input:
     description: The report.

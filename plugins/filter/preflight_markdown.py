@@ -17,7 +17,8 @@ author:
 short_description: The Kata Containers fleet readiness report as Markdown
 description:
   - Renders a report of P(katacontainers.kata.preflight_report#filter) as Markdown, for a ticket or a merge request, with
-    the summary counts, one table row per host (verdict, failed checks, kernel, CPU, hypervisor, Kata version), and
+    the summary counts, one table row per host (verdict, failed checks, kernel, CPU, hypervisor, Kata version), one
+    table row per runtime handler of each host (runtime, hypervisor, configuration file, verdict, failed checks), and
     the reasons of every host that is not capable.
 options:
   _input:

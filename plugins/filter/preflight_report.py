@@ -64,7 +64,9 @@ _value:
       description: Whether every host has a verdict.
       type: bool
     summary:
-      description: Counts of hosts by status (C(total), C(capable), C(not_capable), C(unreachable), C(failed), C(pending)).
+      description:
+        - Counts of hosts by status (C(total), C(capable), C(not_capable), C(unreachable), C(failed), C(pending)), and
+          in C(runtimes) of the runtime handler verdicts (C(total), C(capable), C(not_capable), C(failed)).
       type: dict
     columns:
       description: The checks of the host-by-check matrix, in display order (C(id), C(label), C(description), C(type)).

@@ -16,17 +16,25 @@ author:
   - Kata Containers collection contributors (@katacontainers)
 short_description: One host's Kata Containers readiness verdict, with its reasons
 description:
-  - Combines the registered results of M(katacontainers.kata.kata_check) and M(katacontainers.kata.kata_env) for
-    one host, and the host's policy, into the verdict the P(katacontainers.kata.preflight#role)
-    stores as the C(kata_preflight_verdict) fact and puts in its fleet report.
+  - Combines the registered results of M(katacontainers.kata.kata_runtime_info),
+    M(katacontainers.kata.kata_check) (one result, or the results of a loop over the runtime handlers) and
+    M(katacontainers.kata.kata_env) for one host, and the host's policy, into the verdict the
+    P(katacontainers.kata.preflight#role) stores as the C(kata_preflight_verdict) fact and puts in its fleet report.
+  - Each runtime handler of O(runtimes) gets its own verdict in RV(_value.runtimes) (a host without handlers gets one,
+    for the configuration kata_check used). A handler whose configuration file does not exist fails the check
+    V(handler_config) without a kata_check result.
   - The status is V(capable), V(not_capable), V(unreachable) (a result says so) or V(failed) (a task failed, was
     skipped, or its result is missing).
-  - A host is V(capable) when no required kata check failed, the KVM VM-creation test did not fail, and every policy
-    is met. Checks named in O(policy.waived_checks) do not count; kata's own verdict is kept as RV(_value.kata_capable).
+  - A host is V(capable) when every runtime handler is, that is no required kata check failed, the KVM
+    VM-creation test did not fail and the hypervisor policy is met for each, and the kernel and Kata version policies
+    are met. Checks named in O(policy.waived_checks) do not count; kata's own verdict is kept as RV(_value.kata_capable).
 positional: _input, env
 options:
   _input:
-    description: The registered result of M(katacontainers.kata.kata_check) (with O(katacontainers.kata.kata_check#module:fail_on_incapable=false)).
+    description:
+      - The registered result of M(katacontainers.kata.kata_check) (with
+        O(katacontainers.kata.kata_check#module:fail_on_incapable=false)), or of a loop of it whose items are the
+        runtime handler names (O(katacontainers.kata.kata_check#module:runtime)).
     type: dict
     required: true
   env:
@@ -61,6 +69,25 @@ options:
   host:
     description: The inventory name of the host.
     type: str
+  runtimes:
+    description:
+      - The registered result of M(katacontainers.kata.kata_runtime_info). Without it (or when that task was
+        skipped) the host has no runtime handlers, and its one kata_check result is its one verdict.
+    type: dict
+    version_added: 0.2.0
+  selection:
+    description:
+      - The runtime handlers selected (the role's C(kata_preflight_runtimes)), V(all) or a list of names; anything
+        else fails the host with a message naming the variable.
+    type: raw
+    default: all
+    version_added: 0.2.0
+  config:
+    description:
+      - The configuration file set instead of the handlers (the role's C(kata_preflight_config)); with a list in
+        O(selection), the host fails (they are mutually exclusive).
+    type: str
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
@@ -104,6 +131,15 @@ _value:
       description: Every check with its C(state) (V(ok), V(fail), V(warn), V(waived), V(untested)).
       type: list
       elements: dict
+    runtimes:
+      description:
+        - One verdict per runtime handler, in the engine's order, with C(handler) (V(null) for a host without
+          handlers), C(engine), C(runtime) (V(go) or V(rust)), C(hypervisor), C(config), C(config_source), C(status)
+          (V(capable), V(not_capable) or V(failed)), C(capable), C(kata_capable), C(can_create_vm), C(failed_checks),
+          C(reasons) and C(error).
+      type: list
+      elements: dict
+      version_added: 0.2.0
     facts:
       description: The facts that matter (kernel, CPU, hypervisor, Kata version...).
       type: dict

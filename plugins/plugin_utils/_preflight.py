@@ -42,6 +42,7 @@ POLICY_KEYS = ('required_hypervisor', 'min_kernel', 'min_kata_version', 'require
                'waived_checks')
 # The role variable behind each policy key, named in reasons and errors.
 POLICY_VARIABLES = dict((key, 'kata_preflight_' + key) for key in POLICY_KEYS)
+RUNTIMES_VARIABLE = 'kata_preflight_runtimes'
 
 # The rows the verdict adds to kata's checks, and their labels in the matrix.
 VM_CREATION = 'vm_creation'
@@ -50,7 +51,14 @@ EXTRA_COLUMNS = {
     'policy_hypervisor': ('policy: hypervisor', 'The configured hypervisor is the one the policy requires'),
     'policy_kernel': ('policy: kernel', 'The host kernel is at least the version the policy requires'),
     'policy_kata_version': ('policy: Kata version', 'The installed Kata Containers is at least the version the policy requires'),
+    'handler_config': ('handler configuration', "The runtime handler's Kata configuration file exists"),
 }
+HANDLER_CONFIG = 'handler_config'
+
+# The statuses of one runtime handler of a host (the default configuration of a host without handlers included).
+HANDLER_STATUSES = ('capable', 'not_capable', 'failed')
+# The worst state of a check across the runtime handlers of a host comes first.
+_STATE_ORDER = ('fail', 'waived', 'warn', 'untested', 'ok')
 
 _VERSION_RE = re.compile(r'^\s*v?(\d+(?:\.\d+)*)(?:-([0-9A-Za-z.-]+))?')
 
@@ -251,7 +259,9 @@ def _vm_row(check, policy):
     return row, reason
 
 
-def _policy_rows(facts, policy):
+def _policy_rows(facts, policy, which=('hypervisor', 'kernel', 'kata_version')):
+    """The policy rows (and reasons) of ``which``: the hypervisor policy holds for each configuration checked, the
+    kernel and Kata version policies for the host."""
     rows = []
     reasons = []
 
@@ -263,14 +273,14 @@ def _policy_rows(facts, policy):
         if not ok:
             reasons.append(detail)
 
-    wanted = policy['required_hypervisor']
+    wanted = policy['required_hypervisor'] if 'hypervisor' in which else None
     if wanted is not None:
         found = facts['hypervisor']
         ok = found == wanted
         add('policy_hypervisor', ok, 'hypervisor is %s' % found if ok else
             'hypervisor is %s, the policy requires %s (%s)' % (found or 'unknown', wanted, POLICY_VARIABLES['required_hypervisor']),
             found, wanted)
-    minimum = policy['min_kernel']
+    minimum = policy['min_kernel'] if 'kernel' in which else None
     if minimum is not None:
         found = facts['kernel']
         ok = version_at_least(found, minimum, kernel=True)
@@ -282,7 +292,7 @@ def _policy_rows(facts, policy):
         else:
             detail = 'kernel %s is older than %s (%s)' % (found, minimum, POLICY_VARIABLES['min_kernel'])
         add('policy_kernel', bool(ok), detail, found, '>= %s' % minimum)
-    minimum = policy['min_kata_version']
+    minimum = policy['min_kata_version'] if 'kata_version' in which else None
     if minimum is not None:
         found = facts['kata_version']
         ok = version_at_least(found, minimum)
@@ -315,59 +325,220 @@ def _message(result):
     return msg[len('Task failed: '):] if msg.startswith('Task failed: ') else msg
 
 
-def preflight_verdict(check, env=None, policy=None, host=None):
-    """One host's verdict from its registered kata_check (``check``) and kata_env (``env``) results.
+def _results(check):
+    """The registered kata_check result as [(handler or None, result)]: one per loop item, or the single result."""
+    if isinstance(check, Mapping) and isinstance(check.get('results'), Sequence) and not _is_str(check.get('results')):
+        pairs = []
+        for item in check['results']:
+            if not isinstance(item, Mapping):
+                raise AnsibleFilterError('check: every loop result must be a dictionary, got %s' % type(item).__name__)
+            handler = item.get(item.get('ansible_loop_var') or 'item')
+            pairs.append((_text(handler) if handler else None, item))
+        return pairs
+    return [(None, check)]
 
-    ``policy`` holds the host's policy variables (see normalize_policy), ``host`` is the inventory name. A result
-    that is unreachable, failed, skipped or missing makes the host unreachable or failed. Returns the host entry of
-    the report.
+
+def _check_ok(result):
+    return isinstance(result, Mapping) and not _failed(result) and not _unreachable(result) and 'capable' in result \
+        and not result.get('skipped')
+
+
+def _selection(selection):
+    """``all`` (None) or the list of handler names of kata_preflight_runtimes; AnsibleFilterError for anything else."""
+    if selection is None or selection == 'all' or (not _is_str(selection) and isinstance(selection, Sequence)
+                                                   and list(selection) == ['all']):
+        return None
+    if _is_str(selection):
+        names = [n.strip() for n in selection.split(',')]
+    elif isinstance(selection, Sequence) and all(_is_str(n) for n in selection):
+        names = [n.strip() for n in selection]
+    else:
+        names = []
+    if not names or not all(names) or 'all' in names:
+        raise AnsibleFilterError('%s: expected all or a list of runtime handler names, got %r' % (RUNTIMES_VARIABLE, selection))
+    return names
+
+
+def _handler_entry(handler, info, result, policy):
+    """One runtime handler's verdict (``handler`` None: the default configuration of a host without handlers), from
+    its kata_runtime_info entry ``info`` and its kata_check ``result``; returns (entry, rows, reasons)."""
+    info = info or {}
+    config = _get(result, 'config') if _check_ok(result) else None
+    entry = dict(handler=handler, engine=_text(info.get('engine')),
+                 runtime=_text(_get(config, 'runtime') or info.get('runtime')),
+                 hypervisor=_text(_get(result, 'hypervisor') if _check_ok(result) else info.get('hypervisor')),
+                 config=_text(_get(config, 'path') or info.get('config')),
+                 config_source=_text(_get(result, 'config_source')) if _check_ok(result) else None,
+                 status=None, capable=None, kata_capable=None, can_create_vm=None, failed_checks=[], reasons=[],
+                 error=None)
+    if handler is not None and info and not info.get('config_exists', True):
+        label, description = EXTRA_COLUMNS[HANDLER_CONFIG]
+        row = dict(id=HANDLER_CONFIG, type='handler', name=label, description=description, required=True, ok=False,
+                   found=None, expected=None, state='fail',
+                   detail='the configuration file %s does not exist (runtime handler %s, defined in %s)'
+                   % (info.get('config') or '(none)', handler, info.get('source') or 'an unknown file'))
+        entry.update(status='not_capable', capable=False, failed_checks=[HANDLER_CONFIG], reasons=[row['detail']])
+        return entry, [row], [row['detail']]
+    if result is None or result.get('skipped'):
+        entry.update(status='failed', error='kata_check did not run')
+        entry['reasons'] = [entry['error']]
+        return entry, [], []
+    if not _check_ok(result):
+        entry.update(status='failed', error='kata_check failed: %s' % _message(result))
+        entry['reasons'] = [entry['error']]
+        return entry, [], []
+    rows, reasons = _kata_rows(result, policy)
+    vm_row, vm_reason = _vm_row(result, policy)
+    rows.append(vm_row)
+    if vm_reason:
+        reasons.append(vm_reason)
+    more_rows, more_reasons = _policy_rows(dict(hypervisor=entry['hypervisor']), policy, which=('hypervisor',))
+    rows.extend(more_rows)
+    reasons.extend(more_reasons)
+    failed = [r['id'] for r in rows if r['state'] == 'fail']
+    entry.update(status='not_capable' if failed else 'capable', capable=not failed, failed_checks=failed,
+                 reasons=reasons, kata_capable=bool(result.get('capable')), can_create_vm=result.get('can_create_vm'))
+    return entry, rows, reasons
+
+
+def _merge_rows(row_lists):
+    """One row per check across the handlers of a host, in first-seen order, with the worst state."""
+    merged = {}
+    order = []
+    for rows in row_lists:
+        for row in rows:
+            known = merged.get(row['id'])
+            if known is None:
+                order.append(row['id'])
+                merged[row['id']] = row
+            elif _STATE_ORDER.index(row['state']) < _STATE_ORDER.index(known['state']):
+                merged[row['id']] = row
+    return [merged[name] for name in order]
+
+
+def _grouped_reasons(entries):
+    """The reasons of the handlers of a host, each text once, prefixed with the handlers it applies to."""
+    texts = []
+    handlers = {}
+    for entry in entries:
+        for reason in entry['reasons']:
+            if reason not in handlers:
+                texts.append(reason)
+                handlers[reason] = []
+            handlers[reason].append(entry['handler'])
+    result = []
+    for text in texts:
+        names = handlers[text]
+        if len(entries) > 1 and len(names) == len(entries):
+            prefix = 'every runtime handler (%d)' % len(names)
+        else:
+            prefix = ', '.join(names)
+        result.append('%s: %s' % (prefix, text))
+    return result
+
+
+def _runtime_info_message(result):
+    msg = _message(result)
+    # the module names its option; the role's users know the role variable
+    return RUNTIMES_VARIABLE + msg[len('handlers'):] if msg.startswith('handlers: ') else msg
+
+
+def preflight_verdict(check, env=None, policy=None, host=None, runtimes=None, selection='all', config=None):
+    """One host's verdict from its registered kata_runtime_info (``runtimes``), kata_check (``check``: one result,
+    or the results of a loop over the runtime handlers) and kata_env (``env``) results.
+
+    ``policy`` holds the host's policy variables (see normalize_policy), ``host`` is the inventory name,
+    ``selection`` and ``config`` the role's ``kata_preflight_runtimes`` and ``kata_preflight_config``. Each runtime
+    handler checked gets its verdict in ``runtimes`` (a host without handlers gets one, for its default
+    configuration); the host is capable when every one of them is, and the host's policies are met. A result that is
+    unreachable, failed, skipped or missing makes the host unreachable or failed. Returns the host entry of the report.
     """
+    info = _mapping_or_none(runtimes, 'runtimes')
     check = _mapping_or_none(check, 'check')
     env = _mapping_or_none(env, 'env')
     policy = normalize_policy(policy)
+    pairs = _results(check)
     env_facts = _get(env, 'ansible_facts', 'kata_env') if env is not None and not _failed(env) else None
-    check_ok = isinstance(check, Mapping) and not _failed(check) and not _unreachable(check) and 'capable' in check
+    first_ok = next((result for dummy, result in pairs if _check_ok(result)), None)
 
-    facts = _facts(check if check_ok else None, env_facts)
+    facts = _facts(first_ok, env_facts)
     verdict = dict(host=_text(host), status=None, reachable=None, capable=None, kata_capable=None, can_create_vm=None,
-                   failed_checks=[], reasons=[], checks=[], facts=facts, messages=[], warnings=[], policy=policy,
-                   error=None)
+                   failed_checks=[], reasons=[], checks=[], runtimes=[], facts=facts, messages=[], warnings=[],
+                   policy=policy, error=None)
 
-    if _unreachable(check) or _unreachable(env):
-        verdict.update(status='unreachable', reachable=False,
-                       error=_message(check if _unreachable(check) else env))
+    unreachable = [r for r in [info] + [result for dummy, result in pairs] + [env] if _unreachable(r)]
+    if unreachable:
+        verdict.update(status='unreachable', reachable=False, error=_message(unreachable[0]))
         verdict['reasons'] = ['unreachable: %s' % verdict['error']]
         return verdict
-
-    verdict['reachable'] = True if (check is not None or env is not None) else None
-    if check_ok:
-        rows, reasons = _kata_rows(check, policy)
-        vm_row, vm_reason = _vm_row(check, policy)
-        rows.append(vm_row)
-        if vm_reason:
-            reasons.append(vm_reason)
-        verdict.update(kata_capable=bool(check.get('capable')), can_create_vm=check.get('can_create_vm'),
-                       messages=[str(m) for m in check.get('messages') or []])
-    else:
-        rows, reasons = [], []
-    if env_facts is not None:
-        verdict['warnings'] = [str(w) for w in _get(env_facts, 'warnings') or []]
+    verdict['reachable'] = True if any(r is not None for r in [info, env, check]) else None
 
     error = None
-    if check is None or check.get('skipped'):
-        error = 'kata_check did not run'
-    elif not check_ok:
-        error = 'kata_check failed: %s' % _message(check)
-    elif env is None or env.get('skipped'):
-        error = 'kata_env did not run'
-    elif env_facts is None:
-        error = 'kata_env failed: %s' % _message(env)
+    try:
+        names = _selection(selection)
+    except AnsibleFilterError as exc:
+        names, error = None, str(exc)
+    if error is None and names is not None and config:
+        error = ('%s and kata_preflight_config are mutually exclusive: kata_preflight_config checks that one file; '
+                 'unset it, or set %s to all' % (RUNTIMES_VARIABLE, RUNTIMES_VARIABLE))
+    if error is None and _failed(info):
+        error = 'kata_runtime_info failed: %s' % _runtime_info_message(info)
+
+    handlers = []
+    if error is None and isinstance(info, Mapping) and not info.get('skipped'):
+        handlers = [h for h in info.get('runtimes') or [] if isinstance(h, Mapping) and h.get('handler')]
+    by_handler = dict((handler, result) for handler, result in pairs if handler is not None)
+    entries, row_lists, reasons = [], [], []
+    if error is None:
+        if handlers:
+            for item in handlers:
+                name = _text(item['handler'])
+                entry, rows, dummy = _handler_entry(name, item, by_handler.get(name), policy)
+                entries.append(entry)
+                row_lists.append(rows)
+        else:
+            entry, rows, reasons = _handler_entry(None, None, pairs[0][1], policy)
+            entries.append(entry)
+            row_lists.append(rows)
+        if handlers:
+            reasons = _grouped_reasons([e for e in entries if e['status'] != 'failed'])
+    checked = [e for e in entries if e['kata_capable'] is not None]
+    if checked:
+        verdict['kata_capable'] = all(e['kata_capable'] for e in checked)
+        vms = [e['can_create_vm'] for e in checked]
+        verdict['can_create_vm'] = False if False in vms else (True if all(v is True for v in vms) else None)
+    messages = []
+    for dummy, result in pairs:
+        if _check_ok(result):
+            messages.extend(str(m) for m in result.get('messages') or [] if str(m) not in messages)
+    verdict['messages'] = messages
+    if len(entries) > 1:
+        hypervisors = sorted(set(e['hypervisor'] for e in entries if e['hypervisor']))
+        facts.update(hypervisor=', '.join(hypervisors) or None, config=None)
+    elif entries:
+        facts.update(hypervisor=entries[0]['hypervisor'] or facts['hypervisor'], config=entries[0]['config'])
+    warnings = [str(w) for w in _get(info, 'runtime_warnings') or []] if isinstance(info, Mapping) else []
+    if env_facts is not None:
+        warnings.extend(str(w) for w in _get(env_facts, 'warnings') or [] if str(w) not in warnings)
+    verdict['warnings'] = warnings
+    verdict['runtimes'] = entries
+    rows = _merge_rows(row_lists)
+
+    if error is None:
+        failures = [e for e in entries if e['status'] == 'failed']
+        if failures:
+            error = '; '.join(('%s (runtime handler %s)' % (e['error'], e['handler'])) if e['handler'] else e['error']
+                              for e in failures)
+        elif env is None or env.get('skipped'):
+            error = 'kata_env did not run'
+        elif env_facts is None:
+            error = 'kata_env failed: %s' % _message(env)
     if error is not None:
         verdict.update(status='failed', error=error, checks=rows, reasons=[error])
         verdict['failed_checks'] = [r['id'] for r in rows if r['state'] == 'fail']
         return verdict
 
-    more_rows, more_reasons = _policy_rows(verdict['facts'], policy)
+    more_rows, more_reasons = _policy_rows(facts, policy, which=('kernel', 'kata_version'))
     rows.extend(more_rows)
     reasons.extend(more_reasons)
     verdict.update(checks=rows, reasons=reasons, failed_checks=[r['id'] for r in rows if r['state'] == 'fail'])
@@ -456,16 +627,21 @@ def preflight_report(hosts, hostvars, active_hosts=None, verdict_var='kata_prefl
             entry['host'] = host
         elif active is not None and host in active:
             entry = preflight_verdict(None, host=host)
-            entry.update(status='pending', error=None, reasons=['not checked yet'], reachable=None)
+            entry.update(status='pending', error=None, reasons=['not checked yet'], reachable=None, runtimes=[])
         else:
             entry = preflight_verdict(None, host=host)
             entry.update(status='failed', error='left the play before the preflight checks ran (it failed or was '
                                                 'unreachable in an earlier task)')
             entry['reasons'] = [entry['error']]
+            entry['runtimes'] = []
         entries.append(entry)
     summary = dict(total=len(entries))
     for status in STATUSES + ('pending',):
         summary[status] = sum(1 for e in entries if e['status'] == status)
+    handlers = [h for e in entries for h in e.get('runtimes') or []]
+    summary['runtimes'] = dict(total=len(handlers))
+    for status in HANDLER_STATUSES:
+        summary['runtimes'][status] = sum(1 for h in handlers if h.get('status') == status)
     report = dict(format=REPORT_FORMAT, generator=GENERATOR, complete=summary['pending'] == 0, summary=summary,
                   columns=_columns(entries), hosts=entries)
     if generated_at:
@@ -491,10 +667,34 @@ def _summary_line(summary):
     if summary.get('pending'):
         parts.append('%d pending' % summary['pending'])
     total = summary.get('total', 0)
-    return '%d %s: %s' % (total, 'host' if total == 1 else 'hosts', ', '.join(parts))
+    line = '%d %s: %s' % (total, 'host' if total == 1 else 'hosts', ', '.join(parts))
+    handlers = summary.get('runtimes')
+    if isinstance(handlers, Mapping):
+        count = handlers.get('total', 0)
+        line += '; %d %s checked: %s' % (count, 'runtime handler' if count == 1 else 'runtime handlers', ', '.join(
+            '%d %s' % (handlers.get(s, 0), STATUS_LABELS[s]) for s in HANDLER_STATUSES))
+    return line
 
 
-def _fact_lines(facts):
+# How the runtimes of kata_runtime_info are named in the reports.
+RUNTIME_LABELS = {'go': 'Go', 'rust': 'runtime-rs'}
+DEFAULT_HANDLER = '(default)'
+
+
+def _runtime_cells(handler):
+    """The texts of one runtime handler's row: handler, runtime, hypervisor, configuration, verdict, failed checks."""
+    config = handler.get('config') or 'none found'
+    source = handler.get('config_source')
+    if handler.get('handler') is None and source:
+        config += ' (%s)' % source
+    return (handler.get('handler') or DEFAULT_HANDLER,
+            RUNTIME_LABELS.get(handler.get('runtime'), handler.get('runtime') or 'unknown'),
+            handler.get('hypervisor') or 'unknown', config,
+            STATUS_LABELS.get(handler.get('status'), handler.get('status') or 'unknown'),
+            ', '.join(handler.get('failed_checks') or []))
+
+
+def _fact_lines(facts, handlers=0):
     """(label, text) pairs of the facts that matter, in display order; unknown values say so."""
     def value(key, unknown='unknown'):
         item = facts.get(key)
@@ -505,7 +705,7 @@ def _fact_lines(facts):
         cpu += ' (%s CPUs)' % facts['cpus']
     hypervisor = value('hypervisor')
     extra = [x for x in (facts.get('hypervisor_path'), facts.get('hypervisor_version')) if x]
-    if extra:
+    if extra and handlers < 2:
         hypervisor += ' (%s)' % ', '.join(str(x) for x in extra)
     memory = facts.get('memory_total_kb')
     lines = [
@@ -516,7 +716,8 @@ def _fact_lines(facts):
         ('Memory', '%.1f GiB' % (memory / 1048576.0) if isinstance(memory, (int, float)) and memory else 'unknown'),
         ('Hypervisor', hypervisor),
         ('Kata Containers', value('kata_version') + (' (%s)' % facts['kata_runtime'] if facts.get('kata_runtime') else '')),
-        ('Configuration', value('config', 'none found')),
+        ('Configuration', value('config', 'none found') if handlers < 2 else
+         'one per runtime handler (%d, see the runtime handlers)' % handlers),
         ('vhost-vsock', {True: 'yes', False: 'no'}.get(facts.get('support_vsocks'), 'unknown')),
     ]
     protections = facts.get('guest_protections')
@@ -560,6 +761,16 @@ def preflight_markdown(report):
             _md(entry['host']), _md(STATUS_LABELS.get(entry['status'], entry['status'])),
             _md(', '.join(entry.get('failed_checks') or [])) or '-', _md(facts.get('kernel') or '-'), _md(cpu),
             _md(facts.get('hypervisor') or '-'), _md(facts.get('kata_version') or '-')))
+    out += ['', '## Runtime handlers', '',
+            '| Host | Handler | Runtime | Hypervisor | Configuration | Verdict | Failed checks |',
+            '|---|---|---|---|---|---|---|']
+    for entry in report['hosts']:
+        handlers = entry.get('runtimes') or []
+        if not handlers:
+            out.append('| %s | - | - | - | - | %s | - |' % (
+                _md(entry['host']), _md(STATUS_LABELS.get(entry['status'], entry['status']))))
+        for handler in handlers:
+            out.append('| %s |' % _md(entry['host']) + ''.join(' %s |' % (_md(text) or '-') for text in _runtime_cells(handler)))
     problems = [e for e in report['hosts'] if e['status'] != 'capable']
     if problems:
         out += ['', '## Why hosts are not ready', '']
@@ -609,6 +820,13 @@ table{border-collapse:collapse}
 #matrix thead th.check span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap}
 #matrix thead th.extra span{font-style:italic}
 #matrix td.arch{color:var(--muted);font-size:12px}
+#runtimes th,#runtimes td{border:1px solid var(--line);padding:4px 7px;text-align:left;vertical-align:top}
+#runtimes thead th{background:var(--head);font-weight:600;font-size:12px}
+#runtimes tbody th{background:#fff}
+#runtimes td.config{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
+#runtimes td.handler.default{font-style:italic;color:var(--muted)}
+#runtimes td.failed{color:var(--fail)}
+#runtimes td.nohandler{background:#f6f6f6;color:var(--muted);font-style:italic}
 .verdict{font-weight:600}
 .badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600;vertical-align:middle}
 .badge.capable{background:var(--ok-bg);color:var(--ok)}.badge.not_capable{background:var(--fail-bg);color:var(--fail)}
@@ -639,6 +857,37 @@ def _h(value):
 
 def _anchor(index):
     return 'host-%d' % index
+
+
+def _html_runtimes(hosts):
+    """The host-by-runtime-handler table: one row per runtime handler checked (a host without handlers: its default
+    configuration), one row with the reason for a host that has none (unreachable, failed)."""
+    out = ['<section id="runtimes-section">', '<h2>Runtime handlers by host</h2>', '<div class="scroll">',
+           '<table id="runtimes">', '<thead><tr><th scope="col">Host</th><th scope="col">Handler</th>'
+           '<th scope="col">Runtime</th><th scope="col">Hypervisor</th><th scope="col">Configuration</th>'
+           '<th scope="col">Verdict</th><th scope="col">Failed checks</th></tr></thead>', '<tbody>']
+    for index, entry in enumerate(hosts):
+        handlers = entry.get('runtimes') or []
+        host_cell = '<th scope="row" rowspan="%d"><a href="#%s">%s</a></th>' % (
+            max(len(handlers), 1), _anchor(index), _h(entry['host']))
+        if not handlers:
+            status = entry['status']
+            out.append('<tr data-host="%s" data-handler="" data-status="%s">%s<td class="nohandler" colspan="6">%s</td></tr>'
+                       % (_h(entry['host']), _h(status), host_cell, _h('; '.join(entry.get('reasons') or []))))
+            continue
+        for position, handler in enumerate(handlers):
+            name, runtime, hypervisor, config, verdict, failed = _runtime_cells(handler)
+            status = handler.get('status') or ''
+            out.append('<tr data-host="%s" data-handler="%s" data-status="%s">%s<td class="handler%s">%s</td>'
+                       '<td class="runtime">%s</td><td class="hypervisor">%s</td><td class="config">%s</td>'
+                       '<td class="verdict %s">%s %s</td><td class="failed" title="%s">%s</td></tr>' % (
+                           _h(entry['host']), _h(handler.get('handler') or ''), _h(status),
+                           host_cell if position == 0 else '', '' if handler.get('handler') else ' default', _h(name),
+                           _h(runtime), _h(hypervisor), _h(config), _h(status),
+                           STATE_SYMBOLS['ok' if status == 'capable' else 'fail'], _h(verdict),
+                           _h('; '.join(handler.get('reasons') or [])), _h(failed)))
+    out += ['</tbody>', '</table>', '</div>', '</section>']
+    return out
 
 
 def preflight_html(report):
@@ -696,6 +945,7 @@ def preflight_html(report):
         out.append('</tr>')
     out += ['</tbody>', '</table>', '</div>', '<p class="legend">%s</p>' % ''.join(
         '<span>%s %s</span>' % (_h(STATE_SYMBOLS[s]), _h(STATE_LABELS[s])) for s in STATES + ('na',)), '</section>']
+    out += _html_runtimes(hosts)
 
     out += ['<section id="hosts">', '<h2>Hosts</h2>']
     for index, entry in enumerate(hosts):
@@ -707,7 +957,8 @@ def preflight_html(report):
             out.append('<ul class="reasons">%s</ul>' % ''.join('<li>%s</li>' % _h(r) for r in entry['reasons']))
         if entry.get('checks') or status in ('capable', 'not_capable'):
             out.append('<table class="facts"><tbody>%s</tbody></table>' % ''.join(
-                '<tr><th scope="row">%s</th><td>%s</td></tr>' % (_h(k), _h(v)) for k, v in _fact_lines(entry.get('facts') or {})))
+                '<tr><th scope="row">%s</th><td>%s</td></tr>' % (_h(k), _h(v)) for k, v in _fact_lines(entry.get('facts') or {},
+                                                                                  len(entry.get('runtimes') or []))))
         if entry.get('checks'):
             out.append('<details><summary>All checks (%d)</summary>' % len(entry['checks']))
             out.append('<table class="checks"><thead><tr><th>Check</th><th>Type</th><th>Result</th><th>Required</th>'

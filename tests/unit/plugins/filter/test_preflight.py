@@ -367,7 +367,12 @@ def test_report_summary_and_order():
     assert report['format'] == 1
     assert report['generator'] == 'katacontainers.kata.preflight'
     assert report['complete'] is True
-    assert report['summary'] == {'total': 5, 'capable': 2, 'not_capable': 1, 'unreachable': 1, 'failed': 1, 'pending': 0}
+    assert report['summary'] == {'total': 5, 'capable': 2, 'not_capable': 1, 'unreachable': 1, 'failed': 1, 'pending': 0,
+                                 'runtimes': {'total': 3, 'capable': 2, 'not_capable': 1, 'failed': 0}}
+    # hosts without engine handlers: one verdict each, for the configuration the default lookup found
+    assert [[(r['handler'], r['status'], r['config']) for r in h['runtimes']] for h in report['hosts']] == [
+        [(None, 'capable', '/usr/share/defaults/kata-containers/configuration.toml')], [(None, 'not_capable', None)],
+        [(None, 'capable', None)], [], []]
     assert [(h['host'], h['status']) for h in report['hosts']] == [
         ('intel', 'capable'), ('amd', 'not_capable'), ('arm', 'capable'), ('gone', 'unreachable'), ('early', 'failed')]
     early = report['hosts'][4]
@@ -398,7 +403,8 @@ def test_pending_hosts_make_a_partial_report():
 
 def test_one_host():
     report = preflight_report(['intel'], fleet_hostvars())
-    assert '**1 host: 1 capable, 0 not capable, 0 unreachable, 0 failed**' in preflight_markdown(report)
+    assert ('**1 host: 1 capable, 0 not capable, 0 unreachable, 0 failed; 1 runtime handler checked: 1 capable, '
+            '0 not capable, 0 failed**') in preflight_markdown(report)
     page = parse(preflight_html(report))
     assert [e['text'] for e in page.find('div', data_status='total')] == ['1host']
 
@@ -422,7 +428,8 @@ def test_markdown():
     assert text == '\n'.join([
         '# Kata Containers fleet readiness',
         '',
-        '**4 hosts: 1 capable, 2 not capable, 1 unreachable, 0 failed**',
+        '**4 hosts: 1 capable, 2 not capable, 1 unreachable, 0 failed; 3 runtime handlers checked: 1 capable, '
+        '2 not capable, 0 failed**',
         '',
         '| Status | Hosts |',
         '|---|---:|',
@@ -440,6 +447,16 @@ def test_markdown():
         '| gone | unreachable | - | - | - | - | - |',
         '| pipe\\|host | not capable | vm\\_creation, policy\\_kernel | 5.4.0-150-generic | GenuineIntel Intel(R) Xeon(R) '
         'CPU E5-2680 v3 @ 2.50GHz | qemu | 3.2.0 |',
+        '',
+        '## Runtime handlers',
+        '',
+        '| Host | Handler | Runtime | Hypervisor | Configuration | Verdict | Failed checks |',
+        '|---|---|---|---|---|---|---|',
+        '| intel | (default) | unknown | qemu | /usr/share/defaults/kata-containers/configuration.toml | capable | - |',
+        '| amd | (default) | unknown | qemu | none found | not capable | svm, kvm\\_amd |',
+        '| gone | - | - | - | - | unreachable | - |',
+        '| pipe\\|host | (default) | unknown | qemu | /usr/share/defaults/kata-containers/configuration.toml | not capable '
+        '| vm\\_creation |',
         '',
         '## Why hosts are not ready',
         '',
@@ -524,6 +541,12 @@ def test_html_summary_matrix_and_details():
     assert cell('amd', 'vm_creation') == ('untested', 'untested', '?')
     gone = [e for e in page.find('td') if e['attrs'].get('class') == 'none']
     assert [e['text'] for e in gone] == ['unreachable: ' + UNREACHABLE['msg']]
+    handlers = [(e['attrs']['data-host'], e['attrs']['data-handler'], e['attrs']['data-status'])
+                for e in page.find('tr') if 'data-handler' in e['attrs']]
+    assert handlers == [('intel', '', 'capable'), ('amd', '', 'not_capable'), ('gone', '', 'unreachable'),
+                        ('pipe|host', '', 'not_capable')]
+    assert [e['text'] for e in page.find('td', **{'class': 'nohandler'})] == ['unreachable: ' + UNREACHABLE['msg']]
+    assert [e['text'] for e in page.find('td', **{'class': 'failed'})] == ['', 'svm, kvm_amd', 'vm_creation']
     articles = page.find('article')
     assert [(a['attrs']['data-host'], a['attrs']['class']) for a in articles] == [
         ('intel', 'host capable'), ('amd', 'host not_capable'), ('gone', 'host unreachable'),
@@ -633,3 +656,302 @@ def test_verdicts_from_the_real_modules(tmp_path, cpuinfo_fixture, capsys, monke
     assert [c['id'] for c in report['columns']] == [
         'GenuineIntel', 'AuthenticAMD', 'vmx', 'svm', 'lm', 'sse4_1', 'kvm', 'kvm_intel', 'unrestricted_guest', 'kvm_amd',
         'vhost', 'vhost_net', 'vhost_vsock', 'vm_creation', 'policy_kernel']
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# runtime handlers (kata_runtime_info, then kata_check once per handler)
+
+KD = '/opt/kata/share/defaults/kata-containers'
+
+
+def handler_info(name, hypervisor, runtime='go', exists=True, config=None):
+    """One entry of kata_runtime_info's ``runtimes``, as the module returns it."""
+    shim = name[len('kata-'):]
+    config = config or '%s/%sruntimes/%s/configuration-%s.toml' % (KD, 'runtime-rs/' if runtime == 'rust' else '', shim, shim)
+    return dict(handler=name, engine='containerd', runtime_type='io.containerd.%s.v2' % name, runtime=runtime,
+                shim_path='/opt/kata/%sbin/containerd-shim-kata-v2' % ('runtime-rs/' if runtime == 'rust' else ''),
+                config=config, config_exists=exists, config_from='engine', hypervisor=hypervisor if exists else None,
+                source='/opt/kata/containerd/config.d/kata-deploy.toml')
+
+
+def runtime_info(*handlers, **extra):
+    result = dict(changed=False, runtimes=list(handlers), installations=[], runtime_warnings=[])
+    result.update(extra)
+    return result
+
+
+def handler_check(info, **kwargs):
+    """kata_check's result for one handler (runtime: <handler>), as the module returns it."""
+    result = intel_check(hypervisor=info['hypervisor'], **kwargs)
+    result['config'] = dict(path=info['config'], drop_ins=[], source='runtime:' + info['handler'], runtime=info['runtime'],
+                            handler=info['handler'])
+    result['config_source'] = 'runtime:' + info['handler']
+    return result
+
+
+def loop(*pairs):
+    """A registered loop result: (handler, result) per item."""
+    results = [dict(result, item=name, ansible_loop_var='item') for name, result in pairs]
+    return dict(changed=False, msg='All items completed', results=results, skipped=False)
+
+
+QEMU = handler_info('kata-qemu', 'qemu')
+CLH = handler_info('kata-clh', 'clh')
+DRAGONBALL = handler_info('kata-dragonball', 'dragonball', runtime='rust')
+FC_MISSING = handler_info('kata-fc', 'firecracker', exists=False)
+
+
+def test_each_runtime_handler_gets_its_verdict():
+    info = runtime_info(CLH, DRAGONBALL, FC_MISSING, QEMU, runtime_warnings=['Runtime handler kata-fc (containerd, '
+                                                                             '...): its configuration file ... does not exist'])
+    check = loop(*[(h['handler'], handler_check(h)) for h in (CLH, DRAGONBALL, QEMU)])
+    verdict = preflight_verdict(check, env_result(), policy={'required_hypervisor': 'qemu', 'min_kernel': '5.10'},
+                                host='node', runtimes=info)
+    assert verdict['status'] == 'not_capable'
+    assert [(r['handler'], r['engine'], r['runtime'], r['hypervisor'], r['config'], r['config_source'], r['status'],
+             r['capable'], r['failed_checks']) for r in verdict['runtimes']] == [
+        ('kata-clh', 'containerd', 'go', 'clh', CLH['config'], 'runtime:kata-clh', 'not_capable', False,
+         ['policy_hypervisor']),
+        ('kata-dragonball', 'containerd', 'rust', 'dragonball', DRAGONBALL['config'], 'runtime:kata-dragonball',
+         'not_capable', False, ['policy_hypervisor']),
+        ('kata-fc', 'containerd', 'go', None, FC_MISSING['config'], None, 'not_capable', False, ['handler_config']),
+        ('kata-qemu', 'containerd', 'go', 'qemu', QEMU['config'], 'runtime:kata-qemu', 'capable', True, []),
+    ]
+    fc = verdict['runtimes'][2]
+    assert (fc['kata_capable'], fc['can_create_vm'], fc['error']) == (None, None, None)
+    assert fc['reasons'] == ['the configuration file %s does not exist (runtime handler kata-fc, defined in '
+                             '/opt/kata/containerd/config.d/kata-deploy.toml)' % FC_MISSING['config']]
+    # the host: every handler's failed checks once, in column order, then the host's own policies
+    assert verdict['failed_checks'] == ['policy_hypervisor', 'handler_config']
+    assert verdict['reasons'] == [
+        'kata-clh: hypervisor is clh, the policy requires qemu (kata_preflight_required_hypervisor)',
+        'kata-dragonball: hypervisor is dragonball, the policy requires qemu (kata_preflight_required_hypervisor)',
+        'kata-fc: ' + fc['reasons'][0]]
+    assert [r['id'] for r in verdict['checks']][-4:] == ['vm_creation', 'policy_hypervisor', 'handler_config',
+                                                         'policy_kernel']
+    assert dict((r['id'], r['state']) for r in verdict['checks'])['policy_kernel'] == 'ok'
+    assert (verdict['kata_capable'], verdict['can_create_vm'], verdict['capable']) == (True, True, False)
+    assert (verdict['facts']['hypervisor'], verdict['facts']['config']) == ('clh, dragonball, qemu', None)
+    assert verdict['warnings'] == info['runtime_warnings']
+    assert verdict['messages'] == ['System is capable of running Kata Containers', 'System can currently create Kata Containers']
+
+
+def test_a_host_is_capable_when_every_handler_is():
+    check = loop(('kata-qemu', handler_check(QEMU)), ('kata-clh', handler_check(CLH)))
+    verdict = preflight_verdict(check, env_result(), runtimes=runtime_info(QEMU, CLH), host='node')
+    assert (verdict['status'], verdict['capable'], verdict['failed_checks'], verdict['reasons']) == ('capable', True, [], [])
+    assert [r['status'] for r in verdict['runtimes']] == ['capable', 'capable']
+
+
+def test_a_reason_of_every_handler_is_given_once():
+    check = loop(('kata-qemu', handler_check(QEMU, missing=('vhost_net',))),
+                 ('kata-clh', handler_check(CLH, missing=('vhost_net',), vsock=False)))
+    verdict = preflight_verdict(check, env_result(), runtimes=runtime_info(QEMU, CLH), host='node')
+    assert verdict['reasons'] == ['every runtime handler (2): vhost_net (Host kernel accelerator for virtio network): '
+                                  'kernel property vhost_net not found']
+    # the matrix shows each check's worst state among the handlers
+    states = dict((r['id'], r['state']) for r in verdict['checks'])
+    assert (states['vhost_net'], states['vhost_vsock'], states['vmx']) == ('fail', 'warn', 'ok')
+    assert verdict['failed_checks'] == ['vhost_net']
+
+
+def test_one_handler_alone_is_named():
+    kata = handler_info('kata', 'qemu', config='/usr/share/defaults/kata-containers/configuration-qemu.toml')
+    check = loop(('kata', handler_check(kata, can_create_vm=False)))
+    verdict = preflight_verdict(check, env_result(), runtimes=runtime_info(kata), host='node')
+    assert verdict['reasons'] == ['kata: cannot create a VM: cannot open /dev/kvm: No such file or directory']
+    assert verdict['facts']['config'] == '/usr/share/defaults/kata-containers/configuration-qemu.toml'
+    assert verdict['can_create_vm'] is False
+
+
+def test_a_handler_whose_check_fails_fails_the_host_and_keeps_the_others():
+    failure = dict(failed=True, changed=False, msg='%s: hypervisor.clh.image = "/opt/kata/share/kata-containers/'
+                   'kata-containers.img": image "/opt/kata/share/kata-containers/kata-containers.img" is empty' % CLH['config'])
+    check = loop(('kata-clh', failure), ('kata-qemu', handler_check(QEMU)))
+    check['failed'] = True
+    verdict = preflight_verdict(check, None, runtimes=runtime_info(CLH, QEMU), host='node')
+    assert verdict['status'] == 'failed'
+    assert verdict['error'] == 'kata_check failed: %s (runtime handler kata-clh)' % failure['msg']
+    assert verdict['reasons'] == [verdict['error']]
+    assert [(r['handler'], r['status'], r['error'] is not None) for r in verdict['runtimes']] == [
+        ('kata-clh', 'failed', True), ('kata-qemu', 'capable', False)]
+    assert verdict['runtimes'][0]['hypervisor'] == 'clh'  # from kata_runtime_info
+    assert len(verdict['checks']) == 11
+
+
+def test_a_handler_without_its_result_did_not_run():
+    verdict = preflight_verdict(loop(('kata-qemu', handler_check(QEMU))), env_result(), runtimes=runtime_info(QEMU, CLH))
+    assert verdict['status'] == 'failed'
+    assert verdict['error'] == 'kata_check did not run (runtime handler kata-clh)'
+
+
+def test_every_handler_without_configuration_needs_no_check():
+    skipped = dict(changed=False, skipped=True, skipped_reason='No items in the list', results=[])
+    verdict = preflight_verdict(skipped, env_result(), runtimes=runtime_info(FC_MISSING))
+    assert (verdict['status'], verdict['failed_checks']) == ('not_capable', ['handler_config'])
+    assert verdict['kata_capable'] is None
+
+
+def test_kata_runtime_info_failures_name_the_role_variable():
+    info = dict(failed=True, changed=False, msg="handlers: kata-nope is not a Kata runtime handler of this host's "
+                                                'container engines; the handlers found are: kata, kata-fc')
+    verdict = preflight_verdict(None, None, runtimes=info, selection=['kata-nope'], host='node')
+    assert verdict['status'] == 'failed'
+    assert verdict['error'] == ("kata_runtime_info failed: kata_preflight_runtimes: kata-nope is not a Kata runtime "
+                                "handler of this host's container engines; the handlers found are: kata, kata-fc")
+    assert verdict['runtimes'] == []
+    gone = dict(failed=True, msg='host_root: /srv/gone is not a directory; expected the root directory of a host')
+    assert preflight_verdict(None, None, runtimes=gone)['reasons'] == ['kata_runtime_info failed: ' + gone['msg']]
+
+
+def test_unreachable_at_kata_runtime_info():
+    skipped = dict(changed=False, skipped=True, results=[])
+    verdict = preflight_verdict(skipped, dict(skipped=True), runtimes=UNREACHABLE)
+    assert (verdict['status'], verdict['reachable'], verdict['runtimes']) == ('unreachable', False, [])
+    assert verdict['reasons'] == ['unreachable: ' + UNREACHABLE['msg']]
+
+
+def test_unreachable_in_the_loop():
+    check = loop(('kata-qemu', UNREACHABLE))
+    verdict = preflight_verdict(check, None, runtimes=runtime_info(QEMU))
+    assert (verdict['status'], verdict['error']) == ('unreachable', UNREACHABLE['msg'])
+
+
+@pytest.mark.parametrize('selection, config, error', [
+    (['kata-qemu'], '/etc/kata-containers/configuration.toml',
+     'kata_preflight_runtimes and kata_preflight_config are mutually exclusive: kata_preflight_config checks that one '
+     'file; unset it, or set kata_preflight_runtimes to all'),
+    ({'kata-qemu': True}, None, "kata_preflight_runtimes: expected all or a list of runtime handler names, got "
+                                "{'kata-qemu': True}"),
+    (['kata-qemu', ''], None, "kata_preflight_runtimes: expected all or a list of runtime handler names, got "
+                              "['kata-qemu', '']"),
+    (['all', 'kata-qemu'], None, "kata_preflight_runtimes: expected all or a list of runtime handler names, got "
+                                 "['all', 'kata-qemu']"),
+    ([], None, 'kata_preflight_runtimes: expected all or a list of runtime handler names, got []'),
+])
+def test_bad_selections_fail_the_host(selection, config, error):
+    verdict = preflight_verdict(intel_check(), env_result(), runtimes=dict(skipped=True), selection=selection, config=config)
+    assert (verdict['status'], verdict['error'], verdict['reasons']) == ('failed', error, [error])
+
+
+@pytest.mark.parametrize('selection', ['all', ['all'], None, 'kata-qemu', 'kata-qemu,kata-clh', ['kata-qemu']])
+def test_good_selections(selection):
+    check = loop(('kata-qemu', handler_check(QEMU)))
+    assert preflight_verdict(check, env_result(), runtimes=runtime_info(QEMU), selection=selection)['status'] == 'capable'
+
+
+def test_config_with_all_checks_that_file():
+    verdict = preflight_verdict(loop((None, intel_check())), env_result(), runtimes=dict(skipped=True, changed=False),
+                                selection=['all'], config='/etc/kata-containers/configuration.toml')
+    assert verdict['status'] == 'capable'
+    assert [(r['handler'], r['engine'], r['hypervisor']) for r in verdict['runtimes']] == [(None, None, 'qemu')]
+
+
+def handlers_report():
+    info = runtime_info(CLH, FC_MISSING, QEMU)
+    check = loop(('kata-clh', handler_check(CLH)), ('kata-qemu', handler_check(QEMU, missing=('vhost',))))
+    hostvars = fleet_hostvars()
+    hostvars['kd'] = {'kata_preflight_verdict': preflight_verdict(check, env_result(), runtimes=info, host='kd')}
+    return preflight_report(['kd', 'intel', 'gone'], hostvars)
+
+
+def test_report_counts_the_handlers():
+    report = handlers_report()
+    assert report['summary']['runtimes'] == {'total': 4, 'capable': 2, 'not_capable': 2, 'failed': 0}
+    assert [c['id'] for c in report['columns']][-2:] == ['vm_creation', 'handler_config']
+    kd = report['hosts'][0]
+    assert kd['reasons'] == ['kata-fc: ' + kd['runtimes'][1]['reasons'][0],
+                             'kata-qemu: vhost (Host kernel accelerator for virtio): kernel property vhost not found']
+
+
+def test_markdown_shows_each_handler():
+    text = preflight_markdown(handlers_report())
+    assert '**3 hosts: 1 capable, 1 not capable, 1 unreachable, 0 failed; 4 runtime handlers checked: 2 capable, ' \
+        '2 not capable, 0 failed**' in text
+    table = text.split('## Runtime handlers\n\n', 1)[1].split('\n\n', 1)[0].split('\n')
+    assert table == [
+        '| Host | Handler | Runtime | Hypervisor | Configuration | Verdict | Failed checks |',
+        '|---|---|---|---|---|---|---|',
+        '| kd | kata-clh | Go | clh | %s | capable | - |' % CLH['config'],
+        '| kd | kata-fc | Go | unknown | %s | not capable | handler\\_config |' % FC_MISSING['config'],
+        '| kd | kata-qemu | Go | qemu | %s | not capable | vhost |' % QEMU['config'],
+        '| intel | (default) | unknown | qemu | /usr/share/defaults/kata-containers/configuration.toml | capable | - |',
+        '| gone | - | - | - | - | unreachable | - |']
+
+
+def test_html_shows_a_host_by_handler_table():
+    report = handlers_report()
+    page = parse(preflight_html(report))
+    rows = [e for e in page.find('tr') if 'data-handler' in e['attrs']]
+    assert [(r['attrs']['data-host'], r['attrs']['data-handler'], r['attrs']['data-status']) for r in rows] == [
+        ('kd', 'kata-clh', 'capable'), ('kd', 'kata-fc', 'not_capable'), ('kd', 'kata-qemu', 'not_capable'),
+        ('intel', '', 'capable'), ('gone', '', 'unreachable')]
+    assert rows[0]['text'] == 'kdkata-clhGoclh%s\u2713 capable' % CLH['config']
+    assert rows[1]['text'] == 'kata-fcGounknown%s\u2717 not capablehandler_config' % FC_MISSING['config']
+    assert rows[3]['text'] == 'intel(default)unknownqemu/usr/share/defaults/kata-containers/configuration.toml\u2713 capable'
+    heads = [e for e in page.find('th', scope='row') if e['attrs'].get('rowspan')]
+    assert [(e['text'], e['attrs']['rowspan'], e['attrs'].get('href')) for e in heads] == [
+        ('kd', '3', None), ('intel', '1', None), ('gone', '1', None)]
+    links = [e['attrs']['href'] for e in page.find('a') if e['text'] == 'kd']
+    assert links == ['#host-0', '#host-0']
+    failed = page.find('td', **{'class': 'failed'})
+    assert failed[1]['attrs']['title'] == report['hosts'][0]['runtimes'][1]['reasons'][0]
+    assert [e['text'] for e in page.find('td', **{'class': 'handler default'})] == ['(default)']
+    article = page.find('article', data_host='kd')[0]
+    assert 'Configurationone per runtime handler (3, see the runtime handlers)' in article['text']
+    assert 'Hypervisorclh, qemu' in article['text']
+    assert '/usr/bin/qemu-system-x86_64' not in article['text']
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# with the real modules on a real node layout
+
+def test_handler_verdicts_from_the_real_modules(tmp_path, cpuinfo_fixture, capsys, monkeypatch):
+    import os
+    import sys
+    from ansible_collections.katacontainers.kata.plugins.modules import kata_check, kata_env, kata_runtime_info
+
+    sim_dir = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'kata_sim')
+    if sim_dir not in sys.path:
+        sys.path.insert(0, sim_dir)
+    import sim_layouts  # pylint: disable=import-outside-toplevel
+
+    set_controller_context(monkeypatch, False)
+    root = make_root(tmp_path, 'node', cpuinfo_fixture('amd64-amd-epyc-7451.txt'),
+                     ('kvm', 'kvm_amd', 'vhost', 'vhost_net', 'vhost_vsock'))
+    manifest = sim_layouts.build(root, 'containerd-1.x')
+    for dirpath, dummy, filenames in os.walk(root):  # a real node's images are not empty (the Go runtime checks)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if not os.path.islink(path) and os.path.getsize(path) == 0:
+                with open(path, 'w') as f:
+                    f.write('image\n')
+    info = _module_result(kata_runtime_info, {'host_root': root, 'versions': False,
+                                              'handlers': ['kata-qemu', 'kata-fc', 'kata-dragonball']}, capsys)
+    results = []
+    for handler in [h['handler'] for h in info['runtimes']]:
+        result = _module_result(kata_check, {'host_root': root, 'runtime': handler, 'kvm_test': 'never',
+                                             'fail_on_incapable': False}, capsys)
+        results.append((handler, result))
+    env = _module_result(kata_env, {'host_root': root, 'gather_subset': ['all', '!capability']}, capsys)
+    verdict = preflight_verdict(loop(*results), env, policy={'required_hypervisor': 'qemu'}, host='node', runtimes=info,
+                                selection=['kata-qemu', 'kata-fc', 'kata-dragonball'])
+    verdict = json.loads(json.dumps(verdict))
+    expected = dict((h['handler'], h) for h in manifest['handlers'])
+    assert [(r['handler'], r['runtime'], r['hypervisor'], r['config'], r['status'], r['failed_checks'])
+            for r in verdict['runtimes']] == [
+        (name, expected[name]['runtime'], expected[name]['hypervisor'], expected[name]['config'],
+         'capable' if expected[name]['hypervisor'] == 'qemu' else 'not_capable',
+         [] if expected[name]['hypervisor'] == 'qemu' else ['policy_hypervisor'])
+        for name in ('kata-fc', 'kata-qemu', 'kata-dragonball')]
+    assert [r['config_source'] for r in verdict['runtimes']] == ['runtime:kata-fc', 'runtime:kata-qemu',
+                                                                'runtime:kata-dragonball']
+    assert verdict['status'] == 'not_capable'
+    assert verdict['reasons'] == [
+        'kata-fc: hypervisor is firecracker, the policy requires qemu (kata_preflight_required_hypervisor)',
+        'kata-dragonball: hypervisor is dragonball, the policy requires qemu (kata_preflight_required_hypervisor)']
+    assert verdict['facts']['cpu_model'] == 'AMD EPYC 7451 24-Core Processor'
+    report = preflight_report(['node'], {'node': {'kata_preflight_verdict': verdict}})
+    page = parse(preflight_html(report))
+    assert [e['attrs']['data-handler'] for e in page.find('tr') if 'data-handler' in e['attrs']] == [
+        'kata-fc', 'kata-qemu', 'kata-dragonball']
