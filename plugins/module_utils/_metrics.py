@@ -216,7 +216,8 @@ def _scrape(target, timeout, transport, prefixes, raw):
     """``(entry, empty)``: ``empty`` is True when the answer held no metrics at all (before the prefix filter)."""
     from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient
 
-    body = ShimClient(target['socket'], timeout=timeout, transport=transport).get(METRICS_PATH)
+    body = ShimClient(target['socket'], timeout=timeout, transport=transport, sandbox_id=target['id'],
+                      runtime=target.get('runtime')).get(METRICS_PATH)
     try:
         text = decode(body)
         families = parse_text(text)

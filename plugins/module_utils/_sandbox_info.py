@@ -130,7 +130,8 @@ def probe_sandboxes(targets, timeout=DEFAULT_TIMEOUT, transport=DEFAULT_TRANSPOR
 
     # Clients are made here, in one thread: a bad timeout or a missing transport library fails the task once.
     clients = [None if t['error'] or not t['socket'] else
-               ShimClient(t['socket'], timeout=timeout, max_body=AGENT_URL_MAX_BODY, transport=transport)
+               ShimClient(t['socket'], timeout=timeout, max_body=AGENT_URL_MAX_BODY, transport=transport,
+                          sandbox_id=t['id'], runtime=t['runtime'])
                for t in targets]
     if not targets:
         return []

@@ -121,6 +121,12 @@ notes:
     O(timeout), O(transport)) say how to reach its shim; they are only used for O(stats) and O(size).
   - O(mount_info), O(size) and O(stats) are ignored with O(state=absent).
   - Removing the record of a volume a running sandbox uses does not detach it; the module warns.
+  - A runtime-rs sandbox (kata 3.2.0 and later) serves the stats and the resize differently from the Go shim, and
+    the module speaks its dialect (C(POST /direct-volume/stats), a resize body of C(volume_guest_path) and C(size),
+    its text answer read into the same RV(volume.stats) shape). runtime-rs hands the path it is given to the agent
+    unchanged, as the path of the volume inside the guest, while kata's record names the host device, so the agent
+    cannot open it; runtime-rs then closes the connection without an answer, and the task fails saying that the
+    shim's handler failed, and why.
   - The records belong to root, so this module normally runs with C(become=true).
 seealso:
   - module: katacontainers.kata.kata_sandbox_info
@@ -223,13 +229,11 @@ volume:
         volume_condition: {"message": "OK"}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.katacontainers.kata.plugins.module_utils._direct_volume import (
     DEFAULT_VOLUME_ROOT,
     direct_volume_module,
 )
-from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
+from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import shim_argument_spec
 
 
