@@ -10,9 +10,21 @@ from __future__ import annotations
 
 class ModuleDocFragment(object):
 
-    # Standard documentation: check_mode, diff_mode and idempotent, to be filled in by each module.
+    # Standard documentation: check_mode, diff_mode and idempotent, to be filled in by each module; the typing rule
+    # of every module's options (plugins/module_utils/_argtypes.py).
     DOCUMENTATION = r"""
 options: {}
+notes:
+  - Option values are checked against their documented type before anything else runs, and a value of the wrong
+    JSON type is refused, not converted, the way kata-runtime refuses it (Go's C(json.Unmarshal)). Refused are a list, a
+    dictionary, a boolean or a number given for a C(str) or C(path) option, a string that is not a decimal number for
+    an C(int) or C(float) option (V("42") is read as an integer, V("2.5") and V("1e-3") as numbers; V("1e3") for an
+    integer, V("nan"), V("inf"), V("0x10") and V(true) are refused), a string other than V(yes), V(no), V(true), V(false), V(on), V(off), V(y), V(n),
+    V(t), V(f), V(1) or V(0) (any case) for a C(bool) option, a number, a boolean or a dictionary for a C(list)
+    option, and a list, a number, a boolean or a string that is neither a JSON object nor C(key=value) pairs for a
+    C(dict) option. Sub-options and list items are checked the same way. The task fails naming the option (for
+    example C(mount_info.device) or C(argv[2])), the type found and the one expected, and changes nothing. Quote a
+    number or a boolean in YAML to give it as a string.
 attributes:
   check_mode:
     description: Can run in C(check_mode) and return changed status prediction without modifying target.

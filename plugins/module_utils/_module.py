@@ -7,19 +7,40 @@
 
 """The one place where module_utils errors become Ansible results.
 
-A module file builds its AnsibleModule and calls ``run(module, work)``; ``work(module)`` returns the result dict.
+A module file builds its AnsibleModule (this file's, which refuses option values of the wrong JSON type before
+ansible-core converts them, see ``_argtypes``) and calls ``run(module, work)``; ``work(module)`` returns the result
+dict.
 """
 
 from __future__ import annotations
 
 import traceback
 
+from ansible.module_utils import basic
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.katacontainers.kata.plugins.module_utils._argtypes import masked_params, type_error
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import (
     KataError,
     MissingDependencyError,
 )
+
+
+class AnsibleModule(basic.AnsibleModule):
+    """ansible-core's AnsibleModule, refusing an option value of the wrong JSON type instead of converting it.
+
+    The raw parameters are checked as soon as they are loaded, before ansible-core's argument validation converts
+    them (a list given for a string would become its text), and the task fails naming the option; nothing else has
+    run yet. ``_load_params`` is the hook: AnsibleModule calls it first, on every ansible-core from 2.15 on.
+    """
+
+    def _load_params(self):
+        super(AnsibleModule, self)._load_params()
+        error = type_error(self.argument_spec, self.params)
+        if error:
+            invocation = {'module_args': masked_params(self.argument_spec, self.params)}
+            self._set_internal_properties()
+            self.fail_json(msg=error, invocation=invocation)
 
 
 def run(module, work):

@@ -376,11 +376,9 @@ release:
       sample: [{"version": "3.2.0", "date": "2023-08-22T09:57:43Z", "url": "https://github.com/...", "filename": "kata-static-3.2.0-amd64.tar.xz"}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.katacontainers.kata.plugins.module_utils._check import check_host_module
 from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors import HYPERVISOR_TYPES
-from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
+from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 
 
 def main():

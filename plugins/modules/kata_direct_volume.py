@@ -229,13 +229,11 @@ volume:
         volume_condition: {"message": "OK"}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.katacontainers.kata.plugins.module_utils._direct_volume import (
     DEFAULT_VOLUME_ROOT,
     direct_volume_module,
 )
-from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
+from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import shim_argument_spec
 
 

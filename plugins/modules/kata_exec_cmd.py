@@ -342,14 +342,12 @@ delta:
   sample: "0:00:00.026821"
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.katacontainers.kata.plugins.module_utils._console import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_DEBUG_PORT,
     exec_cmd_module,
 )
-from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
+from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import pod_argument_spec, shim_argument_spec
 
 

@@ -275,11 +275,9 @@ template:
       sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.katacontainers.kata.plugins.module_utils._factory import DEFAULT_LOG_PATH, manage_factory
 from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors import HYPERVISOR_TYPES
-from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
+from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 
 
 def main():

@@ -213,10 +213,8 @@ backup_file:
   sample: /var/backups/kata-iptables/4f7a6d0c2b1e.iptables.20261128T123059Z.123456.rules
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.katacontainers.kata.plugins.module_utils._iptables import DEFAULT_BACKUP_DIR, iptables_module
-from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
+from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import pod_argument_spec, shim_argument_spec
 
 

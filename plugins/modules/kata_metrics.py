@@ -370,10 +370,8 @@ line:
   sample: "kata_shim_threads twelve"
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.katacontainers.kata.plugins.module_utils._metrics import DEFAULT_CONCURRENCY, metrics_module
-from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
+from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import pod_argument_spec, shim_argument_spec
 
 

@@ -204,9 +204,7 @@ runtime_warnings:
       /opt/kata/share/defaults/kata-containers/configuration-fc.toml does not exist"
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
+from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 from ansible_collections.katacontainers.kata.plugins.module_utils._runtimes import runtime_info_module
 
 

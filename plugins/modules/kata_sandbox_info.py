@@ -238,9 +238,7 @@ volumes:
       sample: null
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.katacontainers.kata.plugins.module_utils._module import run
+from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import pod_metadata_argument_spec, shim_argument_spec
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox_info import sandbox_info_module
 
