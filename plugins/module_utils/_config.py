@@ -1415,6 +1415,8 @@ class _RustDecoder(object):
         if kind == _F32:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 self.expect(parts, value, 'f32')
+            if isinstance(value, float) and (math.isnan(value) or abs(value) > 3.4028234663852886e38):
+                self.error(parts, 'invalid value: floating point `%s`, expected a number of vCPUs' % value, value)
             return value
         if isinstance(value, bool) or not isinstance(value, int):
             self.expect(parts, value, kind.replace('uint', 'u').replace('int', 'i'))

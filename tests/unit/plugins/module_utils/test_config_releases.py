@@ -386,3 +386,12 @@ def test_suffix_lookup_stays_inside_the_host_root(tmp_path):
     location = _config.locate_config(_probes.Host(str(root)))
     assert location.path is None
     assert not [path for path in location.tried if 'kata-evil' in path]
+
+
+@pytest.mark.parametrize('value', ['nan', 'inf', '"1"'])
+def test_a_bad_default_vcpus_in_a_runtime_rs_file(tmp_path, value):
+    rel = os.path.join('4.1.0', 'runtime-rs', 'configuration-dragonball.toml')
+    main = _with_drop_ins(tmp_path, rel, {'50-cpu.toml': '[hypervisor.dragonball]\ndefault_vcpus = %s\n' % value})
+    with pytest.raises(ConfigError) as exc:
+        _config.load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
+    assert exc.value.msg.endswith(' for key `hypervisor.dragonball.default_vcpus`')

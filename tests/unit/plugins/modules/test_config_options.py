@@ -127,3 +127,22 @@ def test_role_hypervisor_choices_are_the_one_list(role, option):
     with open(path, encoding='utf-8') as handle:
         options = yaml.safe_load(handle)['argument_specs']['main']['options']
     assert options[option]['choices'] == list(HYPERVISOR_TYPES)
+
+
+def test_kata_factory_refuses_a_runtime_rs_configuration(tmp_path, run_module):
+    config = tmp_path / 'runtime-rs' / 'configuration.toml'
+    config.parent.mkdir()
+    shutil.copy(os.path.join(FIXTURES, 'kata-configs', '4.1.0', 'runtime-rs', 'configuration-qemu-runtime-rs.toml'),
+                str(config))
+    result = run_module(kata_factory, {'config': str(config), 'state': 'absent'}, expect='fail')
+    assert result['msg'] == ("%s (option) is a runtime-rs configuration (found by location): the VM factory managed "
+                             "here is the Go runtime's (kata-runtime factory); choose a Go runtime configuration or "
+                             "handler" % config)
+
+
+def test_kata_factory_unknown_runtime_handler(tmp_path, run_module, monkeypatch):
+    from ansible_collections.katacontainers.kata.plugins.module_utils import _runtimes
+    monkeypatch.setattr(_runtimes, 'find_handlers', lambda host: ([], []))  # a host without container engines
+    result = run_module(kata_factory, {'runtime': 'kata-qemu', 'state': 'absent'}, expect='fail')
+    assert result['msg'] == ("runtime: kata-qemu is not a Kata runtime handler of this host's container engines; "
+                             'none was found in the containerd or CRI-O configuration')
