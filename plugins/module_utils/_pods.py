@@ -259,15 +259,17 @@ def resolve_pod(params, option='pod'):
         return matches[0]
     wanted = '%s/%s' % (namespace, name)
     if matches:
+        described = ['%s (runtime %s, pod uid %s, %s)' % (m['id'], m['runtime'], m['pod']['uid'], m['pod']['bundle'])
+                     for m in matches]
         raise PodNotFound('%s: %d sandboxes belong to pod %s: %s; name the one you mean with sandbox_id instead'
-                          % (option, len(matches), wanted,
-                             ', '.join('%s (runtime %s, pod uid %s, %s)' % (m['id'], m['runtime'], m['pod']['uid'],
-                                                                           m['pod']['bundle']) for m in matches)),
+                          % (option, len(matches), wanted, ', '.join(described)),
                           candidates=[m['id'] for m in matches])
-    found = ('pods with a Kata sandbox here: %s' % ', '.join(sorted(set(others)))) if others else \
-        'no sandbox here has pod metadata'
-    looked = ('%d sandbox%s under %s and %s' % (len(sandboxes), '' if len(sandboxes) == 1 else 'es', sandbox_root,
-                                                 rs_sandbox_root))
+    if others:
+        found = 'pods with a Kata sandbox here: %s' % ', '.join(sorted(set(others)))
+    else:
+        found = 'no sandbox here has pod metadata'
+    looked = '%d sandbox%s under %s and %s' % (len(sandboxes), '' if len(sandboxes) == 1 else 'es', sandbox_root,
+                                               rs_sandbox_root)
     note = (' (unreadable: %s)' % '; '.join(problems)) if problems else ''
     raise PodNotFound('%s: no Kata sandbox belongs to pod %s (%s; %s; the pod metadata is read from the sandbox '
                       'bundles under %s/%s and %s)%s'
