@@ -5,9 +5,18 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""Kata Containers configuration loading, as kata-runtime 3.0.0's ``katautils.LoadConfiguration`` does it.
+"""Kata Containers configuration loading, as kata-runtime's ``katautils.LoadConfiguration`` does it (3.0.0 to 4.1.0),
+and as runtime-rs's kata-types ``TomlConfig`` does it for runtime-rs files.
 
-What is reproduced (kata-containers 3.0.0, ``src/runtime/pkg/katautils/config.go``: ``getDefaultConfigFile``,
+Which runtime reads a file (``detect_runtime``): a runtime handler says so (its shim); otherwise a file in a
+``runtime-rs`` directory, or whose ``[runtime]`` table has ``name``, ``hypervisor_name`` or ``agent_name``, is
+runtime-rs's, any other the Go runtime's. Go files are read with the union of the 3.0.0 and 4.1.0 schemas (4.1.0's
+``src/runtime/pkg/katautils/config.go``: the stratovirt and remote builders, float ``default_vcpus``,
+``shared_fs = "none"``, ``guest_extension_images``, ``checkPCIeConfig``...); runtime-rs files with kata-types'
+(``src/libs/kata-types/src/config/``, 3.0.0 and 4.1.0): see ``_load_rust``. ``locate_config`` is the collection's
+lookup (options ``config`` and ``runtime``, then the default paths and the container engines' handlers).
+
+What is reproduced for the Go runtime (kata-containers 3.0.0, ``src/runtime/pkg/katautils/config.go``: ``getDefaultConfigFile``,
 ``decodeDropIns``, the ``new<Type>HypervisorConfig`` builders, ``SetKernelParams``, ``checkConfig``):
 
 * the lookup order (``/etc`` first, then ``/usr/share/defaults``), symlinks resolved, kata's error texts;
