@@ -7,7 +7,9 @@ Every host is a loopback address (127.0.0.x) where an OpenSSH server of ours lis
 and a host root of its own (``kata_preflight_host_root``): /proc/cpuinfo from a real machine's dump
 (tests/fixtures/cpuinfo), /proc/version, /proc/meminfo, /etc/os-release, /sys/module with the kernel modules (and
 parameters) that host has, /dev/kvm (a real character device node, so the KVM test really creates a VM) unless the
-host is the one without it, and a Kata configuration file. One host has no SSH server behind its address
+host is the one without it, and a Kata configuration file. Three hosts carry a real node layout instead of that file
+(tests/kata_sim/sim_layouts.py: kata-deploy 4.1.0 with its 23 runtime handlers, kata-deploy 3.0.0 on containerd 1.x,
+a 3.0.0 distribution package with containerd's ``kata`` handler). One host has no SSH server behind its address
 (unreachable), one points to a host root that does not exist (the modules fail there).
 
     fleet.py up --dir DIR [--port auto|N] [--count N] [--fixtures DIR]   build, start, write DIR/inventory.json
@@ -64,7 +66,8 @@ OLD_DEBIAN = ('Debian GNU/Linux', '10', '4.19.0-25-amd64')
 # name, cpuinfo fixture, loaded modules, module parameters, (distro, version, kernel), extras.
 # extras: kvm (bool, default True): /dev/kvm exists; hypervisor: the hypervisor of the Kata configuration file;
 # smt: what the ppc64_cpu stand-in prints for --smt; groups: inventory groups; root: False for a missing host root;
-# reachable: False for no sshd behind the address.
+# reachable: False for no sshd behind the address; layout: a node layout of tests/kata_sim/sim_layouts.py written in the
+# host root instead of the fleet's configuration file; remove: host paths removed from that layout; vars: host variables.
 LAYOUT = (
     ('xeon-e5-2680v3', 'amd64-intel-xeon-e5-2680v3.txt', INTEL, UG_Y, DEBIAN, {}),
     ('xeon-x7550', 'amd64-intel-xeon-x7550.txt', INTEL, UG_Y, DEBIAN, {}),
@@ -91,6 +94,13 @@ LAYOUT = (
     ('xeon-clh', 'amd64-intel-xeon-e5-2680v3.txt', INTEL, UG_Y, DEBIAN, {'hypervisor': 'clh', 'groups': ['strict']}),
     ('xeon-old-kernel', 'amd64-intel-xeon-x7550.txt', ('kvm', 'kvm_intel', 'vhost', 'vhost_net'), UG_Y, OLD_DEBIAN,
      {'groups': ['strict']}),
+    # kata-deploy 4.1.0's 23 handlers, in the 'strict' group (its policy wants qemu), kata-fc's configuration removed
+    ('kata-deploy-4.1.0', 'amd64-intel-xeon-e5-2680v3.txt', INTEL, UG_Y, DEBIAN, {
+        'layout': 'kata-deploy-4.1.0', 'groups': ['strict'],
+        'remove': ['/opt/kata/share/defaults/kata-containers/runtimes/fc/configuration-fc.toml']}),
+    ('containerd-1.x', 'amd64-amd-epyc-7451.txt', AMD, {}, UBUNTU, {
+        'layout': 'containerd-1.x', 'vars': {'kata_preflight_runtimes': ['kata-qemu', 'kata-clh', 'kata-dragonball']}}),
+    ('distro-3.0.0', 'arm64-arm-cortex-a510-a710-a715-x3.txt', GENERIC, {}, UBUNTU_ARM, {'layout': 'distro-3.0.0'}),
     ('broken-root', 'amd64-intel-xeon-e5-2680v3.txt', INTEL, UG_Y, DEBIAN, {'root': False}),
     ('unreachable', 'amd64-intel-xeon-e5-2680v3.txt', INTEL, UG_Y, DEBIAN, {'reachable': False}),
 )
@@ -142,7 +152,8 @@ def hosts_for(count):
             arch=arch_of(fixture), modules=list(modules), params=dict(('%s/%s' % k, v) for k, v in params.items()),
             distro=distro, distro_version=version, kernel=kernel, kvm=extras.get('kvm', True),
             hypervisor=extras.get('hypervisor', 'qemu'), smt=extras.get('smt'), groups=list(extras.get('groups', [])),
-            has_root=extras.get('root', True), reachable=extras.get('reachable', True),
+            has_root=extras.get('root', True), reachable=extras.get('reachable', True), layout=extras.get('layout'),
+            remove=list(extras.get('remove', [])), vars=dict(extras.get('vars', {})),
             address='127.0.0.%d' % (FIRST_ADDRESS + index)))
     if FIRST_ADDRESS + count > 255:
         raise FleetError('at most %d hosts fit in 127.0.0.%d-254' % (255 - FIRST_ADDRESS, FIRST_ADDRESS))
@@ -196,6 +207,32 @@ def kata_configuration(host, root):
     _write(os.path.join(root, 'usr/share/defaults/kata-containers/configuration.toml'), text)
 
 
+# The node layouts (kata_sim's sim_layouts.py beside this directory).
+KATA_SIM = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'kata_sim')
+
+
+def node_layout(host, root):
+    """Write the host's node layout (sim_layouts.build) under its root, then remove the paths it should lack.
+
+    The layout's asset placeholders (kernels, images, firmware) are empty files; on a real node they are not, and
+    the Go runtime refuses an empty image (kata-containers src/runtime/pkg/katautils/config.go, checkHypervisorConfig),
+    so each empty file gets one line.
+    """
+    if KATA_SIM not in sys.path:
+        sys.path.insert(0, KATA_SIM)
+    import sim_layouts  # pylint: disable=import-outside-toplevel
+    sim_layouts.build(root, host['layout'])
+    for dirpath, dummy, filenames in os.walk(root):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode) and st.st_size == 0:
+                with open(path, 'w', encoding='utf-8') as f:
+                    f.write('placeholder of /%s for the test fleet\n' % os.path.relpath(path, root))
+    for path in host['remove']:
+        os.unlink(os.path.join(root, path.lstrip('/')))
+
+
 def build_host(host, fixtures, hosts_dir):
     """Create DIR/hosts/<name>/ with root/ (the host root) and bin/ (programs in that host's PATH)."""
     base = os.path.join(hosts_dir, host['name'])
@@ -227,7 +264,10 @@ def build_host(host, fixtures, hosts_dir):
         _mknod(os.path.join(root, 'dev/kvm'), KVM_DEVICE)
     if 'vhost_vsock' in host['modules']:
         _mknod(os.path.join(root, 'dev/vhost-vsock'), VSOCK_DEVICE)
-    kata_configuration(host, root)
+    if host['layout']:
+        node_layout(host, root)
+    else:
+        kata_configuration(host, root)
     if host['smt']:
         # powerpc-utils' ppc64_cpu: kata_check runs it (from the PATH) on POWER8 and older to see whether SMT is off.
         _write(os.path.join(bindir, 'ppc64_cpu'), '#!/bin/sh\n# stand-in for powerpc-utils ppc64_cpu on this host\n'
@@ -508,7 +548,8 @@ def write_inventory(state):
     }
     inventory = {'all': {'children': {'kata_fleet': {
         'vars': fleet_vars,
-        'hosts': dict((h['name'], {'ansible_host': h['address'], 'kata_preflight_host_root': h['root']}) for h in hosts),
+        'hosts': dict((h['name'], dict({'ansible_host': h['address'], 'kata_preflight_host_root': h['root']},
+                                       **h.get('vars', {}))) for h in hosts),
         'children': dict((group, dict({'hosts': dict((name, None) for name in names)},
                                       **({'vars': GROUP_VARS[group]} if group in GROUP_VARS else {})))
                          for group, names in sorted(groups.items())),

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The preflight role and playbook over the test fleet (tests/fleet): 26 inventory hosts on this machine, reached over
-# real SSH (our own sshd instances on 127.0.0.x), each with its own host root built from a real /proc/cpuinfo dump.
-# Asserted: the exact per-host verdicts of the JSON report; serial and free strategy runs change nothing after a linear
+# The preflight role and playbook over the test fleet (tests/fleet): 29 inventory hosts on this machine, reached over
+# real SSH (our own sshd instances on 127.0.0.x), each with its own host root built from a real /proc/cpuinfo dump,
+# three of them real node layouts (kata-deploy 4.1.0 with its 23 runtime handlers, kata-deploy 3.0.0 on containerd
+# 1.x, a 3.0.0 distribution package).
+# Asserted: the exact per-host and per-runtime-handler verdicts of the JSON report; kata_preflight_runtimes naming a
+# handler a host does not have; serial and free strategy runs change nothing after a linear
 # one (same report bytes, changed=0 on every host: idempotence), check mode (nothing changes anywhere; the report is
 # written unless told not to), kata_preflight_fail_incapable, a run against localhost, the host roots unchanged, and the
-# HTML report as headless Chromium renders it (DOM asserts, and a screenshot kept under tests/output/).
+# HTML report as headless Chromium renders it (DOM asserts on the host-by-check matrix and the host-by-handler table,
+# and a screenshot kept under tests/output/).
 set -eu -o pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -84,7 +88,8 @@ step "preflight playbook, linear strategy"
 playbook "$work/linear.log" 0 -i "$inventory" katacontainers.kata.preflight -e "kata_preflight_report_dir=$work/report"
 "${verify[@]}" report "$work/report/preflight.json"
 "${verify[@]}" recap "$work/linear.log"
-grep -q '26 hosts: 12 capable, 12 not capable, 1 unreachable, 1 failed' "$work/linear.log"
+grep -q '29 hosts: 14 capable, 13 not capable, 1 unreachable, 1 failed; 51 runtime handlers checked: 32 capable, 19 not capable, 0 failed' \
+    "$work/linear.log"
 cp -r "$work/report" "$work/first"
 
 step "serial: 9, same report directory: written once after the last batch, identical (nothing changes)"
@@ -112,6 +117,13 @@ playbook "$work/fail.log" 2 -i "$inventory" katacontainers.kata.preflight -e kat
 "${verify[@]}" report "$work/fail/preflight.json" --hosts xeon-e5-2680v3,z196-no-kvm,broken-root,unreachable
 "${verify[@]}" recap "$work/fail.log" --hosts xeon-e5-2680v3,z196-no-kvm,broken-root,unreachable \
     --failed z196-no-kvm,broken-root,unreachable
+
+step "kata_preflight_runtimes naming a handler that no host has: each host fails, naming the handlers it has"
+playbook "$work/selection.log" 0 -i "$inventory" katacontainers.kata.preflight \
+    -e kata_hosts=xeon-e5-2680v3:containerd-1.x:distro-3.0.0 -e '{"kata_preflight_runtimes": ["kata-qemu", "kata-nope"]}' \
+    -e "kata_preflight_report_dir=$work/selection"
+"${verify[@]}" selection "$work/selection/preflight.json"
+"${verify[@]}" recap "$work/selection.log" --hosts xeon-e5-2680v3,containerd-1.x,distro-3.0.0
 
 step "mitogen_linear, when mitogen is installed beside ansible-core"
 controller_python=$(ansible-playbook --version | sed -n 's/^  python version = .*(\(.*\))$/\1/p')
