@@ -20,13 +20,23 @@ Differences from kata-runtime, on purpose (docs/kata_behaviour.md, Direct volume
 * Nothing is followed: the volume directory and ``mountInfo.json`` are opened relative to directory descriptors with
   ``O_NOFOLLOW``, so a symbolic link planted there is never written through. A non-directory at the volume directory
   is an error (``<dir> should be a directory``, kata's message), except for ``absent``, which removes the entry itself.
-* ``mountInfo.json`` is written atomically: a temporary file in the volume root (not in the volume directory, where
-  kata's sandbox lookup, "the first entry by name that is not mountInfo.json", would take it for a sandbox), fsync,
-  ``rename`` into the volume directory, fsync of both directories. It is rewritten only when its content, read the
+* A new record is created whole: the directory (0700) and its ``mountInfo.json`` (0600, fsync) are made under a
+  temporary name in the volume root (``.kata-creating-*``, a name kata never reads as a volume), then renamed into
+  place, so that a reader (kata, kata_sandbox_info, another task) sees either no volume or a complete one, even if the
+  task is killed (kata's ``Add`` makes the directory, then writes the file: a kill in between leaves a volume without
+  mount information). When the volume appears meanwhile (another task was quicker), the temporary directory is
+  removed and the record found is updated instead.
+* ``mountInfo.json`` of an existing record is replaced atomically: a temporary file in the volume root (not in the
+  volume directory, where kata's sandbox lookup, "the first entry by name that is not mountInfo.json", would take it
+  for a sandbox), fsync, ``rename`` into the volume directory, fsync of both directories. It is rewritten only when its content, read the
   way kata reads it (Go's ``encoding/json``: keys matched case-insensitively, unknown keys ignored), differs from the
   wanted one, or its mode is not 0600. The JSON written is what Go's ``json.Marshal`` gives for kata's struct.
 * ``absent`` renames the directory away (atomically) before deleting its content, so that a volume is either there
   or not, never half removed.
+* Work in progress (a temporary file or directory, a record being removed) is held with ``flock``. Those a killed task
+  left behind are removed by the next task that writes under the volume root: only entries of the collection's own
+  prefixes (``.kata-mountinfo-``, ``.kata-creating-``, ``.kata-removing-``) whose lock nobody holds, never following
+  a symbolic link.
 * A device containing ``%``, ``+`` or ``&`` is encoded so that the shim's two unescapes give it back (kata's single
   ``url.PathEscape`` does not).
 """
@@ -35,8 +45,10 @@ from __future__ import annotations
 
 import base64
 import errno
+import fcntl
 import json
 import os
+import posixpath
 import re
 import stat
 
@@ -64,7 +76,9 @@ MOUNT_INFO_KEYS = (('volume_type', 'volume-type'), ('device', 'device'), ('fstyp
                    ('metadata', 'metadata'), ('options', 'options'))
 _STRING_FIELDS = ('volume-type', 'device', 'fstype')
 _TEMP_PREFIX = '.kata-mountinfo-'
+_CREATING_PREFIX = '.kata-creating-'
 _REMOVING_PREFIX = '.kata-removing-'
+_WORK_PREFIXES = (_TEMP_PREFIX, _CREATING_PREFIX, _REMOVING_PREFIX)
 _RACE_ATTEMPTS = 10
 _O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
 _O_DIRECTORY = getattr(os, 'O_DIRECTORY', 0)
@@ -112,6 +126,38 @@ def validate_volume_path(value, option='volume_path'):
         raise ArgumentError('%s: the volume path %s is too long: its encoded directory name would be %d bytes, more '
                             'than the %d a file name may have (paths of at most 189 bytes can be recorded)'
                             % (option, _short(value), length, NAME_MAX))
+    return value
+
+
+def clean_path(path):
+    """Go's ``filepath.Clean`` of an absolute path: ``.``, ``..``, doubled and trailing slashes resolved lexically."""
+    cleaned = posixpath.normpath(path)
+    if cleaned.startswith('//'):
+        cleaned = '/' + cleaned.lstrip('/')  # POSIX keeps a leading "//", Go does not
+    return cleaned
+
+
+def check_mount_source(value, option='volume_path'):
+    """Return ``value`` when it is a path kata can ever look a volume up by, else ArgumentError naming ``option``.
+
+    kata finds a direct volume by the source of a container's bind mount: the Go runtime's
+    ``createBlockDevices`` calls ``volume.VolumeMountInfo(c.mounts[i].Source)`` and runtime-rs
+    ``get_volume_mount_info(volume_path)`` (kata-containers ``src/runtime/virtcontainers/container.go``,
+    ``src/libs/kata-types/src/mount.rs``), both of which encode the path's bytes as given, without cleaning it. The
+    source is the host path of the mount (kubelet's, built with ``filepath.Join``): absolute and clean. A relative
+    path, or one that is not in its clean form (``//``, ``/./``, ``/../``, a trailing ``/``), would never match it.
+    """
+    validate_volume_path(value, option)
+    if not value.startswith('/'):
+        raise ArgumentError('%s: the volume path %s is not absolute: kata looks a direct volume up by the source of a '
+                            "container's bind mount, an absolute path, so a record under this path would never be used"
+                            % (option, _short(value)))
+    cleaned = clean_path(value)
+    if cleaned != value:
+        raise ArgumentError('%s: the volume path %s is not in its clean form %s: kata compares the path, byte for '
+                            "byte, with the source of a container's bind mount, which is clean, so a record under "
+                            'this path would never be used; give %s' % (option, _short(value), _short(cleaned),
+                                                                       _short(cleaned)))
     return value
 
 
@@ -572,15 +618,23 @@ def ensure_present(volume_root, volume_path, wanted, check_mode=False):
                          raw=None, file_mode=FILE_MODE)
             return {'changed': changed, 'before': before, 'after': after}
         path = os.path.join(directory, MOUNT_INFO_FILE)
+        _remove_stale_work(root_fd)
+        data = dump_mount_info(wanted)
         for _attempt in range(_RACE_ATTEMPTS):
-            vol_fd = _create_volume_dir(root_fd, directory)
+            vol_fd = _open_volume_dir(root_fd, directory)
+            if vol_fd is None:
+                # No volume yet: create it whole, under a temporary name, and rename it into place.
+                if _create_volume(root_fd, directory, data):
+                    after = _inspect_at(root_fd, directory)
+                    return {'changed': True, 'before': before, 'after': after}
+                continue  # the volume appeared meanwhile (another task was quicker): update what is there
             try:
                 # What is there now (another run may have been quicker): write only when still needed.
                 current = _inspect_at(root_fd, directory, vol_fd=vol_fd)
                 if current['dir_mode'] != DIR_MODE:
                     os.fchmod(vol_fd, DIR_MODE)
                 if _needs_write(current, wanted):
-                    _write_mount_info(root_fd, vol_fd, directory, dump_mount_info(wanted))
+                    _write_mount_info(root_fd, vol_fd, directory, data)
                 if not _same_file(os.fstat(vol_fd), _lstat_at(os.path.basename(directory), root_fd)):
                     continue  # moved away meanwhile by a task removing the volume: what was written went with it
                 after = _inspect_at(root_fd, directory, vol_fd=vol_fd)
@@ -598,25 +652,127 @@ def ensure_present(volume_root, volume_path, wanted, check_mode=False):
             os.close(root_fd)
 
 
-def _create_volume_dir(root_fd, directory):
-    """A descriptor of the volume directory, created (0700) when missing; never through a symbolic link."""
+def _open_volume_dir(root_fd, directory):
+    """A descriptor of the existing volume directory, or None when there is none; never through a symbolic link."""
     name = os.path.basename(directory)
-    for attempt in range(_RACE_ATTEMPTS):
+    try:
+        return _open_dir(name, dir_fd=root_fd, nofollow=True)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise _not_a_directory(directory)
+        raise KataError('cannot open %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
+
+
+def _random_name(prefix, suffix=''):
+    return '%s%s%s' % (prefix, base64.b32encode(os.urandom(10)).decode('ascii').lower(), suffix)
+
+
+def _lock(fd):
+    """Hold ``fd``'s file with ``flock`` (released when the process ends, killed or not): work in progress."""
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _create_volume(root_fd, directory, data):
+    """Create the volume directory holding ``mountInfo.json`` (``data``) in one step, as seen from the volume root.
+
+    Returns True when the record was put in place, False when an entry appeared at the volume's name meanwhile (the
+    caller then updates it). The directory is built under a temporary name (locked while it is built, so that no
+    other task takes it for a killed task's leftover) and renamed into place: a reader never sees it incomplete.
+    """
+    name = os.path.basename(directory)
+    path = os.path.join(directory, MOUNT_INFO_FILE)
+    temp = None
+    for _attempt in range(100):
+        candidate = _random_name(_CREATING_PREFIX)
         try:
-            os.mkdir(name, DIR_MODE, dir_fd=root_fd)
+            os.mkdir(candidate, DIR_MODE, dir_fd=root_fd)
         except OSError as exc:
-            if exc.errno != errno.EEXIST:
-                raise KataError('cannot create %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
+            if exc.errno == errno.EEXIST:
+                continue
+            raise KataError('cannot create %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
+        temp = candidate
+        break
+    if temp is None:
+        raise KataError('cannot create a temporary directory in the volume root for %s' % directory, path=directory)
+    temp_fd = None
+    try:
         try:
-            return _open_dir(name, dir_fd=root_fd, nofollow=True)
+            temp_fd = _open_dir(temp, dir_fd=root_fd, nofollow=True)
+            try:
+                _lock(temp_fd)
+            except OSError:
+                return False  # taken for a leftover by another task in the instant before the lock: start again
+            os.fchmod(temp_fd, DIR_MODE)
+            fd = os.open(MOUNT_INFO_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, FILE_MODE,
+                         dir_fd=temp_fd)
+            try:
+                os.fchmod(fd, FILE_MODE)
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.fsync(temp_fd)
         except OSError as exc:
-            if exc.errno == errno.ENOENT and attempt + 1 < _RACE_ATTEMPTS:
-                continue  # removed between the mkdir and the open by a task removing the same volume
-            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            if exc.errno == errno.ENOENT:
+                return False  # removed under us as a leftover: start again (never happens while it is locked)
+            raise KataError('cannot write %s: %s%s' % (path, _strerror(exc), _root_hint(exc)), path=directory)
+        try:
+            # rename(2) replaces an empty directory only: a complete record that appeared meanwhile is kept.
+            os.rename(temp, name, src_dir_fd=root_fd, dst_dir_fd=root_fd)
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                return False
+            if exc.errno in (errno.ENOTDIR, errno.EISDIR):
                 raise _not_a_directory(directory)
-            raise KataError('cannot open %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
-    raise KataError('cannot open %s: it was removed %d times while it was being created (other tasks remove the same '
-                    'volume at the same time)' % (directory, _RACE_ATTEMPTS), path=directory)
+            if exc.errno == errno.ENOENT:
+                return False
+            raise KataError('cannot create %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
+        temp = None
+        os.fsync(root_fd)
+        return True
+    finally:
+        if temp is not None:
+            try:
+                _remove_tree_at(root_fd, temp)
+            except OSError:
+                pass
+        if temp_fd is not None:
+            os.close(temp_fd)
+
+
+def _remove_stale_work(root_fd):
+    """Remove what killed tasks left in the volume root: entries of the collection's own prefixes whose ``flock``
+    nobody holds (a running task holds the lock of its temporary file or directory). Best effort, never following a
+    symbolic link; what cannot be removed is left for the next run."""
+    try:
+        names = os.listdir(root_fd)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(_WORK_PREFIXES):
+            continue
+        try:
+            fd = os.open(name, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | os.O_NONBLOCK, dir_fd=root_fd)
+        except OSError:
+            continue
+        try:
+            try:
+                _lock(fd)
+            except OSError:
+                continue  # in use by a running task
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                _remove_tree_at(root_fd, name)
+            else:
+                os.unlink(name, dir_fd=root_fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def _write_mount_info(root_fd, vol_fd, directory, data):
@@ -627,7 +783,7 @@ def _write_mount_info(root_fd, vol_fd, directory, data):
     """
     temp = None
     for _attempt in range(100):
-        candidate = '%s%s.tmp' % (_TEMP_PREFIX, base64.b32encode(os.urandom(10)).decode('ascii').lower())
+        candidate = _random_name(_TEMP_PREFIX, '.tmp')
         try:
             fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, FILE_MODE,
                          dir_fd=root_fd)
@@ -641,6 +797,10 @@ def _write_mount_info(root_fd, vol_fd, directory, data):
         raise KataError('cannot create a temporary file in the volume root for %s' % directory, path=directory)
     try:
         try:
+            try:
+                _lock(fd)
+            except OSError:
+                pass  # taken for a leftover by another task in the instant before the lock: the rename will fail
             os.fchmod(fd, FILE_MODE)
             view = memoryview(data)
             while view:
@@ -682,19 +842,31 @@ def ensure_absent(volume_root, volume_path, check_mode=False):
         before = _inspect_at(root_fd, directory)
         if before['entry'] == 'missing' or check_mode:
             return {'changed': before['entry'] != 'missing', 'before': before}
+        _remove_stale_work(root_fd)
+        vol_fd = None
         try:
             if before['entry'] == 'other':
                 os.unlink(name, dir_fd=root_fd)
             else:
-                # Atomically out of sight first, then emptied: the volume is never seen half removed.
-                hidden = '%s%s' % (_REMOVING_PREFIX, base64.b32encode(os.urandom(10)).decode('ascii').lower())
+                # Atomically out of sight first, then emptied: the volume is never seen half removed. Locked, so
+                # that no other task takes it for a killed task's leftover while it is emptied.
+                vol_fd = _open_dir(name, dir_fd=root_fd, nofollow=True)
+                _lock(vol_fd)
+                hidden = _random_name(_REMOVING_PREFIX)
                 os.rename(name, hidden, src_dir_fd=root_fd, dst_dir_fd=root_fd)
                 _remove_tree_at(root_fd, hidden)
             os.fsync(root_fd)
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 return {'changed': False, 'before': _empty_state(directory)}  # another run removed it first
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                return ensure_absent(volume_root, volume_path)  # replaced by a non-directory meanwhile: remove that
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return {'changed': False, 'before': _empty_state(directory)}  # another run is removing it
             raise KataError('cannot remove %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
+        finally:
+            if vol_fd is not None:
+                os.close(vol_fd)
         return {'changed': True, 'before': before}
     finally:
         os.close(root_fd)
@@ -932,7 +1104,11 @@ def _stats_and_resize(module, sandbox_id, directory, device, size, result, diffs
 def direct_volume_module(module):
     """The work of the kata_direct_volume module: returns its result dict."""
     p = module.params
-    volume_path = validate_volume_path(p['volume_path'])
+    if p['state'] == 'absent':
+        # Any record kata-runtime (or an earlier version of this module) may have written can be removed.
+        volume_path = validate_volume_path(p['volume_path'])
+    else:
+        volume_path = check_mount_source(p['volume_path'])
     volume_root = p['volume_root'] or DEFAULT_VOLUME_ROOT
     if '\0' in volume_root:
         raise ArgumentError('volume_root: invalid path %s: it contains a NUL character' % _short(volume_root))

@@ -50,8 +50,13 @@ options:
     description:
       - The path of the volume as containers mount it (the source of the bind mount in the container
         specification), for example a CSI driver's staging path.
-      - It is recorded as given, without normalisation, like kata-runtime does. It must not be empty and its
-        encoded form must fit in a file name (at most 189 bytes).
+      - It is recorded as given, without normalisation, like kata-runtime does. It must not be empty, must not
+        contain NUL, and its encoded form must fit in a file name (at most 189 bytes).
+      - With O(state=present) it must also be a path kata can look the volume up by. kata finds a direct volume by
+        the source of a container's bind mount, compared byte for byte and never cleaned, and that source is an
+        absolute, clean path (as kubelet builds it). So a relative path (V(relative/vol)) and a path that is not in
+        its clean form (V(/a//b), V(/a/./b), V(/a/../b), V(/a/b/)) are refused, naming the clean form.
+        O(state=absent) accepts them, to remove a record written under such a name before.
     type: str
     required: true
   state:

@@ -6,6 +6,7 @@ concurrency (real processes), and the stats/resize requests against real unix-so
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import multiprocessing
@@ -431,18 +432,29 @@ def test_sandbox_is_found_like_kata(root):
 
 def test_no_temporary_file_is_ever_in_the_volume_directory(root, monkeypatch):
     # kata takes the first entry of the volume directory other than mountInfo.json for the sandbox ID: look at the
-    # directory at the moment of the rename.
+    # directory at the moment of the rename. A new volume is renamed into place whole (its directory holding the
+    # complete mountInfo.json, under a temporary name no reader takes); an existing one gets its file by rename.
     seen = []
     real_rename = os.rename
 
     def spy(src, dst, **kwargs):
-        seen.append(sorted(os.listdir(kwargs['dst_dir_fd'])))
-        seen.append(sorted(os.listdir(kwargs['src_dir_fd'])))
+        seen.append((src, dst, sorted(os.listdir(kwargs['dst_dir_fd'])), sorted(os.listdir(kwargs['src_dir_fd']))))
+        if src.startswith('.kata-creating-'):
+            seen.append(read(os.path.join(root, src, 'mountInfo.json')))
+            seen.append(sorted(os.listdir(os.path.join(root, src))))
         return real_rename(src, dst, **kwargs)
     monkeypatch.setattr(os, 'rename', spy)
     dv.ensure_present(root, '/a/b', wanted())
-    assert seen[0] == []
-    assert len(seen[1]) == 2 and seen[1][0].startswith('.kata-mountinfo-') and seen[1][1] == 'L2EvYg=='
+    src, dst, in_dst, in_src = seen[0]
+    assert src.startswith('.kata-creating-') and dst == 'L2EvYg==' and in_dst == in_src == [src]
+    assert seen[1:] == [BLOCK_JSON, ['mountInfo.json']]
+    assert os.listdir(root) == ['L2EvYg==']
+    assert mode(os.path.join(root, 'L2EvYg==')) == 0o700
+    del seen[:]
+    dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
+    src, dst, in_dst, in_src = seen[0]
+    assert src.startswith('.kata-mountinfo-') and dst == 'mountInfo.json'
+    assert in_dst == ['mountInfo.json'] and in_src == sorted([src, 'L2EvYg=='])
     assert os.listdir(root) == ['L2EvYg==']
 
 
@@ -453,8 +465,17 @@ def test_failed_write_leaves_no_temporary_file(root, monkeypatch):
     with pytest.raises(KataError) as exc_info:
         dv.ensure_present(root, '/a/b', wanted())
     assert exc_info.value.msg == 'cannot write %s/L2EvYg==/mountInfo.json: No space left on device' % root
+    # A new volume is created whole or not at all.
+    assert os.listdir(root) == []
+    monkeypatch.undo()
+    dv.ensure_present(root, '/a/b', wanted())
+    monkeypatch.setattr(os, 'fsync', fail)
+    with pytest.raises(KataError) as exc_info:
+        dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
+    assert exc_info.value.msg == 'cannot write %s/L2EvYg==/mountInfo.json: No space left on device' % root
     assert os.listdir(root) == ['L2EvYg==']
-    assert os.listdir(os.path.join(root, 'L2EvYg==')) == []
+    assert os.listdir(os.path.join(root, 'L2EvYg==')) == ['mountInfo.json']
+    assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -488,19 +509,36 @@ def test_symlink_at_volume_directory_is_not_followed(root, tmp_path):
 
 
 def test_symlink_swapped_in_after_the_check_is_not_followed(root, tmp_path, monkeypatch):
-    # The race: the directory is replaced by a symbolic link between the lstat and the open.
+    # The race: a symbolic link appears at the volume's name after the check, before the new record is renamed into
+    # place (rename(2) does not replace it with a directory), or before an existing record is opened.
     target = tmp_path / 'elsewhere'
     target.mkdir()
-    real_mkdir = os.mkdir
+    real_rename = os.rename
 
-    def swap(path, mode=0o777, **kwargs):
-        if kwargs.get('dir_fd') is not None:
-            os.symlink(str(target), os.path.join(root, path))
-            raise FileExistsError(17, 'File exists')
-        return real_mkdir(path, mode, **kwargs)
-    monkeypatch.setattr(os, 'mkdir', swap)
+    def swap(src, dst, **kwargs):
+        if src.startswith('.kata-creating-'):
+            os.symlink(str(target), os.path.join(root, dst))
+        return real_rename(src, dst, **kwargs)
+    monkeypatch.setattr(os, 'rename', swap)
     with pytest.raises(KataError) as exc_info:
         dv.ensure_present(root, '/a/b', wanted())
+    assert exc_info.value.msg == '%s/L2EvYg== should be a directory' % root
+    assert os.listdir(str(target)) == []
+    assert os.listdir(root) == ['L2EvYg=='] and os.path.islink(os.path.join(root, 'L2EvYg=='))
+    monkeypatch.undo()
+    os.unlink(os.path.join(root, 'L2EvYg=='))
+    dv.ensure_present(root, '/a/b', wanted())
+    real_lstat = dv._lstat_at  # pylint: disable=protected-access
+
+    def lstat_then_swap(name, dir_fd):
+        st = real_lstat(name, dir_fd)
+        if name == 'L2EvYg==' and not os.path.islink(os.path.join(root, name)):
+            dv._remove_tree_at(dir_fd, name)  # pylint: disable=protected-access
+            os.symlink(str(target), os.path.join(root, name))
+        return st
+    monkeypatch.setattr(dv, '_lstat_at', lstat_then_swap)
+    with pytest.raises(KataError) as exc_info:
+        dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
     assert exc_info.value.msg == '%s/L2EvYg== should be a directory' % root
     assert os.listdir(str(target)) == []
 
@@ -791,7 +829,9 @@ def test_volume_stats_nested_too_deeply(servers):
 
 def test_volume_removed_while_it_is_written_is_written_again(root, monkeypatch):
     # A task removing the same volume took the directory away between the open and the rename of mountInfo.json: the
-    # write failed with "No such file or directory" although the wanted state is simply "present".
+    # write failed with "No such file or directory" although the wanted state is simply "present". The volume is then
+    # created again, whole.
+    dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
     real_write = dv._write_mount_info  # pylint: disable=protected-access
     calls = []
 
@@ -802,22 +842,76 @@ def test_volume_removed_while_it_is_written_is_written_again(root, monkeypatch):
         return real_write(root_fd, vol_fd, directory, data)
     monkeypatch.setattr(dv, '_write_mount_info', racing_write)
     outcome = dv.ensure_present(root, '/a/b', wanted())
-    assert (outcome['changed'], len(calls)) == (True, 2)
+    assert (outcome['changed'], len(calls)) == (True, 1)
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
     assert sorted(os.listdir(root)) == ['L2EvYg==']
 
 
 def test_volume_removed_again_and_again_while_it_is_written(root, monkeypatch):
+    # Every time: another task's record appears before ours is renamed into place, and is removed again before we
+    # update it.
     real_write = dv._write_mount_info  # pylint: disable=protected-access
+
+    def quicker_task(root_fd, directory, data):
+        os.makedirs(os.path.join(directory, 'sandbox'))
+        return False
 
     def racing_write(root_fd, vol_fd, directory, data):
         dv.ensure_absent(root, '/a/b')
         return real_write(root_fd, vol_fd, directory, data)
+    monkeypatch.setattr(dv, '_create_volume', quicker_task)
     monkeypatch.setattr(dv, '_write_mount_info', racing_write)
     with pytest.raises(KataError) as exc_info:
         dv.ensure_present(root, '/a/b', wanted())
     assert exc_info.value.msg == ('cannot write %s/L2EvYg==/mountInfo.json: the volume directory was removed 10 times '
                                   'while it was written (other tasks remove the same volume at the same time)' % root)
+
+
+def test_volume_appearing_before_the_rename_is_updated_not_replaced(root, monkeypatch):
+    # Another task put its complete record in place while ours was being built: ours is dropped (rename(2) does not
+    # replace a directory that is not empty) and the record found is updated in place, its sandbox file kept.
+    real_rename = os.rename
+
+    def quicker_task(src, dst, **kwargs):
+        if src.startswith('.kata-creating-'):
+            os.mkdir(os.path.join(root, dst), 0o700)
+            with open(os.path.join(root, dst, 'mountInfo.json'), 'wb') as f:
+                f.write(BLOCK_JSON.replace(b'ext4', b'xfs'))
+            open(os.path.join(root, dst, 'sandbox-a'), 'w').close()
+        return real_rename(src, dst, **kwargs)
+    monkeypatch.setattr(os, 'rename', quicker_task)
+    outcome = dv.ensure_present(root, '/a/b', wanted())
+    assert outcome['changed'] is True and outcome['after']['sandbox_id'] == 'sandbox-a'
+    assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
+    assert sorted(os.listdir(root)) == ['L2EvYg==']
+    assert mode(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == 0o600
+
+
+def test_leftovers_of_killed_tasks_are_removed_unless_in_use(root):
+    # A killed task leaves its temporary file or directory; the next task that writes removes those nobody holds.
+    dv.ensure_present(root, '/a/b', wanted())
+    os.mkdir(os.path.join(root, '.kata-creating-dead'), 0o700)
+    with open(os.path.join(root, '.kata-creating-dead', 'mountInfo.json'), 'wb') as f:
+        f.write(BLOCK_JSON[:10])
+    os.mkdir(os.path.join(root, '.kata-removing-dead'))
+    open(os.path.join(root, '.kata-removing-dead', 'sandbox'), 'w').close()
+    open(os.path.join(root, '.kata-mountinfo-dead.tmp'), 'w').close()
+    os.mkdir(os.path.join(root, '.kata-creating-alive'))
+    held = os.open(os.path.join(root, '.kata-creating-alive'), os.O_RDONLY)
+    elsewhere = os.path.join(os.path.dirname(root), 'elsewhere')
+    os.mkdir(elsewhere)
+    open(os.path.join(elsewhere, 'keep'), 'w').close()
+    os.symlink(elsewhere, os.path.join(root, '.kata-removing-link'))
+    open(os.path.join(root, 'not-ours'), 'w').close()
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
+        assert sorted(os.listdir(root)) == ['.kata-creating-alive', '.kata-removing-link', 'L2EvYg==', 'not-ours']
+        assert os.listdir(elsewhere) == ['keep']
+    finally:
+        os.close(held)
+    dv.ensure_absent(root, '/a/b')
+    assert sorted(os.listdir(root)) == ['.kata-removing-link', 'not-ours']
 
 
 def test_removal_empties_a_directory_written_into_after_it_was_listed(root, monkeypatch):
@@ -845,6 +939,7 @@ def test_removal_empties_a_directory_written_into_after_it_was_listed(root, monk
 def test_volume_moved_away_after_the_write_is_written_again(root, monkeypatch):
     # The removing task renamed the directory away after our rename of mountInfo.json into it: what we wrote went
     # with it. The wanted record must still be there at the end.
+    dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
     real_write = dv._write_mount_info  # pylint: disable=protected-access
     calls = []
 
@@ -855,7 +950,7 @@ def test_volume_moved_away_after_the_write_is_written_again(root, monkeypatch):
             os.rename(directory, os.path.join(root, '.kata-removing-test'))
     monkeypatch.setattr(dv, '_write_mount_info', write_then_lose)
     assert dv.ensure_present(root, '/a/b', wanted())['changed'] is True
-    assert len(calls) == 2
+    assert len(calls) == 1
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
 
 
@@ -875,3 +970,51 @@ def test_volume_removed_between_mkdir_and_open_is_created_again(root, monkeypatc
     monkeypatch.setattr(os, 'mkdir', mkdir_then_removed)
     assert dv.ensure_present(root, '/a/b', wanted(device='/dev/sdc'))['changed'] is True
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON.replace(b'sdb', b'sdc')
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Volume paths kata can look a volume up by
+
+
+@pytest.mark.parametrize('value', ['/', '/a', '/var/lib/kubelet/pods/x/volumes/kubernetes.io~csi/pvc-1/mount',
+                                   '/a/.b/..c/b..', '/\u00e9t\u00e9', '/' + 'x' * 188])
+def test_check_mount_source_accepts_absolute_clean_paths(value):
+    assert dv.check_mount_source(value) == value
+    assert dv.clean_path(value) == value
+
+
+@pytest.mark.parametrize('value, clean', [
+    ('/a//b', '/a/b'), ('//a', '/a'), ('///a', '/a'), ('/a/./b', '/a/b'), ('/a/../b', '/b'), ('/a/b/', '/a/b'),
+    ('/..', '/'), ('/.', '/'), ('/a/b/.', '/a/b'),
+])
+def test_check_mount_source_refuses_paths_not_clean(value, clean):
+    assert dv.clean_path(value) == clean
+    with pytest.raises(ArgumentError) as exc_info:
+        dv.check_mount_source(value)
+    assert exc_info.value.msg == ("volume_path: the volume path %r is not in its clean form %r: kata compares the "
+                                  "path, byte for byte, with the source of a container's bind mount, which is clean, "
+                                  "so a record under this path would never be used; give %r" % (value, clean, clean))
+
+
+@pytest.mark.parametrize('value', ['relative/vol', 'vol', '.', '..', '../../etc/passwd', ' /a', '~/vol'])
+def test_check_mount_source_refuses_relative_paths(value):
+    with pytest.raises(ArgumentError) as exc_info:
+        dv.check_mount_source(value)
+    assert exc_info.value.msg == ("volume_path: the volume path %r is not absolute: kata looks a direct volume up by "
+                                  "the source of a container's bind mount, an absolute path, so a record under this "
+                                  "path would never be used" % value)
+
+
+@pytest.mark.parametrize('value', ['', '/a\0b', 5, '/' + 'x' * 189])
+def test_check_mount_source_keeps_the_other_rules(value):
+    with pytest.raises(ArgumentError) as exc_info:
+        dv.check_mount_source(value)
+    assert exc_info.value.msg == _validate_message(value)
+
+
+def _validate_message(value):
+    try:
+        dv.validate_volume_path(value)
+    except ArgumentError as exc:
+        return exc.msg
+    raise AssertionError('%r accepted' % (value,))

@@ -6,6 +6,7 @@ answers the stats and resize requests and logs them."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -428,3 +429,23 @@ def test_mount_info_nested_too_deeply_is_reported_as_invalid(host):
     assert result['changed'] is True
     with open(mount_info_path(host), 'rb') as f:
         assert f.read() == FILE
+
+
+@pytest.mark.parametrize('volume_path, words', [
+    ('relative/vol', "'relative/vol' is not absolute"),
+    ('/a//b', "'/a//b' is not in its clean form '/a/b'"),
+    ('/a/b/', "'/a/b/' is not in its clean form '/a/b'"),
+])
+def test_volume_path_kata_could_never_match_is_refused(host, volume_path, words):
+    """kata looks a volume up by a bind mount's source (absolute, clean): a record under another path is never used.
+    state=absent still removes such a record (written by kata-runtime or an earlier version of the module)."""
+    result = run_module(args_for(host, volume_path=volume_path), expect='fail')
+    assert result['msg'].startswith('volume_path: the volume path %s' % words), result['msg']
+    assert not os.path.exists(host.volumes) or os.listdir(host.volumes) == []
+    directory = os.path.join(host.volumes, base64.urlsafe_b64encode(volume_path.encode()).decode())
+    os.makedirs(directory, 0o700)
+    with open(os.path.join(directory, 'mountInfo.json'), 'w') as f:
+        f.write('{"volume-type":"block","device":"/dev/sdb","fstype":"ext4"}')
+    assert run_module(args_for(host, volume_path=volume_path, state='absent'))['changed'] is True
+    assert os.listdir(host.volumes) == []
+
