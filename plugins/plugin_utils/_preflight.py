@@ -686,7 +686,9 @@ def _runtime_cells(handler):
     config = handler.get('config') or 'none found'
     source = handler.get('config_source')
     if handler.get('handler') is None and source:
-        config += ' (%s)' % source
+        kind, dummy, name = source.partition(':')
+        config += ' (%s)' % {'default': 'default lookup', 'option': 'kata_preflight_config',
+                             'engine': 'the configuration of the runtime handler %s' % name}.get(kind, source)
     return (handler.get('handler') or DEFAULT_HANDLER,
             RUNTIME_LABELS.get(handler.get('runtime'), handler.get('runtime') or 'unknown'),
             handler.get('hypervisor') or 'unknown', config,
@@ -826,6 +828,7 @@ table{border-collapse:collapse}
 #runtimes td.config{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
 #runtimes td.handler.default{font-style:italic;color:var(--muted)}
 #runtimes td.failed{color:var(--fail)}
+#runtimes td.verdict{white-space:nowrap}
 #runtimes td.nohandler{background:#f6f6f6;color:var(--muted);font-style:italic}
 .verdict{font-weight:600}
 .badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;font-weight:600;vertical-align:middle}
@@ -956,9 +959,9 @@ def preflight_html(report):
         if entry.get('reasons') and status != 'capable':
             out.append('<ul class="reasons">%s</ul>' % ''.join('<li>%s</li>' % _h(r) for r in entry['reasons']))
         if entry.get('checks') or status in ('capable', 'not_capable'):
+            facts = _fact_lines(entry.get('facts') or {}, len(entry.get('runtimes') or []))
             out.append('<table class="facts"><tbody>%s</tbody></table>' % ''.join(
-                '<tr><th scope="row">%s</th><td>%s</td></tr>' % (_h(k), _h(v)) for k, v in _fact_lines(entry.get('facts') or {},
-                                                                                  len(entry.get('runtimes') or []))))
+                '<tr><th scope="row">%s</th><td>%s</td></tr>' % (_h(k), _h(v)) for k, v in facts))
         if entry.get('checks'):
             out.append('<details><summary>All checks (%d)</summary>' % len(entry['checks']))
             out.append('<table class="checks"><thead><tr><th>Check</th><th>Type</th><th>Result</th><th>Required</th>'

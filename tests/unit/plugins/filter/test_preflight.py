@@ -944,8 +944,8 @@ def test_handler_verdicts_from_the_real_modules(tmp_path, cpuinfo_fixture, capsy
          'capable' if expected[name]['hypervisor'] == 'qemu' else 'not_capable',
          [] if expected[name]['hypervisor'] == 'qemu' else ['policy_hypervisor'])
         for name in ('kata-fc', 'kata-qemu', 'kata-dragonball')]
-    assert [r['config_source'] for r in verdict['runtimes']] == ['runtime:kata-fc', 'runtime:kata-qemu',
-                                                                'runtime:kata-dragonball']
+    assert [r['config_source'] for r in verdict['runtimes']] == [
+        'runtime:kata-fc', 'runtime:kata-qemu', 'runtime:kata-dragonball']
     assert verdict['status'] == 'not_capable'
     assert verdict['reasons'] == [
         'kata-fc: hypervisor is firecracker, the policy requires qemu (kata_preflight_required_hypervisor)',
@@ -955,3 +955,16 @@ def test_handler_verdicts_from_the_real_modules(tmp_path, cpuinfo_fixture, capsy
     page = parse(preflight_html(report))
     assert [e['attrs']['data-handler'] for e in page.find('tr') if 'data-handler' in e['attrs']] == [
         'kata-fc', 'kata-qemu', 'kata-dragonball']
+
+
+@pytest.mark.parametrize('handler, source, shown', [
+    (None, 'default:/usr/share/defaults/kata-containers/configuration.toml', '/x.toml (default lookup)'),
+    (None, 'option', '/x.toml (kata_preflight_config)'),
+    (None, 'engine:kata-qemu', '/x.toml (the configuration of the runtime handler kata-qemu)'),
+    (None, None, '/x.toml'),
+    ('kata-qemu', 'runtime:kata-qemu', '/x.toml'),
+])
+def test_how_the_configuration_was_found_is_shown(handler, source, shown):
+    cells = preflight._runtime_cells(dict(handler=handler, runtime='rust', hypervisor='qemu', config='/x.toml',
+                                          config_source=source, status='capable', failed_checks=[]))
+    assert cells == (handler or '(default)', 'runtime-rs', 'qemu', shown, 'capable', '')
