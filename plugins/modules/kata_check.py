@@ -142,8 +142,9 @@ options:
       - The C(kata-runtime) executable whose version the release check compares against.
       - Default is the C(kata-runtime) of the installation that holds the configuration file used (for example
         C(/opt/kata/bin/kata-runtime) for a kata-deploy configuration), else C(kata-runtime) found in the PATH, else
-        the one of a kata-deploy installation (C(/opt/kata/bin), C(/opt/kata-<suffix>/bin)). When none is found the
-        release check still lists the latest release, and RV(release.current) is V(null).
+        the one of a kata-deploy installation (C(/opt/kata/bin), C(/opt/kata-<suffix>/bin)); it is only looked for
+        with O(host_root=/). When none is found the release check still lists the latest release, and
+        RV(release.current) is V(null).
     type: path
   fail_on_incapable:
     description:
