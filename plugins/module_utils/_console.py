@@ -19,11 +19,15 @@ pseudo-terminal, started with an empty argv, hence interactive: it prints prompt
 readline, busybox's), echoes, turns ``\\n`` into ``\\r\\n``, and its line discipline gives meaning to control bytes
 and caps a line at 4095 bytes. The protocol below depends on none of that:
 
-1. Right after connecting, two short lines of printable ASCII are typed. The first replaces the interactive shell
+1. Right after connecting, three short lines of printable ASCII are typed. The first replaces the interactive shell
    by the same binary, non-interactive (``exec /proc/$$/exe`` with stdout and stderr away from the terminal and the
    terminal kept as fd 3; a shell that is not bash and takes ``exec -a`` gets ``argv[0] = "sh"``, which busybox
    needs): no prompt, no line editor, no history expansion, no job control, and the terminal stays in canonical
-   mode, so each later line reaches the shell intact. The second turns echo off (``stty -echo``, when ``stty``
+   mode, so each later line reaches the shell intact. bash unsets ``HISTFILE`` first, so that bash, which saves its
+   history when ``exec`` replaces it, saves none; the second line takes that first line off the end of busybox
+   ash's history file, which a busybox built to save history appends to as soon as it reads a line. Nothing of the
+   session is left in the guest: no history, no file, no variable (every session has its own shell, which exits at
+   the end). The third turns echo off (``stty -echo``, when ``stty``
    exists) and prints a sync line: a random per-run key, the guest's encoders (``base64``, ``od``), the shell's
    flags and its path. Nothing else is sent before the sync line is seen, so nothing can be swallowed while the
    shell starts or switches terminal modes.
@@ -341,14 +345,29 @@ def _base64_lines(data):
     return [base64.b64encode(data[i:i + _BASE64_CHUNK]).decode('ascii') for i in range(0, len(data), _BASE64_CHUNK)]
 
 
+# The first line: the interactive shell, replaced (see the module doc). bash unsets ``HISTFILE`` first: interactive
+# bash saves its history when ``exec`` replaces it (bash's exec builtin calls maybe_save_shell_history), and without
+# HISTFILE it saves nothing. Other shells keep it (the clean-up line needs it). No single quote in it: the clean-up
+# line quotes it.
+EXEC_LINE = (' [ -z "${BASH_VERSION-}" ] || unset HISTFILE; if [ -z "${BASH_VERSION-}" ] && (exec -a sh /proc/$$/exe -c :) 2>/dev/null; then '
+             'exec -a sh /proc/$$/exe 3>&1 >/dev/null 2>&1; else exec /proc/$$/exe 3>&1 >/dev/null 2>&1; fi')
+# busybox ash built with FEATURE_EDITING_SAVEHISTORY appends each line it reads to $HISTFILE (by default
+# $HOME/.ash_history) at once, before running it: the non-interactive shell takes that line off the end of the file
+# again, with shell builtins only, writing the file in place (or removing it when the line was all it held).
+_HISTORY_CLEANUP = ("h=${HISTFILE:-${HOME:+$HOME/.ash_history}}; if [ -z \"${BASH_VERSION-}\" ] && [ -n \"$h\" ] && "
+                    "[ -f \"$h\" ] && [ ! -L \"$h\" ]; then l='%s'; c=0; y=; while IFS= read -r x; do c=$((c+1)); "
+                    "y=$x; done <\"$h\"; if [ \"$y\" = \"$l\" ]; then n=$(printf '\\n_'); n=${n%%_}; t=; i=1; "
+                    "while [ $i -lt $c ] && IFS= read -r x; do t=$t$x$n; i=$((i+1)); done <\"$h\"; if [ -n \"$t\" ]; "
+                    "then printf %%s \"$t\" >\"$h\"; else rm -f \"$h\"; fi; fi; fi" % EXEC_LINE)
+
+
 def start_lines(marker):
-    """The two lines typed first: the non-interactive shell, then echo off and the sync line (see module doc)."""
-    exec_line = (' if [ -z "${BASH_VERSION-}" ] && (exec -a sh /proc/$$/exe -c :) 2>/dev/null; then '
-                 'exec -a sh /proc/$$/exe 3>&1 >/dev/null 2>&1; else exec /proc/$$/exe 3>&1 >/dev/null 2>&1; fi')
+    """The lines typed first: the non-interactive shell, then the history clean-up, echo off and the sync line (see
+    module doc)."""
     sync_line = ("stty -echo 2>/dev/null; k=KATA-; k=${k}%s; t=; for x in %s; do if command -v $x >/dev/null 2>&1; "
                  "then t=\"$t $x\"; fi; done; printf '\\n%%s:S%%s|%%s|' \"$k\" \"$t\" \"$-\" >&3; "
                  "readlink /proc/$$/exe >&3 2>/dev/null || echo >&3" % (marker, ' '.join(ENCODERS)))
-    return (exec_line + '\n' + sync_line + '\n').encode('ascii')
+    return (EXEC_LINE + '\n' + _HISTORY_CLEANUP + '\n' + sync_line + '\n').encode('ascii')
 
 
 def job_script(marker, command, stdin=None, chdir=None, encoder='base64', temp_dirs=TEMP_DIRS, shell=None):

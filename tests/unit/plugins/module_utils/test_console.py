@@ -20,6 +20,7 @@ import pytest
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _console
 from ansible_collections.katacontainers.kata.plugins.module_utils._console import (
+    EXEC_LINE,
     ConsoleSession,
     command_text,
     dial_console,
@@ -631,3 +632,105 @@ def test_long_timeouts_are_waited_for_in_slices():
     finally:
         left.close()
         right.close()
+
+
+# -- the guest is left as found -----------------------------------------------------------------------------------
+
+def _home(node, shell):
+    return os.path.dirname(node.guest_tmp('sb-' + shell))
+
+
+def _tree(root):
+    """Every file and directory under ``root`` with its content (files), mode and inode."""
+    found = {}
+    for parent, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(parent, name)
+            st = os.lstat(path)
+            content = None
+            if name in files and not os.path.islink(path):
+                with open(path, 'rb') as f:
+                    content = f.read()
+            found[os.path.relpath(path, root)] = (st.st_mode, st.st_ino, content)
+    return found
+
+
+ENV_PROBE = b'env | LC_ALL=C sort; echo "umask $(umask)"; pwd; ls -A "$HOME"; ls -A "${TMPDIR:-/tmp}"'
+
+
+def test_exec_leaves_no_history_no_file_no_variable(node, shell):
+    """After a command, a second console session finds the guest as the first one did: the history file (none, or
+    the user's) unchanged, no file anywhere in the shell's home or temporary directory, the same environment."""
+    home = _home(node, shell)
+    for history in ('.bash_history', '.ash_history'):
+        path = os.path.join(home, history)
+        if os.path.exists(path):
+            os.unlink(path)
+    before_env = run(node, shell, ENV_PROBE)
+    before = _tree(home)
+    result = run(node, shell, b'export KX_LEAK=1; cd /; umask 077; echo done; history -c 2>/dev/null; :',
+                 stdin=b'input', chdir=b'/')
+    assert (result.rc, result.stdout) == (0, b'done\n')
+    assert _tree(home) == before
+    assert '.bash_history' not in os.listdir(home) and '.ash_history' not in os.listdir(home)
+    after_env = run(node, shell, ENV_PROBE)
+    assert after_env.rc == 0 and after_env.stdout == before_env.stdout
+    assert b'KX_LEAK' not in after_env.stdout
+
+
+def test_exec_keeps_the_users_history_file(node, shell):
+    """A history file the guest's user has is neither changed nor rewritten (same inode, same bytes)."""
+    home = _home(node, shell)
+    name = '.bash_history' if shell == 'bash' else '.ash_history'
+    path = os.path.join(home, name)
+    with open(path, 'wb') as f:
+        f.write(b'echo old one\n ls -l\n')
+    try:
+        before = _tree(home)
+        for _run in range(2):
+            assert run(node, shell, b'echo x').stdout == b'x\n'
+        assert _tree(home) == before
+    finally:
+        os.unlink(path)
+
+
+@pytest.mark.parametrize('history, left', [
+    (b'echo old\n' + EXEC_LINE.encode() + b'\n', b'echo old\n'),
+    (EXEC_LINE.encode() + b'\n', None),
+    (b'echo old\n' + EXEC_LINE.encode() + b'\necho later\n', b'echo old\n' + EXEC_LINE.encode() + b'\necho later\n'),
+    (b'echo old\n', b'echo old\n'),
+])
+def test_busybox_history_line_is_taken_back(node, history, left):
+    """busybox ash built with FEATURE_EDITING_SAVEHISTORY appends the first line to ~/.ash_history as it reads it
+    (Debian's busybox saves no history, so the file is written here as such a busybox leaves it): the session takes
+    that line back, in place, and removes a file that held nothing else; any other file is left alone."""
+    if 'ash' not in node.shells:
+        pytest.skip('busybox is not installed (Debian package busybox-static)')
+    home = _home(node, 'ash')
+    path = os.path.join(home, '.ash_history')
+    with open(path, 'wb') as f:
+        f.write(history)
+    inode = os.stat(path).st_ino
+    try:
+        assert run(node, 'ash', b'echo x').stdout == b'x\n'
+        if left is None:
+            assert not os.path.exists(path)
+        else:
+            with open(path, 'rb') as f:
+                assert f.read() == left
+            assert os.stat(path).st_ino == inode
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def test_bash_writes_no_history_when_replaced(node):
+    """Interactive bash saves its history when exec replaces it; the first line unsets HISTFILE so that it saves
+    nothing. Without that, bash wrote the line to ~/.bash_history on every run."""
+    if 'bash' not in node.shells:
+        pytest.skip('bash is not installed')
+    assert EXEC_LINE.lstrip().startswith('[ -z "${BASH_VERSION-}" ] || unset HISTFILE;')
+    home = _home(node, 'bash')
+    for _run in range(3):
+        run(node, 'bash', b'true')
+    assert not os.path.exists(os.path.join(home, '.bash_history'))
