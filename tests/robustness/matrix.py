@@ -73,9 +73,10 @@ class Case(object):
     """One module run. ``names``: texts of which one must be in the failure message (the option, or the value);
     ``legit``: words of a failure that a valid value may rightly cause (a timeout too short to finish)."""
 
-    __slots__ = ('module', 'option', 'label', 'args', 'names', 'check_mode', 'legit')
+    __slots__ = ('module', 'option', 'label', 'args', 'names', 'check_mode', 'legit', 'type_path')
 
-    def __init__(self, module, option, label, args, names, check_mode=False, legit=()):
+    def __init__(self, module, option, label, args, names, check_mode=False, legit=(), type_path=None):
+        self.type_path = type_path  # a type confusion: the option path its message must start with
         self.module = module
         self.option = option
         self.label = label
@@ -523,6 +524,12 @@ def generate(ctx, specs, modules, sample=False):
                 names = [option] + ALIASES.get(option, []) + _value_names(value)
                 legit = LEGIT_TIMEOUT_WORDS if 'timeout' in option and label == 'tiny' else ()
                 cases.append(Case(module, option, label, args, names, check_mode=check_mode, legit=legit))
+            base_value = BASE_MOUNT_INFO if option == 'mount_info' else base.get(option)
+            for label, value, path in type_confusions(option, spec, base_value if isinstance(base_value, dict)
+                                                      else None, sample=sample):
+                args = dict(base)
+                args[option] = value
+                cases.append(Case(module, option, label, args, [path], check_mode=check_mode, type_path=path))
             if spec.get('required'):
                 args = dict(base)
                 args.pop(option, None)
@@ -538,6 +545,53 @@ def generate(ctx, specs, modules, sample=False):
             args = dict((k, v) for k, v in base.items() if k not in group)
             cases.append(Case(module, '|'.join(group), 'none-given', args, list(group)))
     return cases
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Type confusions: a value of another JSON type than the option's (issue "typed input like kata's"). Every option,
+# sub-option and list item gets them; each must be refused with a message naming its path (``mount_info.device``,
+# ``argv[1]``), never accepted (ansible-core would have converted it: a list given for a string became its text).
+
+TYPE_CONFUSIONS = {
+    'str': [('list', ['a']), ('dict', {'a': 'b'}), ('bool', True), ('int', 5), ('float', 2.5)],
+    'path': [('list', ['/a']), ('dict', {'a': 'b'}), ('bool', False), ('int', 0)],
+    'int': [('word', 'abc'), ('fraction-text', '1.5'), ('bool', True), ('float', 2.5), ('list', ['1']),
+            ('dict', {'a': 1}), ('arabic-digits', '\u0661\u0662'), ('exponent', '1e3')],
+    'float': [('word', 'abc'), ('nan-text', 'nan'), ('inf-text', 'inf'), ('underscore', '1_000'), ('bool', True),
+              ('list', ['1']), ('dict', {'a': 1})],
+    'bool': [('word', 'maybe'), ('two', 2), ('half', 0.5), ('empty', ''), ('list', ['yes']), ('dict', {'a': True})],
+    'list': [('int', 5), ('bool', True), ('dict', {'a': 'b'})],
+    'dict': [('list', ['a']), ('int', 5), ('bool', True), ('garbage-text', 'not a mapping')],
+}
+# A valid item of a list, to put a confused one beside it.
+GOOD_ITEMS = {'str': 'x', 'path': '/x', 'int': 1, 'float': 1.0, 'bool': True}
+TYPE_SAMPLE = 2  # the CI run keeps the first TYPE_SAMPLE confusions of each option, sub-option and list (--full: all)
+
+
+def type_confusions(option, spec, base_value=None, sample=False):
+    """``[(label, value, path)]``: the option's value replaced by one of another JSON type, then each sub-option's
+    (the rest of the dictionary as in the base), then a list item (beside a valid one)."""
+    def keep(values):
+        return values[:TYPE_SAMPLE] if sample else values
+
+    kind = spec.get('type', 'str')
+    found = [('type-%s' % label, value, option) for label, value in keep(TYPE_CONFUSIONS.get(kind, []))]
+    elements = spec.get('elements')
+    if kind == 'list' and elements in TYPE_CONFUSIONS:
+        for label, value in keep(TYPE_CONFUSIONS[elements]):
+            found.append(('type-item-%s' % label, [GOOD_ITEMS.get(elements, 'x'), value], '%s[1]' % option))
+    if kind == 'dict' and spec.get('options'):
+        for sub in sorted(spec['options']):
+            sub_spec = spec['options'][sub]
+            sub_kind = sub_spec.get('type', 'str')
+            for label, value in keep(TYPE_CONFUSIONS.get(sub_kind, [])):
+                found.append(('type-%s-%s' % (sub, label), dict(base_value or {}, **{sub: value}),
+                              '%s.%s' % (option, sub)))
+            if sub_kind == 'list' and sub_spec.get('elements') in TYPE_CONFUSIONS:
+                for label, value in keep(TYPE_CONFUSIONS[sub_spec['elements']]):
+                    found.append(('type-%s-item-%s' % (sub, label), dict(base_value or {}, **{sub: [value]}),
+                                  '%s.%s[0]' % (option, sub)))
+    return found
 
 
 def _value_names(value):
@@ -562,7 +616,7 @@ def judge(case, outcome, change, mutating):
     problems = []
     counts = {}
     tb = outcome.traceback()
-    if tb and core_traceback(outcome):
+    if tb and core_traceback(outcome) and case.type_path is None:
         # ansible-core's own argument handling failed before any code of the collection ran.
         counts['core'] = 1
         return rlib.CaseResult('matrix', case.module, case.title, 'core', [], elapsed=outcome.elapsed,
@@ -587,6 +641,25 @@ def judge(case, outcome, change, mutating):
             problems.append('the base itself %s: %s' % ('fails' if outcome.failed else 'reports a change', outcome.msg[:300]))
         return rlib.CaseResult('matrix', case.module, case.title, 'accepted', problems, elapsed=outcome.elapsed,
                                note='base', counts=counts)
+    if case.type_path is not None:
+        # A value of the wrong JSON type: refused, by the collection, in its own words, naming the option's path.
+        counts['type_cases'] = 1
+        if outcome.result is None or not outcome.failed:
+            counts['type_accepted'] = int(outcome.result is not None)
+            problems.append('a value of the wrong type for %s was %s' % (
+                case.type_path, 'accepted (changed=%s)' % outcome.changed if outcome.result is not None
+                else 'answered with output that is not a result'))
+            kind = 'accepted' if outcome.result is not None else 'unnamed'
+        elif outcome.msg.startswith('%s: expected ' % case.type_path):
+            kind = 'rejected'
+        else:
+            kind = 'unnamed'
+            problems.append('the message does not start with %r: %r' % ('%s: expected' % case.type_path,
+                                                                         outcome.msg[:300]))
+        if tb:
+            counts['type_tracebacks'] = 1
+        return rlib.CaseResult('matrix', case.module, case.title, kind, problems, elapsed=outcome.elapsed,
+                               note=outcome.msg[:200], counts=counts)
     if outcome.result is None:
         kind = 'unnamed'
     elif outcome.failed and outcome.msg.startswith(CORE_MESSAGES):

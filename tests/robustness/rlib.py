@@ -335,11 +335,9 @@ class SimNode(object):
         return self.cmd(*args)
 
     def watched(self):
-        """This node's tree, without the files the simulator itself rewrites, and without the simulated guest's
-        ``.bash_history`` (the guest's own file: the console's bash appends the module's first line on every exec)."""
+        """This node's tree, without the files the simulator itself rewrites. The simulated guest's files are
+        included: kata_exec_cmd must leave no history, no file in them."""
         skip = [os.path.join('kata-sim', n) for n in SIM_NOISE]
-        for sandbox in self.sandboxes:
-            skip.append(os.path.join('kata-sim', 'guest', sandbox, 'console', '.bash_history'))
         return (self.root, tuple(skip))
 
     def mark_log(self):
@@ -400,6 +398,9 @@ class CaseResult(object):
 
 
 TALLY_KEYS = ('cases', 'rejected', 'accepted', 'unnamed', 'core', 'tracebacks', 'changes', 'partial', 'slow')
+# Counts reported on their own lines: the type-confusion cases of the matrix, the volume records of the crash part.
+SPECIAL_KEYS = ('type_cases', 'type_accepted', 'type_tracebacks', 'kill_runs', 'incomplete', 'incomplete_read',
+                'reads')
 
 
 def tally(results):
@@ -442,4 +443,15 @@ def print_table(results, out=sys.stdout, title=None):
     out.write('%-20s %6d %9d %9d %8d %5d %10d %8d %8d %9.2f\n' % (
         'total', grand['cases'], grand['rejected'], grand['accepted'], grand['unnamed'], grand['core'],
         grand['tracebacks'], grand['changes'], grand['partial'], grand['max_elapsed']))
+    special = dict((key, sum(r.counts.get(key, 0) for r in results)) for key in SPECIAL_KEYS)
+    if special['type_cases']:
+        typed = [r for r in results if r.counts.get('type_cases')]
+        out.write('type confusions: %d cases over %d modules, %d rejected naming the option, %d accepted, %d unnamed, '
+                  '%d tracebacks\n' % (special['type_cases'], len(set(r.module for r in typed)),
+                                       sum(1 for r in typed if r.kind == 'rejected'), special['type_accepted'],
+                                       sum(1 for r in typed if r.kind == 'unnamed'), special['type_tracebacks']))
+    if special['kill_runs']:
+        out.write('volume records: %d kill -9 runs, %d incomplete records seen by the checks after the runs, %d by '
+                  'the readers during them (%d reads)\n' % (special['kill_runs'], special['incomplete'],
+                                                          special['incomplete_read'], special['reads']))
     out.flush()
