@@ -11,7 +11,8 @@ Writers under test:
   runs are killed at a uniformly random time; the others are killed a random 0-4 ms after the first write the
   process makes in the volume root (seen with inotify), which puts the kill inside the write, the fsync or the rename.
   After every run the record must be exactly the one before or the one wanted (bytes compared), never a directory
-  without its file, nor a file with other content.
+  without its file, nor a file with other content. Two readers read the record all along, the way kata does (the
+  directory, then ``mountInfo.json`` in it): they must never see a volume without its file, nor a partial file.
 * The metrics role's textfile: the role writes it with ``ansible.builtin.copy`` to a staging name, then renames it
   into place with ``mv -f -T``. The same two processes, with the role's arguments, are run and killed at random.
   The textfile must always be the previous or the new one.
@@ -23,7 +24,8 @@ absent); six kata_iptables processes at once on the same sandbox of a simulated 
 Afterwards every process ended cleanly (success, or a failure with a message and no traceback) and the state is one
 of the wanted ones.
 
-Leftovers (temporary files of killed writers, under names no reader takes) are counted and reported, not failed.
+Leftovers (temporary files of killed writers, under names no reader takes) are counted and reported, not failed;
+kata_direct_volume's are left in place for its next run, which must remove them.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ import json
 import os
 import random
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -116,6 +117,47 @@ class VolumeRecord(object):
         self.directory = dv.volume_directory(root, VOLUME)
         self.expected = dict((name, dv.dump_mount_info(dv.build_mount_info(info))) for name, info in MOUNT_INFOS.items())
 
+    def read_like_kata(self):
+        """One read of the record as a reader sees it at one moment (kata reads ``<dir>/mountInfo.json``): ``absent``,
+        ``A``, ``B``, ``incomplete`` (the directory is at its name without mountInfo.json) or ``partial: <why>``.
+
+        The directory is opened first, then the file in it; when the file is missing, the directory still being at
+        the record's name (the same inode) proves that it was there, without the file, at the moment of the read
+        (a record being removed is renamed away before it is emptied, and nothing is ever renamed back).
+        """
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            dir_fd = os.open(self.directory, flags)
+        except FileNotFoundError:
+            return 'absent'
+        except OSError as exc:
+            return 'partial: the record cannot be opened as a directory: %s' % exc
+        try:
+            try:
+                fd = os.open('mountInfo.json', os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=dir_fd)
+            except FileNotFoundError:
+                try:
+                    still_there = os.lstat(self.directory).st_ino == os.fstat(dir_fd).st_ino
+                except FileNotFoundError:
+                    still_there = False
+                return 'incomplete' if still_there else 'absent'
+            try:
+                chunks = []
+                while True:
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                data = b''.join(chunks)
+            finally:
+                os.close(fd)
+        finally:
+            os.close(dir_fd)
+        for name, expected in self.expected.items():
+            if data == expected:
+                return name
+        return 'partial: mountInfo.json holds %d bytes that are neither version' % len(data)
+
     def state(self):
         """``absent``, ``A``, ``B``, ``incomplete`` (the directory without mountInfo.json), or ``partial: <why>``."""
         if not os.path.lexists(self.directory):
@@ -124,7 +166,7 @@ class VolumeRecord(object):
             return 'partial: the record is not a directory'
         path = os.path.join(self.directory, 'mountInfo.json')
         if not os.path.lexists(path):
-            # kata's own two steps (MkdirAll, then the file): a run killed in between leaves the directory alone.
+            # kata's own two steps (MkdirAll, then the file) would leave this; the collection creates a record whole.
             return 'incomplete'
         with open(path, 'rb') as f:
             data = f.read()
@@ -135,17 +177,39 @@ class VolumeRecord(object):
         return 'partial: mountInfo.json holds %d bytes that are neither version' % len(data)
 
     def leftovers(self):
-        """Temporary names of killed writers in the volume root (removed here: each run starts clean)."""
-        found = 0
-        for name in os.listdir(self.root):
-            if name.startswith('.kata-'):
-                found += 1
-                path = os.path.join(self.root, name)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path)
-                else:
-                    os.unlink(path)
-        return found
+        """Temporary names of killed writers in the volume root, left in place: the next run removes them itself."""
+        return set(name for name in os.listdir(self.root) if name.startswith('.kata-'))
+
+
+class Reader(object):
+    """A reader beside the kill loop: reads the record the way kata does, again and again, and counts what it saw."""
+
+    def __init__(self, record):
+        self.record = record
+        self.reads = 0
+        self.seen = {}
+        self.bad = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._loop)
+
+    def _loop(self):
+        while not self.stopped.is_set():
+            state = self.record.read_like_kata()
+            self.reads += 1
+            self.seen[state] = self.seen.get(state, 0) + 1
+            if (state == 'incomplete' or state.startswith('partial')) and len(self.bad) < 20:
+                self.bad.append(state)
+            time.sleep(0.0005)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join()
+
+    def incomplete(self):
+        return sum(n for state, n in self.seen.items() if state == 'incomplete' or state.startswith('partial'))
 
 
 def volume_args(root, target):
@@ -161,8 +225,12 @@ def direct_volume_kill_loop(ws, runs, out):
     rng = random.Random(20260)
     results = []
     previous = record.state()
-    leftovers = kills = incomplete = 0
+    kills = incomplete = 0
+    leftover_names = set()
     durations = []
+    readers = [Reader(record) for dummy in range(2)]
+    for reader in readers:
+        reader.start()
     for index in range(runs):
         target = CYCLE[index % len(CYCLE)]
         triggered = index % 3 != 0
@@ -197,8 +265,12 @@ def direct_volume_kill_loop(ws, runs, out):
         if state.startswith('partial'):
             problems.append(state)
             counts['partial'] = 1
-        elif state == 'incomplete' and killed and previous in ('absent', 'incomplete') and target != 'absent':
-            incomplete += previous == 'absent'
+        elif state == 'incomplete':
+            # A volume directory without mountInfo.json: kata reads a volume without mount information.
+            incomplete += 1
+            counts['incomplete'] = 1
+            problems.append('the record is a volume directory without mountInfo.json (%s -> %s, %s)'
+                            % (previous, target, 'killed' if killed else 'finished'))
         elif state not in (previous, target):
             problems.append('the record is %s: neither the one before (%s) nor the wanted one (%s)'
                             % (state, previous, target))
@@ -214,22 +286,39 @@ def direct_volume_kill_loop(ws, runs, out):
             elif state != target:
                 problems.append('a run that finished left %s, not %s' % (state, target))
         found = record.leftovers()
-        leftovers += found
+        leftover_names.update(found)
+        counts['kill_runs'] = 1
         results.append(rlib.CaseResult('crash', 'kata_direct_volume', 'kill -9 run %d (%s -> %s, %s)' % (
             index, previous, target, 'killed' if killed else 'finished'), 'intact', problems, elapsed=elapsed,
-            note='leftovers: %d' % found, counts=counts))
+            note='leftovers: %d' % len(found), counts=counts))
         previous = state if not state.startswith('partial') else previous
-    # A killed run must not stop the next ones from working.
+    for reader in readers:
+        reader.stop()
+    reads = sum(reader.reads for reader in readers)
+    seen_incomplete = sum(reader.incomplete() for reader in readers)
+    seen = {}
+    for reader in readers:
+        for state, number in reader.seen.items():
+            seen[state] = seen.get(state, 0) + number
+    problems = ['the readers saw %s' % ', '.join(sorted(set(b for r in readers for b in r.bad)))] if seen_incomplete else []
+    results.append(rlib.CaseResult('crash', 'kata_direct_volume', 'readers during the kill loop', 'intact', problems,
+                                   note='%d reads: %s' % (reads, seen),
+                                   counts={'incomplete_read': seen_incomplete, 'reads': reads}))
+    # A killed run must not stop the next ones from working, and the next run removes what killed runs left.
     outcome = rlib.run_module(ws, 'kata_direct_volume', volume_args(root, 'A'))
     problems = []
     if outcome.failed or record.state() != 'A':
         problems.append('after the kill loop the module cannot write the record: %s' % (outcome.msg or record.state()))
+    remaining = record.leftovers()
+    if remaining:
+        problems.append('a run after the kill loop left the temporary names of killed runs: %s' % sorted(remaining))
     results.append(rlib.CaseResult('crash', 'kata_direct_volume', 'a run after the kill loop', 'intact', problems,
                                    elapsed=outcome.elapsed))
-    out.write('crash: kata_direct_volume: %d runs, %d killed mid-run, %d temporary files left by killed runs, %d '
-              'volume directories left without mountInfo.json (killed between the mkdir and the rename: kata\'s own '
-              'two steps; mountInfo.json itself was never partial; the next run completes the record)\n'
-              % (runs, kills, leftovers, incomplete))
+    out.write('crash: kata_direct_volume: %d runs, %d killed mid-run, %d incomplete records after the runs; 2 readers '
+              'beside them: %d reads (%s), %d incomplete or partial; %d temporary names left by killed runs (removed '
+              'by the next run: %d left at the end)\n'
+              % (runs, kills, incomplete, reads, ', '.join('%s %d' % kv for kv in sorted(seen.items())),
+                 seen_incomplete, len(leftover_names), len(remaining)))
     return results
 
 
@@ -386,7 +475,7 @@ def parallel_direct_volume(ws, rounds, out):
             counts['partial'] = 1
         found = record.leftovers()
         if found:
-            problems.append('%d temporary files left by runs that finished' % found)
+            problems.append('temporary files left by runs that finished: %s' % sorted(found))
         results.append(rlib.CaseResult('crash', 'kata_direct_volume', 'parallel round %d (%s)' % (
             index, ' '.join(targets)), 'intact', problems, elapsed=time.monotonic() - start, counts=counts))
     out.write('crash: kata_direct_volume: %d rounds of 8 parallel runs\n' % rounds)
