@@ -17,7 +17,10 @@ description:
     uses that record when a container mounts the volume path, and then adds an empty file named after the sandbox.
   - With O(state=present) the record holds O(mount_info), in kata's format (directory mode C(0700), file mode
     C(0600), the JSON keys C(volume-type), C(device), C(fstype), C(metadata) and C(options)). The file is written
-    atomically and only when what kata would read from it differs from O(mount_info), or its mode is wrong.
+    atomically and only when what kata would read from it differs from O(mount_info), or its mode is wrong. A new
+    record appears whole (its directory is built with C(mountInfo.json) under a temporary name in O(volume_root),
+    then renamed into place), so that kata never finds a volume without its mount information, even when the task
+    is killed; what a killed task leaves behind is removed by the next one.
   - With O(state=absent) the volume's record is removed, and nothing else.
   - When a sandbox uses the volume, O(stats) returns the guest's view of it and O(size) grows it, through that
     sandbox's shim management API, like C(kata-runtime direct-volume stats) and C(resize).
