@@ -86,9 +86,8 @@ class _TypeMismatch(Exception):
 def _refuse(path, kind, value, secret, detail=''):
     expected = _EXPECTED.get(kind, 'a %s' % kind)
     hint = _HINT + (_QUOTE_HINT if kind in _TEXT_TYPES and isinstance(value, (bool, int, float)) else '')
-    raise _TypeMismatch('%s: expected %s, got %s%s%s%s' % (path, expected, json_type(value),
-                                                          _quote(value, secret) if isinstance(value, str) else '',
-                                                          detail, hint))
+    quoted = _quote(value, secret) if isinstance(value, str) else ''
+    raise _TypeMismatch('%s: expected %s, got %s%s%s%s' % (path, expected, json_type(value), quoted, detail, hint))
 
 
 def _spec_for(spec, name):

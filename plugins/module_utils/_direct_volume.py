@@ -156,8 +156,8 @@ def check_mount_source(value, option='volume_path'):
     if cleaned != value:
         raise ArgumentError('%s: the volume path %s is not in its clean form %s: kata compares the path, byte for '
                             "byte, with the source of a container's bind mount, which is clean, so a record under "
-                            'this path would never be used; give %s' % (option, _short(value), _short(cleaned),
-                                                                       _short(cleaned)))
+                            'this path would never be used; give %s'
+                            % (option, _short(value), _short(cleaned), _short(cleaned)))
     return value
 
 

@@ -654,8 +654,8 @@ def judge(case, outcome, change, mutating):
             kind = 'rejected'
         else:
             kind = 'unnamed'
-            problems.append('the message does not start with %r: %r' % ('%s: expected' % case.type_path,
-                                                                         outcome.msg[:300]))
+            problems.append('the message does not start with %r: %r'
+                            % ('%s: expected' % case.type_path, outcome.msg[:300]))
         if tb:
             counts['type_tracebacks'] = 1
         return rlib.CaseResult('matrix', case.module, case.title, kind, problems, elapsed=outcome.elapsed,

@@ -452,6 +452,6 @@ def print_table(results, out=sys.stdout, title=None):
                                        sum(1 for r in typed if r.kind == 'unnamed'), special['type_tracebacks']))
     if special['kill_runs']:
         out.write('volume records: %d kill -9 runs, %d incomplete records seen by the checks after the runs, %d by '
-                  'the readers during them (%d reads)\n' % (special['kill_runs'], special['incomplete'],
-                                                          special['incomplete_read'], special['reads']))
+                  'the readers during them (%d reads)\n'
+                  % (special['kill_runs'], special['incomplete'], special['incomplete_read'], special['reads']))
     out.flush()

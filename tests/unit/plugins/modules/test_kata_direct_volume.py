@@ -448,4 +448,3 @@ def test_volume_path_kata_could_never_match_is_refused(host, volume_path, words)
         f.write('{"volume-type":"block","device":"/dev/sdb","fstype":"ext4"}')
     assert run_module(args_for(host, volume_path=volume_path, state='absent'))['changed'] is True
     assert os.listdir(host.volumes) == []
-
