@@ -144,6 +144,10 @@ notes:
     merged into RV(stdout) (RV(stderr_merged=true)), and O(stdin) cannot be used.
   - The command must not change the terminal's settings or write to C(/dev/tty). That would damage the frame, and
     the task would then fail with a clear error.
+  - Nothing of a run is left in the guest. The console's interactive shell is replaced by a non-interactive one
+    without saving any history (bash's history file is left as it was; a line a busybox ash built to save history
+    appended to its history file is taken back), the private directory is removed before the command starts, and
+    variables live only in the shell of that session. What the command itself does stays, of course.
   - Like M(ansible.builtin.command), the module waits until the command's standard output is closed. A background
     process that keeps it open makes the task wait, up to O(timeout).
   - To run a command in every sandbox of a host, loop over the sandboxes listed by M(katacontainers.kata.kata_sandbox_info).
