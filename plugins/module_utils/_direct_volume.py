@@ -79,6 +79,8 @@ _TEMP_PREFIX = '.kata-mountinfo-'
 _CREATING_PREFIX = '.kata-creating-'
 _REMOVING_PREFIX = '.kata-removing-'
 _WORK_PREFIXES = (_TEMP_PREFIX, _CREATING_PREFIX, _REMOVING_PREFIX)
+# The names of the collection's work in progress in the volume root (never a volume: kata never reads them).
+WORK_PREFIXES = _WORK_PREFIXES
 _RACE_ATTEMPTS = 10
 _O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
 _O_DIRECTORY = getattr(os, 'O_DIRECTORY', 0)

@@ -31,6 +31,7 @@ import stat
 from ansible_collections.katacontainers.kata.plugins.module_utils._direct_volume import (
     MOUNT_INFO_FILE,
     MOUNT_INFO_MAX_BYTES,
+    WORK_PREFIXES,
     mount_info_option_form,
     parse_mount_info,
 )
@@ -217,8 +218,9 @@ def list_volumes(volume_root=DEFAULT_VOLUME_ROOT):
 
     ``mount_info`` is in kata_direct_volume's option form (_direct_volume.mount_info_option_form), None when kata
     could not read ``mountInfo.json``.
-    Only directories count (symbolic links are not followed). A missing root lists nothing; an unreadable one
-    raises ProbeError. Problems with one volume are reported in its ``error`` (several joined with ``; ``).
+    Only directories count (symbolic links are not followed), and not kata_direct_volume's work in progress (a record
+    being created or removed, under a ``.kata-`` name kata never reads). A missing root lists nothing; an unreadable
+    one raises ProbeError. Problems with one volume are reported in its ``error`` (several joined with ``; ``).
     """
     try:
         names = sorted(os.listdir(os.fsencode(volume_root)))
@@ -228,9 +230,10 @@ def list_volumes(volume_root=DEFAULT_VOLUME_ROOT):
         hint = ' (run the task as root, e.g. with become: true)' if exc.errno in (errno.EACCES, errno.EPERM) else ''
         raise ProbeError('cannot list the direct volumes in %s: %s%s' % (volume_root, exc.strerror or exc, hint))
     volumes = []
+    work = tuple(prefix.encode('ascii') for prefix in WORK_PREFIXES)
     for raw_name in names:
         directory = os.path.join(os.fsencode(volume_root), raw_name)
-        if not os.path.isdir(directory) or os.path.islink(directory):
+        if raw_name.startswith(work) or not os.path.isdir(directory) or os.path.islink(directory):
             continue
         name = _display(raw_name)
         errors = []

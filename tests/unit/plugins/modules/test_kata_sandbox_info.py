@@ -209,7 +209,10 @@ def test_volumes(host):
     add_volume(host, None, '{}', name='not-base64!')
     add_volume(host, None, '{}', name='YR==')  # decodes, but is not what kata would write for any path
     add_volume(host, None, '{}', name=base64.urlsafe_b64encode(b'/dev/\xff').decode())
-    # Not volumes: a file and a symbolic link to a directory.
+    # Not volumes: a file, a symbolic link to a directory, and kata_direct_volume's work in progress (a record being
+    # created, or removed).
+    add_volume(host, None, '{"volume-type":"block","device":"/dev/new"}', name='.kata-creating-abc')
+    add_volume(host, None, '{"volume-type":"block","device":"/dev/old"}', name='.kata-removing-abc')
     open(os.path.join(host.volumes, 'mountInfo.json'), 'w').close()
     os.symlink(os.path.join(host.volumes, good), os.path.join(host.volumes, 'L2xpbms='))
     result = run_module(base_args(host))
