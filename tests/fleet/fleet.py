@@ -212,23 +212,11 @@ KATA_SIM = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 
 
 def node_layout(host, root):
-    """Write the host's node layout (sim_layouts.build) under its root, then remove the paths it should lack.
-
-    The layout's asset placeholders (kernels, images, firmware) are empty files; on a real node they are not, and
-    the Go runtime refuses an empty image (kata-containers src/runtime/pkg/katautils/config.go, checkHypervisorConfig),
-    so each empty file gets one line.
-    """
+    """Write the host's node layout (sim_layouts.build) under its root, then remove the paths it should lack."""
     if KATA_SIM not in sys.path:
         sys.path.insert(0, KATA_SIM)
     import sim_layouts  # pylint: disable=import-outside-toplevel
     sim_layouts.build(root, host['layout'])
-    for dirpath, dummy, filenames in os.walk(root):
-        for name in filenames:
-            path = os.path.join(dirpath, name)
-            st = os.lstat(path)
-            if stat.S_ISREG(st.st_mode) and st.st_size == 0:
-                with open(path, 'w', encoding='utf-8') as f:
-                    f.write('placeholder of /%s for the test fleet\n' % os.path.relpath(path, root))
     for path in host['remove']:
         os.unlink(os.path.join(root, path.lstrip('/')))
 

@@ -33,7 +33,7 @@ for the engine entries; kata-deploy 3.0.0's ``scripts/kata-deploy.sh`` for the 3
 The binaries are small shell scripts: ``kata-runtime --version`` and ``kata-ctl [--json-logging] version`` print
 what the real ones of that release print (kata-runtime ``main.go`` ``makeVersionString``; kata-ctl
 ``ops/check_ops.rs`` ``handle_version``), the shims print a version line. Asset paths named by the configuration files
-(hypervisors, kernels, images, firmware...) get empty placeholder files unless ``assets=False``.
+(hypervisors, kernels, images, firmware...) get one-line placeholder files unless ``assets=False``.
 
 ``build(root, kind)`` returns the manifest: every handler as the engine will use it (handler, engine,
 runtime_type, runtime, shim_path, config, config_exists, hypervisor, source) and every installation (prefix,
@@ -174,7 +174,10 @@ class Layout(object):
         if host_path.endswith('/'):
             os.makedirs(local, exist_ok=True)
             return
-        self.write(host_path, '#!/bin/sh\nexit 0\n' if executable else '', 0o755 if executable else 0o644)
+        # Never empty: the Go runtime refuses an empty kernel or image (kata-containers
+        # src/runtime/pkg/katautils/config.go, checkHypervisorConfig), and a real node's assets are not empty.
+        content = '#!/bin/sh\nexit 0\n' if executable else 'placeholder of %s\n' % host_path
+        self.write(host_path, content, 0o755 if executable else 0o644)
 
     def config_assets(self, host_path):
         """Placeholders for the files a configuration (and its config.d drop-ins) names."""
