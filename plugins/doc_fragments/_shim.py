@@ -71,6 +71,7 @@ options:
         the candidates.
       - Mutually exclusive with O(sandbox_id); one of the two is required.
     type: str
+    version_added: 0.2.0
 """
 
     # Where the container engines leave the pod metadata of each sandbox.
@@ -89,11 +90,13 @@ options:
         tried first.
     type: path
     default: /run/containerd/io.containerd.runtime.v2.task
+    version_added: 0.2.0
   containerd_namespace:
     description:
       - The containerd namespace of the Kubernetes pods (the CRI plugin's).
     type: str
     default: k8s.io
+    version_added: 0.2.0
   crio_containers_dir:
     description:
       - CRI-O's container directory in its storage run root. CRI-O writes each pod sandbox's OCI spec to
@@ -102,4 +105,5 @@ options:
         handler (C(io.kubernetes.cri-o.RuntimeHandler)) in its annotations.
     type: path
     default: /run/containers/storage/overlay-containers
+    version_added: 0.2.0
 """

@@ -57,6 +57,7 @@ options:
       - Read each sandbox's pod metadata (RV(sandboxes[].pod)).
     type: bool
     default: true
+    version_added: 0.2.0
   volume_root:
     description:
       - Directory where kata-runtime records direct-assigned volumes.
@@ -152,6 +153,7 @@ sandboxes:
           metadata elsewhere than O(containerd_state_dir) and O(crio_containers_dir)).
       returned: when O(pods=true)
       type: dict
+      version_added: 0.2.0
       contains:
         engine:
           description: V(containerd) or V(crio).
