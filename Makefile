@@ -19,7 +19,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_NOCOLOR := 1
 DEBIAN_PACKAGES := rsync iptables iproute2 shellcheck openssh-server openssh-client chromium dash busybox systemd openssl
 
-.PHONY: galaxy robustness ee demo bench pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
+.PHONY: compat-oldest galaxy robustness ee demo bench pytest help venv deps collection preflight demo test sanity units units-pythons integration lint sanity-latest bench clean
 
 help:
 	@echo "make preflight   check this host (kata_check + kata_env on localhost) and print its verdict"
@@ -40,7 +40,9 @@ deps: venv
 	@# ansible-test downloads get-pip from a host that is unreachable here: serve it from its cache
 	@# (tests/utils/get_pip_offline.py says how).
 	@mkdir -p $(HOME)/.ansible/test/cache
-	@for v in 24_2 25_2; do cp tests/utils/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_$$v.py; done
+	@# The pip version each ansible-test asks for (ansible_test/_internal/python_requirements.py): 21.3.1 in
+	@# ansible-core 2.15 (get_venv_packages), 24.2 in 2.19, 25.2 in 2.20 and 2.21.
+	@for v in 21_3_1 24_2 25_2; do cp tests/utils/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_$$v.py; done
 	@# pyenv's shims for non-global versions exit 127 and confuse ansible-test: link the real interpreters.
 	@mkdir -p $(PYBIN)
 	@for d in $(PYENV_ROOT)/versions/3.*; do [ -x $$d/bin/python3 ] || continue; v=$$(basename $$d); \
@@ -92,6 +94,28 @@ sanity-latest: collection
 	cd $(COLL_DIR) && PATH=$(BUILD)/venv-latest/bin:$(PYBIN):$$PATH ansible-test sanity --venv --python 3.12 --color no
 	cd $(COLL_DIR) && PATH=$(BUILD)/venv-latest/bin:$(PYBIN):$$PATH ansible-test units --venv --python 3.12 --color no
 
+# The oldest supported ansible-core, 2.15 (controller Python 3.11), in a virtualenv and a collection copy of its own
+# (its tests/output apart from the newest's): sanity with no --python (compile and import on each Python 2.15 knows
+# within tests/config.yml's python_requires: 3.9, 3.10, 3.11), units on 3.11 (the modules' also on 3.9), and an
+# integration smoke of modules and roles.
+OLDEST_VENV  := $(BUILD)/venv-2.15
+OLDEST_ROOT  := $(BUILD)/compat-2.15
+OLDEST_DIR   := $(OLDEST_ROOT)/ansible_collections/katacontainers/kata
+OLDEST_SMOKE ?= kata_check kata_env kata_metrics kata_sandbox_info role_sandbox_network role_debug_bundle role_metrics
+OLDEST_TEST  := cd $(OLDEST_DIR) && PATH=$(OLDEST_VENV)/bin:$(PYBIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(OLDEST_ROOT) ansible-test
+$(OLDEST_VENV)/.stamp: | deps
+	$(PYBIN)/python3.11 -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet 'ansible-core>=2.15,<2.16'
+	touch $@
+
+compat-oldest: collection $(OLDEST_VENV)/.stamp
+	@mkdir -p $(OLDEST_DIR)
+	@rsync -a --delete --exclude=tests/output $(COLL_DIR)/ $(OLDEST_DIR)/
+	$(OLDEST_TEST) sanity --venv --color no
+	$(OLDEST_TEST) units --venv --python 3.11 --color no
+	$(OLDEST_TEST) units --venv --python 3.9 --color no tests/unit/plugins/modules/
+	$(OLDEST_TEST) integration --venv --python 3.11 --color no --allow-destructive $(OLDEST_SMOKE)
+
 # The execution environment definition: ansible-builder must produce a valid build context (no container engine).
 ee: collection
 	cd $(COLL_DIR) && $(VPY) -m pytest -q -p no:cacheprovider tests/ee
@@ -112,7 +136,7 @@ galaxy: collection $(GALAXY_VENV)/.stamp
 robustness: collection
 	cd $(COLL_DIR) && $(VPY) tests/robustness/run.py
 
-test: sanity units units-pythons integration lint ee galaxy robustness sanity-latest
+test: sanity units units-pythons integration lint ee galaxy robustness sanity-latest compat-oldest
 	@echo "make test: all stages passed"
 
 clean:
