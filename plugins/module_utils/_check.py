@@ -17,16 +17,19 @@ from __future__ import annotations
 import os
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _capability, _config, _probes
-from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, KataError
 
 CAPABLE_MESSAGE = 'System is capable of running Kata Containers'
 CAN_CREATE_MESSAGE = 'System can currently create Kata Containers'
 
 
-def _configuration(host, config, runtime, hypervisor, arch, warn):
-    """Return (KataConfig or None, hypervisor type, ConfigLocation) following the lookup (``_config.locate_config``);
-    warn when there is no file."""
-    location = _config.locate_config(host, config=config, runtime=runtime)
+def _configuration(host, config, runtime, hypervisor, arch, warn, handler=None):
+    """Return (KataConfig or None, hypervisor type, ConfigLocation) following the lookup (``_config.locate_config``),
+    or of the runtime ``handler`` already found (a ``_runtimes.find_handlers`` entry); warn when there is no file."""
+    if handler is not None:
+        location = _config.handler_location(handler)
+    else:
+        location = _config.locate_config(host, config=config, runtime=runtime)
     for message in location.warnings:
         warn(message)
     if location.path is None:
@@ -100,18 +103,23 @@ def installed_runtime_version(runtime_path, run_command, get_bin_path, host=None
     return parse_runtime_version(out)
 
 
-def check_host_module(module):
-    """The work of the kata_check module: returns its result dict."""
-    p = module.params
-    host = _probes.Host(p['host_root'])
-    arch = _probes.detect_arch(host)
-    cfg, hypervisor, location = _configuration(host, p['config'], p.get('runtime'), p['hypervisor'], arch,
-                                               module.warn)
+class _CachingHost(_probes.Host):
+    """A host whose files are read once: several runtime handlers are checked against the same /proc and /sys."""
 
-    load_modules = p['load_modules']
-    if load_modules and not host.is_local:
-        module.warn('load_modules is ignored for host_root=%s: modules are only loaded on the local host' % host.root)
-        load_modules = False
+    def __init__(self, root='/'):
+        super(_CachingHost, self).__init__(root)
+        self._texts = {}
+
+    def read_text(self, host_path, limit=_probes.DEFAULT_READ_LIMIT):
+        key = (host_path, limit)
+        if key not in self._texts:
+            self._texts[key] = super(_CachingHost, self).read_text(host_path, limit)
+        return self._texts[key]
+
+
+def _check_configuration(module, host, arch, cfg, hypervisor, location, load_modules, kvm_runner):
+    """kata-runtime check's host check and root phase for one configuration: the single-configuration result
+    (without the release check and the fail_on_incapable verdict)."""
     verdict = _capability.check_host(
         host, hypervisor=hypervisor, arch=arch,
         load_modules=load_modules and not module.check_mode,
@@ -123,7 +131,7 @@ def check_host_module(module):
         changed = any(c['type'] == 'module' and not c['ok'] for c in verdict['checks'])
 
     messages = list(verdict['messages'])
-    kvm = run_kvm_test(host, arch, hypervisor, p['kvm_test'])
+    kvm = kvm_runner(hypervisor)
     can_create_vm = None
     if kvm is not None:
         can_create_vm = bool(kvm['can_create_vm'])
@@ -147,24 +155,161 @@ def check_host_module(module):
     )
     if kvm is not None:
         result['kvm'] = kvm
+    return result
 
+
+def _load_modules_option(module, host):
+    load_modules = module.params['load_modules']
+    if load_modules and not host.is_local:
+        module.warn('load_modules is ignored for host_root=%s: modules are only loaded on the local host' % host.root)
+        load_modules = False
+    return load_modules
+
+
+def _release_result(module, host, cfg):
+    p = module.params
+    from ansible_collections.katacontainers.kata.plugins.module_utils import _release
+    current = installed_runtime_version(p['runtime_path'], module.run_command, module.get_bin_path, host, cfg)
+    release = _release.release_check(
+        current, url=p['release_url'], include_prereleases=p['include_prereleases'],
+        timeout=p['release_timeout'], validate_certs=p['validate_certs'],
+        download_prefixes=p['release_download_prefixes'])
+    for message in release.pop('warnings', None) or []:
+        module.warn(message)
+    return release
+
+
+def check_host_module(module):
+    """The work of the kata_check module: returns its result dict."""
+    p = module.params
+    if p.get('runtimes') is not None:
+        return check_runtimes_module(module)
+    host = _probes.Host(p['host_root'])
+    arch = _probes.detect_arch(host)
+    cfg, hypervisor, location = _configuration(host, p['config'], p.get('runtime'), p['hypervisor'], arch,
+                                               module.warn)
+    result = _check_configuration(module, host, arch, cfg, hypervisor, location, _load_modules_option(module, host),
+                                  lambda hv: run_kvm_test(host, arch, hv, p['kvm_test']))
     if p['release_check']:
-        from ansible_collections.katacontainers.kata.plugins.module_utils import _release
-        current = installed_runtime_version(p['runtime_path'], module.run_command, module.get_bin_path, host, cfg)
-        release = _release.release_check(
-            current, url=p['release_url'], include_prereleases=p['include_prereleases'],
-            timeout=p['release_timeout'], validate_certs=p['validate_certs'],
-            download_prefixes=p['release_download_prefixes'])
-        for message in release.pop('warnings', None) or []:
-            module.warn(message)
-        result['release'] = release
+        result['release'] = _release_result(module, host, cfg)
 
-    if p['fail_on_incapable'] and (not verdict['capable'] or can_create_vm is False):
+    kvm = result.get('kvm')
+    if p['fail_on_incapable'] and (not result['capable'] or result['can_create_vm'] is False):
         reasons = []
-        if not verdict['capable']:
-            reasons.append('missing or wrong: %s' % ', '.join(verdict['failed_checks']))
-        if can_create_vm is False:
+        if not result['capable']:
+            reasons.append('missing or wrong: %s' % ', '.join(result['failed_checks']))
+        if result['can_create_vm'] is False:
             reasons.append('cannot create a VM: %s' % kvm['error'])
+        result['failed'] = True
+        result['msg'] = 'System is not capable of running Kata Containers (%s)' % '; '.join(reasons)
+    return result
+
+
+def _selected_handlers(host, names):
+    """The runtime handlers of ``names`` (``all``: every one), in the engines' order, and the lookup's warnings;
+    ArgumentError naming an unknown handler and the ones found."""
+    from ansible_collections.katacontainers.kata.plugins.module_utils import _runtimes
+    if not names or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ArgumentError('runtimes: expected all or a non-empty list of runtime handler names, got %r' % (names,))
+    names = [n.strip() for n in names]
+    if 'all' in names and names != ['all']:
+        raise ArgumentError('runtimes: all selects every runtime handler and cannot be combined with names, got %s'
+                            % ', '.join(names))
+    handlers, warnings = _runtimes.find_handlers(host)
+    if names == ['all']:
+        return handlers, warnings
+    known = sorted(set(h['handler'] for h in handlers))
+    for name in names:
+        if name not in known:
+            raise ArgumentError('runtimes: %s is not a Kata runtime handler of this host\'s container engines; %s'
+                                % (name, 'the handlers found are: %s' % ', '.join(known) if known
+                                   else 'none was found in the containerd or CRI-O configuration'),
+                                handlers=known)
+    # in the engines' order; a name several engines define is the first one's, as with runtime
+    selected, seen = [], set()
+    for handler in handlers:
+        if handler['handler'] in names and handler['handler'] not in seen:
+            seen.add(handler['handler'])
+            selected.append(handler)
+    return selected, warnings
+
+
+def check_runtimes_module(module):
+    """kata_check with ``runtimes``: every selected runtime handler's configuration checked in one call.
+
+    The host's files are read once, the KVM test runs at most once and the release check once; each entry of
+    ``runtimes`` is what a kata_check call with ``runtime: <handler>`` returns for that handler (its changed flag and
+    the release check aside), with the handler's engine, the file that defines it and its configuration file; a
+    configuration that is missing or does not load fails that entry (``failed``, ``msg``), not the task.
+    """
+    p = module.params
+    host = _CachingHost(p['host_root'])
+    arch = _probes.detect_arch(host)
+    handlers, warnings = _selected_handlers(host, p['runtimes'])
+    load_modules = _load_modules_option(module, host)
+    kvm_results = {}
+
+    def kvm_runner(hypervisor):
+        # The test creates a VM through /dev/kvm whatever the configuration: it runs once, for the first handler
+        # whose hypervisor it applies to, and that result is every such handler's.
+        if p['kvm_test'] == 'never' or not _capability.kvm_test_applies(arch, hypervisor):
+            return None
+        if 'result' not in kvm_results:
+            kvm_results['result'] = run_kvm_test(host, arch, hypervisor, p['kvm_test'])
+        return kvm_results['result']
+
+    entries = []
+    changed = False
+    first_cfg = None
+    for handler in handlers:
+        name = handler['handler']
+        info = dict(handler=name, engine=handler['engine'], source=handler['source'],
+                    handler_config=handler['config'], config_exists=handler['config_exists'])
+        messages = []
+        try:
+            cfg, hypervisor, location = _configuration(host, None, name, None, arch, messages.append,
+                                                       handler=handler)
+        except KataError as exc:
+            info.update(failed=True, msg=exc.msg)
+            entries.append(info)
+            continue
+        for message in messages:
+            module.warn('runtime handler %s: %s' % (name, message))
+        first_cfg = first_cfg or cfg
+        result = _check_configuration(module, host, arch, cfg, hypervisor, location, load_modules, kvm_runner)
+        changed = changed or result.pop('changed')
+        info.update(result)
+        entries.append(info)
+
+    checked = [e for e in entries if not e.get('failed')]
+    failed_checks = []
+    for entry in checked:
+        failed_checks.extend(name for name in entry['failed_checks'] if name not in failed_checks)
+    result = dict(
+        changed=changed,
+        capable=bool(checked) and len(checked) == len(entries) and all(e['capable'] for e in checked),
+        can_create_vm=kvm_results['result']['can_create_vm'] if kvm_results.get('result') else None,
+        failed_checks=failed_checks,
+        arch=arch,
+        runtimes=entries,
+        runtime_warnings=warnings,
+    )
+    if kvm_results.get('result'):
+        result['kvm'] = kvm_results['result']
+    if p['release_check']:
+        result['release'] = _release_result(module, host, first_cfg)
+
+    if p['fail_on_incapable'] and (not result['capable'] or result['can_create_vm'] is False):
+        reasons = []
+        for entry in entries:
+            if entry.get('failed'):
+                reasons.append('%s: %s' % (entry['handler'], entry['msg']))
+            elif not entry['capable']:
+                reasons.append('%s: missing or wrong: %s' % (entry['handler'], ', '.join(entry['failed_checks'])))
+        if not entries:
+            reasons.append('no Kata runtime handler was found in the containerd or CRI-O configuration')
+        if result['can_create_vm'] is False:
+            reasons.append('cannot create a VM: %s' % result['kvm']['error'])
         result['failed'] = True
         result['msg'] = 'System is not capable of running Kata Containers (%s)' % '; '.join(reasons)
     return result

@@ -569,6 +569,18 @@ def _suffix_candidates(host_root):
     return out
 
 
+def handler_location(handler):
+    """The ConfigLocation of a runtime handler (a ``_runtimes.find_handlers`` entry); ConfigError when its
+    configuration file does not exist."""
+    runtime = handler['handler']
+    if not handler['config_exists']:
+        raise ConfigError('runtime handler %s (%s, defined in %s) uses the configuration file %s, which does not '
+                          'exist' % (runtime, handler['engine'], handler['source'], handler['config']),
+                          path=handler['config'], handler=runtime)
+    return ConfigLocation(handler['config'], 'runtime:%s' % runtime, handler['runtime'], handler,
+                          tried=[handler['config']])
+
+
 def locate_config(host, config=None, runtime=None):
     """Find the configuration to use on ``host`` (a _probes.Host); return a ConfigLocation (``path`` None: none).
 
@@ -584,13 +596,7 @@ def locate_config(host, config=None, runtime=None):
         return ConfigLocation(require_config(root, config), 'option', tried=[_absolute(config, root)])
     from ansible_collections.katacontainers.kata.plugins.module_utils import _runtimes
     if runtime:
-        handler = _runtimes.find_handler(host, runtime)
-        if not handler['config_exists']:
-            raise ConfigError('runtime handler %s (%s, defined in %s) uses the configuration file %s, which does not '
-                              'exist' % (runtime, handler['engine'], handler['source'], handler['config']),
-                              path=handler['config'], handler=runtime)
-        return ConfigLocation(handler['config'], 'runtime:%s' % runtime, handler['runtime'], handler,
-                              tried=[handler['config']])
+        return handler_location(_runtimes.find_handler(host, runtime))
     tried = []
     for candidate in DEFAULT_LOOKUP + tuple(_suffix_candidates(root)):
         tried.append(candidate)

@@ -69,9 +69,24 @@ options:
       - Mutually exclusive with O(config).
     type: str
     version_added: 0.2.0
+  runtimes:
+    description:
+      - Several runtime handlers checked in one call, each for the configuration file it uses and that file's
+        hypervisor. A list of handler names, or V([all]) for every Kata runtime handler of the host's container
+        engines (about 23 on a node set up by kata-deploy).
+      - The result is then per handler, in RV(runtimes); each entry holds what a call with O(runtime) set to that
+        handler returns. The host's files are read once, the KVM test runs at most once (its result is that of
+        every handler whose hypervisor it applies to) and the release check once.
+      - A handler whose configuration file is missing or does not load fails its own entry (C(failed), C(msg)), not
+        the task; an unknown name fails the task with the list of the handlers found.
+      - Mutually exclusive with O(config), O(runtime) and O(hypervisor).
+    type: list
+    elements: str
+    version_added: 0.2.0
   hypervisor:
     description:
       - The hypervisor whose requirements are checked.
+      - Not with O(runtimes): each handler is checked for its own configuration's hypervisor.
       - Default is the hypervisor of the configuration file, or C(qemu) when there is none.
       - Must be set when the configuration file has several C([hypervisor.*]) tables.
       - V(stratovirt) and V(remote) are Go runtime hypervisors of Kata 3.3 and later, V(openvmm) a runtime-rs one
@@ -192,6 +207,20 @@ EXAMPLES = r"""
   become: true
   register: kata_clh
 
+- name: Check every runtime handler of a kata-deploy node in one call
+  katacontainers.kata.kata_check:
+    runtimes: [all]
+    fail_on_incapable: false
+  become: true
+  register: kata_handlers
+
+- name: Show the handlers that are not capable
+  ansible.builtin.debug:
+    msg: "{{ item.handler }}: {{ item.msg | default(item.failed_checks | join(', ')) }}"
+  loop: "{{ kata_handlers.runtimes | rejectattr('capable', 'true') | list }}"
+  loop_control:
+    label: "{{ item.handler }}"
+
 - name: Show which configuration was checked
   ansible.builtin.debug:
     msg: "{{ kata_clh.config.path }} ({{ kata_clh.config_source }}, {{ kata_clh.config.runtime }} runtime)"
@@ -220,6 +249,7 @@ capable:
   description:
     - Whether the host has every required CPU flag, CPU attribute, kernel module and module parameter.
     - This is kata-runtime's C(System is capable of running Kata Containers).
+    - With O(runtimes), whether every handler's entry is capable (an entry that failed is not).
   returned: success
   type: bool
   sample: false
@@ -232,7 +262,7 @@ can_create_vm:
   sample: true
 checks:
   description: Every requirement checked, in a stable order (attributes, flags, modules each followed by its parameters, then the rest).
-  returned: success
+  returned: success, without O(runtimes) (every entry of RV(runtimes) has it)
   type: list
   elements: dict
   contains:
@@ -270,7 +300,7 @@ checks:
       type: str
       sample: CPU property not found
 failed_checks:
-  description: The names of the required checks that failed, in check order.
+  description: The names of the required checks that failed, in check order (with O(runtimes), of every handler).
   returned: success
   type: list
   elements: str
@@ -282,17 +312,17 @@ arch:
   sample: amd64
 cpu_vendor:
   description: The CPU vendor as kata reads it (V(null) where kata reads none).
-  returned: success
+  returned: success, without O(runtimes) (every entry of RV(runtimes) has it)
   type: str
   sample: GenuineIntel
 hypervisor:
   description: The hypervisor whose requirements were checked.
-  returned: success
+  returned: success, without O(runtimes) (every entry of RV(runtimes) has it)
   type: str
   sample: qemu
 config:
   description: The configuration file used (host path, symlinks resolved) with its drop-ins, or V(null) when none was found.
-  returned: success
+  returned: success, without O(runtimes) (every entry of RV(runtimes) has it)
   type: dict
   contains:
     path:
@@ -323,7 +353,7 @@ config_source:
     - How the configuration file was found. V(option) (O(config)), V(runtime:<handler>) (O(runtime)),
       V(default:<path>) (the first existing file of the default lookup, see O(config)), V(engine:<handler>) (a
       container engine's runtime handler, when no default file exists), or V(null) when none was found.
-  returned: success
+  returned: success, without O(runtimes) (every entry of RV(runtimes) has it)
   type: str
   sample: default:/opt/kata/share/defaults/kata-containers/configuration.toml
 kvm:
@@ -333,10 +363,54 @@ kvm:
   sample: {"device": "/dev/kvm", "api_version": 12, "can_create_vm": true, "error": null}
 messages:
   description: Kata's own summary lines for this host.
-  returned: success
+  returned: success, without O(runtimes) (every entry of RV(runtimes) has it)
   type: list
   elements: str
   sample: ["ERROR: System is not capable of running Kata Containers", "System can currently create Kata Containers"]
+runtimes:
+  description:
+    - One entry per runtime handler of O(runtimes), in the container engines' order. Each holds the keys a call with
+      O(runtime) set to that handler returns (RV(capable), RV(can_create_vm), RV(checks), RV(failed_checks),
+      RV(arch), RV(cpu_vendor), RV(hypervisor), RV(config), RV(config_source), RV(messages), RV(kvm)), and those
+      below; an entry whose configuration is missing or does not load has only those below, with C(failed) and C(msg).
+  returned: when O(runtimes) is set
+  type: list
+  elements: dict
+  contains:
+    handler:
+      description: The runtime handler's name.
+      type: str
+      sample: kata-clh
+    engine:
+      description: The container engine that defines it (as M(katacontainers.kata.kata_runtime_info) names it).
+      type: str
+      sample: containerd
+    source:
+      description: The engine's configuration file that defines the handler.
+      type: str
+      sample: /etc/containerd/config.toml
+    handler_config:
+      description: The configuration file the handler uses (host path), whether it exists or not.
+      type: str
+      sample: /opt/kata/share/defaults/kata-containers/runtimes/clh/configuration-clh.toml
+    config_exists:
+      description: Whether that file exists.
+      type: bool
+      sample: true
+    failed:
+      description: V(true) when this handler could not be checked (see C(msg)).
+      type: bool
+      sample: true
+    msg:
+      description: Why this handler could not be checked, as a call with O(runtime) would fail.
+      type: str
+      sample: runtime handler kata-fc (containerd, defined in /etc/containerd/config.toml) uses the configuration file ..., which does not exist
+runtime_warnings:
+  description: Sentences about the container engines' files that could not be read, from the handler lookup.
+  returned: when O(runtimes) is set
+  type: list
+  elements: str
+  sample: []
 release:
   description: The result of the release check.
   returned: when O(release_check=true)
@@ -387,6 +461,7 @@ def main():
         argument_spec=dict(
             config=dict(type='path'),
             runtime=dict(type='str'),
+            runtimes=dict(type='list', elements='str'),
             hypervisor=dict(type='str', choices=list(HYPERVISOR_TYPES)),
             host_root=dict(type='path', default='/'),
             kvm_test=dict(type='str', choices=['auto', 'always', 'never'], default='auto'),
@@ -400,7 +475,8 @@ def main():
             runtime_path=dict(type='path'),
             fail_on_incapable=dict(type='bool', default=True),
         ),
-        mutually_exclusive=[('config', 'runtime')],
+        mutually_exclusive=[('config', 'runtime'), ('config', 'runtimes'), ('runtime', 'runtimes'),
+                            ('hypervisor', 'runtimes')],
         supports_check_mode=True,
     )
     run(module, check_host_module)
