@@ -704,8 +704,10 @@ def _create_volume(root_fd, directory, data):
             temp_fd = _open_dir(temp, dir_fd=root_fd, nofollow=True)
             try:
                 _lock(temp_fd)
-            except OSError:
-                return False  # taken for a leftover by another task in the instant before the lock: start again
+            except OSError as exc:
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    return False  # taken for a leftover by another task in the instant before the lock: start again
+                # A file system without flock: go on unlocked (only a leftover cleaner could disturb it).
             os.fchmod(temp_fd, DIR_MODE)
             fd = os.open(MOUNT_INFO_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, FILE_MODE,
                          dir_fd=temp_fd)
@@ -853,7 +855,12 @@ def ensure_absent(volume_root, volume_path, check_mode=False):
                 # Atomically out of sight first, then emptied: the volume is never seen half removed. Locked, so
                 # that no other task takes it for a killed task's leftover while it is emptied.
                 vol_fd = _open_dir(name, dir_fd=root_fd, nofollow=True)
-                _lock(vol_fd)
+                try:
+                    _lock(vol_fd)
+                except OSError as exc:
+                    if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                        return {'changed': False, 'before': before}  # another run is removing it right now
+                    # A file system without flock: go on unlocked.
                 hidden = _random_name(_REMOVING_PREFIX)
                 os.rename(name, hidden, src_dir_fd=root_fd, dst_dir_fd=root_fd)
                 _remove_tree_at(root_fd, hidden)
@@ -863,8 +870,6 @@ def ensure_absent(volume_root, volume_path, check_mode=False):
                 return {'changed': False, 'before': _empty_state(directory)}  # another run removed it first
             if exc.errno in (errno.ELOOP, errno.ENOTDIR):
                 return ensure_absent(volume_root, volume_path)  # replaced by a non-directory meanwhile: remove that
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                return {'changed': False, 'before': _empty_state(directory)}  # another run is removing it
             raise KataError('cannot remove %s: %s%s' % (directory, _strerror(exc), _root_hint(exc)), path=directory)
         finally:
             if vol_fd is not None:

@@ -1018,3 +1018,48 @@ def _validate_message(value):
     except ArgumentError as exc:
         return exc.msg
     raise AssertionError('%r accepted' % (value,))
+
+
+def test_temporary_directory_taken_for_a_leftover_is_built_again(root, monkeypatch):
+    # Another task's clean-up locked (and removed) our temporary directory in the instant between its mkdir and our
+    # lock: the record is built again under a new name; nothing is left behind.
+    real_lock = dv._lock  # pylint: disable=protected-access
+    calls = []
+
+    def lock(fd):
+        calls.append(fd)
+        if len(calls) == 1:
+            raise BlockingIOError(11, 'Resource temporarily unavailable')
+        return real_lock(fd)
+    monkeypatch.setattr(dv, '_lock', lock)
+    assert dv.ensure_present(root, '/a/b', wanted())['changed'] is True
+    assert len(calls) == 2
+    assert os.listdir(root) == ['L2EvYg==']
+    assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
+
+
+def test_volume_root_without_flock_still_gets_whole_records(root, monkeypatch):
+    def no_lock(fd):
+        raise OSError(37, 'No locks available')
+    monkeypatch.setattr(dv, '_lock', no_lock)
+    assert dv.ensure_present(root, '/a/b', wanted())['changed'] is True
+    assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
+    os.mkdir(os.path.join(root, '.kata-creating-unknown'))
+    assert dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))['changed'] is True
+    # Without locks nothing tells a leftover from work in progress: it is left alone.
+    assert sorted(os.listdir(root)) == ['.kata-creating-unknown', 'L2EvYg==']
+    assert dv.ensure_absent(root, '/a/b')['changed'] is True
+    assert os.listdir(root) == ['.kata-creating-unknown']
+
+
+def test_volume_being_removed_by_another_task_is_left_to_it(root):
+    dv.ensure_present(root, '/a/b', wanted())
+    held = os.open(os.path.join(root, 'L2EvYg=='), os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        outcome = dv.ensure_absent(root, '/a/b')
+        assert outcome['changed'] is False and outcome['before']['entry'] == 'directory'
+        assert os.listdir(root) == ['L2EvYg==']
+    finally:
+        os.close(held)
+    assert dv.ensure_absent(root, '/a/b')['changed'] is True
