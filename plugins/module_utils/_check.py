@@ -212,26 +212,29 @@ def _selected_handlers(host, names):
     if not names or not all(isinstance(n, str) and n.strip() for n in names):
         raise ArgumentError('runtimes: expected all or a non-empty list of runtime handler names, got %r' % (names,))
     names = [n.strip() for n in names]
-    if 'all' in names and names != ['all']:
+    if 'all' in names and len(names) > 1:
         raise ArgumentError('runtimes: all selects every runtime handler and cannot be combined with names, got %s'
                             % ', '.join(names))
     handlers, warnings = _runtimes.find_handlers(host)
     if names == ['all']:
-        return handlers, warnings
-    known = sorted(set(h['handler'] for h in handlers))
-    for name in names:
-        if name not in known:
-            raise ArgumentError('runtimes: %s is not a Kata runtime handler of this host\'s container engines; %s'
-                                % (name, 'the handlers found are: %s' % ', '.join(known) if known
-                                   else 'none was found in the containerd or CRI-O configuration'),
-                                handlers=known)
+        return handlers, warnings, True
+    # the same words as kata_runtime_info's handlers option
+    known = [h['handler'] for h in handlers]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ArgumentError('runtimes: %s %s of this host\'s container engines; %s'
+                            % (', '.join(unknown), 'is not a Kata runtime handler' if len(unknown) == 1
+                               else 'are not Kata runtime handlers',
+                               'the handlers found are: %s' % ', '.join(known) if known
+                               else 'none was found in the containerd or CRI-O configuration'),
+                            handlers=known)
     # in the engines' order; a name several engines define is the first one's, as with runtime
     selected, seen = [], set()
     for handler in handlers:
         if handler['handler'] in names and handler['handler'] not in seen:
             seen.add(handler['handler'])
             selected.append(handler)
-    return selected, warnings
+    return selected, warnings, False
 
 
 def check_runtimes_module(module):
@@ -245,7 +248,7 @@ def check_runtimes_module(module):
     p = module.params
     host = _CachingHost(p['host_root'])
     arch = _probes.detect_arch(host)
-    handlers, warnings = _selected_handlers(host, p['runtimes'])
+    handlers, warnings, every = _selected_handlers(host, p['runtimes'])
     load_modules = _load_modules_option(module, host)
     kvm_results = {}
 
@@ -261,20 +264,24 @@ def check_runtimes_module(module):
     entries = []
     changed = False
     first_cfg = None
-    for handler in handlers:
-        name = handler['handler']
-        info = dict(handler=name, engine=handler['engine'], source=handler['source'],
-                    handler_config=handler['config'], config_exists=handler['config_exists'])
+    # all on a host whose engines define no Kata runtime handler: the configuration the default lookup finds, as
+    # without runtime (handler null), for the hypervisor option's hypervisor
+    for handler in handlers or ([None] if every else []):
+        name = handler['handler'] if handler else None
+        info = dict(handler=name, engine=handler['engine'] if handler else None,
+                    source=handler['source'] if handler else None,
+                    handler_config=handler['config'] if handler else None,
+                    config_exists=handler['config_exists'] if handler else None)
         messages = []
         try:
-            cfg, hypervisor, location = _configuration(host, None, name, None, arch, messages.append,
-                                                       handler=handler)
+            cfg, hypervisor, location = _configuration(host, None, None, None if handler else p['hypervisor'], arch,
+                                                       messages.append, handler=handler)
         except KataError as exc:
             info.update(failed=True, msg=exc.msg)
             entries.append(info)
             continue
         for message in messages:
-            module.warn('runtime handler %s: %s' % (name, message))
+            module.warn('runtime handler %s: %s' % (name, message) if name else message)
         first_cfg = first_cfg or cfg
         result = _check_configuration(module, host, arch, cfg, hypervisor, location, load_modules, kvm_runner)
         changed = changed or result.pop('changed')
@@ -303,11 +310,10 @@ def check_runtimes_module(module):
         reasons = []
         for entry in entries:
             if entry.get('failed'):
-                reasons.append('%s: %s' % (entry['handler'], entry['msg']))
+                reasons.append('%s: %s' % (entry['handler'] or 'default configuration', entry['msg']))
             elif not entry['capable']:
-                reasons.append('%s: missing or wrong: %s' % (entry['handler'], ', '.join(entry['failed_checks'])))
-        if not entries:
-            reasons.append('no Kata runtime handler was found in the containerd or CRI-O configuration')
+                reasons.append('%s: missing or wrong: %s' % (entry['handler'] or 'default configuration',
+                                                               ', '.join(entry['failed_checks'])))
         if result['can_create_vm'] is False:
             reasons.append('cannot create a VM: %s' % result['kvm']['error'])
         result['failed'] = True

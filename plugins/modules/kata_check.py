@@ -79,14 +79,18 @@ options:
         every handler whose hypervisor it applies to) and the release check once.
       - A handler whose configuration file is missing or does not load fails its own entry (C(failed), C(msg)), not
         the task; an unknown name fails the task with the list of the handlers found.
-      - Mutually exclusive with O(config), O(runtime) and O(hypervisor).
+      - With V([all]) on a host whose container engines define no Kata runtime handler (a distribution package
+        without containerd or CRI-O set up for it, for example), the one entry is the configuration the default
+        lookup finds (see O(config)), as a call without O(config) and O(runtime) checks it, with C(handler) V(null).
+      - Mutually exclusive with O(config) and O(runtime).
     type: list
     elements: str
     version_added: 0.2.0
   hypervisor:
     description:
       - The hypervisor whose requirements are checked.
-      - Not with O(runtimes): each handler is checked for its own configuration's hypervisor.
+      - With O(runtimes), each handler is checked for its own configuration's hypervisor; O(hypervisor) then only
+        applies to the default configuration of a host without runtime handlers.
       - Default is the hypervisor of the configuration file, or C(qemu) when there is none.
       - Must be set when the configuration file has several C([hypervisor.*]) tables.
       - V(stratovirt) and V(remote) are Go runtime hypervisors of Kata 3.3 and later, V(openvmm) a runtime-rs one
@@ -378,7 +382,7 @@ runtimes:
   elements: dict
   contains:
     handler:
-      description: The runtime handler's name.
+      description: The runtime handler's name; V(null) for the default configuration of a host without handlers.
       type: str
       sample: kata-clh
     engine:
@@ -475,8 +479,7 @@ def main():
             runtime_path=dict(type='path'),
             fail_on_incapable=dict(type='bool', default=True),
         ),
-        mutually_exclusive=[('config', 'runtime'), ('config', 'runtimes'), ('runtime', 'runtimes'),
-                            ('hypervisor', 'runtimes')],
+        mutually_exclusive=[('config', 'runtime'), ('config', 'runtimes'), ('runtime', 'runtimes')],
         supports_check_mode=True,
     )
     run(module, check_host_module)

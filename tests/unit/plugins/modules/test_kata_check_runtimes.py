@@ -120,6 +120,9 @@ def test_check_mode_gives_the_same_result(tmp_path, run_module):
 @pytest.mark.parametrize('args, message', [
     ({'runtimes': ['kata-qemu', 'kata-nope']},
      "runtimes: kata-nope is not a Kata runtime handler of this host's container engines; the handlers found are: "),
+    ({'runtimes': ['kata-nope', 'kata-qemu', 'kata-nix']},
+     "runtimes: kata-nope, kata-nix are not Kata runtime handlers of this host's container engines; the handlers "
+     "found are: "),
     ({'runtimes': ['all', 'kata-qemu']},
      'runtimes: all selects every runtime handler and cannot be combined with names, got all, kata-qemu'),
     ({'runtimes': []}, 'runtimes: expected all or a non-empty list of runtime handler names, got []'),
@@ -127,25 +130,38 @@ def test_check_mode_gives_the_same_result(tmp_path, run_module):
     ({'runtimes': ['all'], 'config': '/etc/kata-containers/configuration.toml'},
      'parameters are mutually exclusive: config|runtimes'),
     ({'runtimes': ['all'], 'runtime': 'kata-qemu'}, 'parameters are mutually exclusive: runtime|runtimes'),
-    ({'runtimes': ['all'], 'hypervisor': 'qemu'}, 'parameters are mutually exclusive: hypervisor|runtimes'),
 ])
 def test_bad_input(tmp_path, run_module, args, message):
     root, handlers = node(tmp_path, 'kata-deploy-4.1.0')
     result = run_module(kata_check, dict(args, host_root=root, kvm_test='never'), expect='fail')
     assert result['msg'].startswith(message), result['msg']
     if 'kata-nope' in message:
-        assert result['msg'] == message + ', '.join(sorted(handlers))
-        assert result['handlers'] == sorted(handlers)
+        assert result['msg'] == message + ', '.join(handlers)
+        assert result['handlers'] == list(handlers)
 
 
-def test_a_host_without_handlers(tmp_path, run_module):
-    root, dummy = node(tmp_path, 'distro-3.0.0')
-    for path in ('etc/containerd', 'etc/crio'):
-        full = os.path.join(root, path)
-        if os.path.isdir(full):
-            shutil.rmtree(full)
+def test_a_host_without_handlers_gets_its_default_configuration(tmp_path, run_module):
+    root, dummy = node(tmp_path, 'kata-deploy-4.1.0')
+    shutil.rmtree(os.path.join(root, 'etc', 'containerd'))
     result = run_module(kata_check, {'host_root': root, 'runtimes': ['all'], 'kvm_test': 'never',
                                      'fail_on_incapable': False})
-    assert result['runtimes'] == [] and result['capable'] is False
-    failure = run_module(kata_check, {'host_root': root, 'runtimes': ['all'], 'kvm_test': 'never'}, expect='fail')
-    assert 'no Kata runtime handler was found' in failure['msg']
+    expected = run_module(kata_check, {'host_root': root, 'kvm_test': 'never', 'fail_on_incapable': False})
+    for key in ('changed', 'warnings'):
+        expected.pop(key)
+    assert len(result['runtimes']) == 1
+    entry = dict(result['runtimes'][0])
+    assert [entry.pop(k) for k in HANDLER_KEYS] == [None] * len(HANDLER_KEYS)
+    assert entry == expected
+    assert entry['config_source'] == 'default:/opt/kata/share/defaults/kata-containers/configuration.toml'
+    # the hypervisor option applies to that configuration: one without a [hypervisor.clh] table fails the entry as
+    # it fails a single call
+    result = run_module(kata_check, {'host_root': root, 'runtimes': ['all'], 'kvm_test': 'never', 'hypervisor': 'clh',
+                                     'fail_on_incapable': False})
+    failure = run_module(kata_check, {'host_root': root, 'kvm_test': 'never', 'hypervisor': 'clh'}, expect='fail')
+    assert failure['msg'].startswith('hypervisor clh was chosen but ')
+    assert (result['runtimes'][0]['failed'], result['runtimes'][0]['msg']) == (True, failure['msg'])
+    assert result['capable'] is False
+    # a named selection has nothing to fall back to
+    failure = run_module(kata_check, {'host_root': root, 'runtimes': ['kata-qemu'], 'kvm_test': 'never'}, expect='fail')
+    assert failure['msg'] == ("runtimes: kata-qemu is not a Kata runtime handler of this host's container engines; "
+                              'none was found in the containerd or CRI-O configuration')
