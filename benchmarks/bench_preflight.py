@@ -96,7 +96,7 @@ def main(argv=None):
     parser.add_argument('--collections-path', default=os.environ.get('ANSIBLE_COLLECTIONS_PATH'))
     parser.add_argument('--ansible-playbook', default=os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'))
     parser.add_argument('--sizes', default='5,20,50', help='fleet sizes, comma-separated (default %(default)s)')
-    parser.add_argument('--strategies', default='linear,mitogen_linear')
+    parser.add_argument('--strategies', default='linear,free,mitogen_linear')
     parser.add_argument('--forks', type=int, default=20, help='forks of every run (default %(default)s)')
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--python', default=sys.executable, help='Python that runs fleet.py')
@@ -109,7 +109,9 @@ def main(argv=None):
 
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections_path, ANSIBLE_FORKS=str(args.forks),
                ANSIBLE_PIPELINING='1', ANSIBLE_NOCOLOR='1', ANSIBLE_SSH_RETRIES='0', ANSIBLE_TIMEOUT='20',
-               ANSIBLE_PLAYBOOK=args.ansible_playbook)
+               ANSIBLE_PLAYBOOK=args.ansible_playbook,
+               # every run's task times (profile_tasks-like), for the breakdown printed at the end
+               ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, 'callback_plugins'), ANSIBLE_CALLBACKS_ENABLED='task_profile')
     mitogen_dir = None
     try:
         import ansible_mitogen  # pylint: disable=import-outside-toplevel
@@ -122,7 +124,8 @@ def main(argv=None):
     ping = os.path.join(work, 'ping.yml')
     with open(ping, 'w', encoding='utf-8') as f:
         f.write(PING_PLAY)
-    results = dict(forks=args.forks, rounds=args.rounds, load_before=uptime(), runs=[], table=[])
+    results = dict(forks=args.forks, rounds=args.rounds, load_before=uptime(), runs=[], table=[], profiles=[])
+    profiles = {}
     print('load before:', results['load_before'], flush=True)
     proc = None
     try:
@@ -148,7 +151,12 @@ def main(argv=None):
                         extra_vars = None
                         if name == 'preflight':
                             extra_vars = {'kata_preflight_report_dir': os.path.join(work, 'report-%s-%d-%d' % (strategy, size, rnd))}
-                        elapsed, rc, recap = run_playbook(contenders[name], inventory, hosts, run_env, log, extra_vars)
+                        profile = log[:-len('.log')] + '.profile.json'
+                        elapsed, rc, recap = run_playbook(contenders[name], inventory, hosts,
+                                                          dict(run_env, KATA_TASK_PROFILE=profile), log, extra_vars)
+                        if name == 'preflight' and os.path.exists(profile):
+                            with open(profile, encoding='utf-8') as f:
+                                profiles.setdefault((size, strategy), []).append(json.load(f))
                         times[name].append(elapsed)
                         results['runs'].append(dict(hosts=size, strategy=strategy, contender=name, round=rnd,
                                                     seconds=round(elapsed, 3), rc=rc))
@@ -156,6 +164,7 @@ def main(argv=None):
                               flush=True)
                         if rc not in (0, 4) or (name == 'preflight' and rc != 0):
                             print(recap)
+                print('load:', uptime(), flush=True)
                 pre, png = statistics.median(times['preflight']), statistics.median(times['ping'])
                 results['table'].append(dict(hosts=size, strategy=strategy, preflight=round(pre, 2), ping=round(png, 2),
                                              ratio=round(pre / png, 2)))
@@ -163,6 +172,18 @@ def main(argv=None):
         stop_fleet(args.python, fleet_dir, proc)
         shutil.rmtree(work, ignore_errors=True)
     results['load_after'] = uptime()
+    for (size, strategy), runs in profiles.items():
+        # the median of each task's time over the rounds (tasks in the order of the first run)
+        names = [row['task'] for row in runs[0]['tasks']]
+        tasks = []
+        for index, task in enumerate(names):
+            values = [run['tasks'][index]['seconds'] for run in runs
+                      if len(run['tasks']) > index and run['tasks'][index]['task'] == task]
+            tasks.append(dict(task=task, seconds=round(statistics.median(values), 2)))
+        results['profiles'].append(dict(hosts=size, strategy=strategy, tasks=tasks))
+        print('\npreflight task times, %d hosts, %s (median of %d):' % (size, strategy, len(runs)))
+        for row in tasks:
+            print('  %7.2f s  %s' % (row['seconds'], row['task']))
     print('load after:', results['load_after'])
     print('\n| hosts | strategy | preflight | ping | ratio |\n|---|---|---|---|---|')
     for row in results['table']:

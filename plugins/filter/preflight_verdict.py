@@ -33,8 +33,11 @@ options:
   _input:
     description:
       - The registered result of M(katacontainers.kata.kata_check) (with
-        O(katacontainers.kata.kata_check#module:fail_on_incapable=false)), or of a loop of it whose items are the
+        O(katacontainers.kata.kata_check#module:fail_on_incapable=false)), either one call with
+        O(katacontainers.kata.kata_check#module:runtimes) (every handler in its RV(katacontainers.kata.kata_check#module:runtimes),
+        which then also stands for O(runtimes)), one call for one configuration, or a loop of it whose items are the
         runtime handler names (O(katacontainers.kata.kata_check#module:runtime)).
+      - A kata_check call that failed as a whole (not one item of a loop) fails the host, without handler verdicts.
     type: dict
     required: true
   env:
@@ -71,8 +74,10 @@ options:
     type: str
   runtimes:
     description:
-      - The registered result of M(katacontainers.kata.kata_runtime_info). Without it (or when that task was
-        skipped) the host has no runtime handlers, and its one kata_check result is its one verdict.
+      - The registered result of M(katacontainers.kata.kata_runtime_info), for a loop of kata_check over the handlers.
+        Not needed with a kata_check result with RV(katacontainers.kata.kata_check#module:runtimes), which names its
+        handlers. Without either (or when that task was skipped) the host has no runtime handlers, and its one
+        kata_check result is its one verdict.
     type: dict
     version_added: 0.2.0
   selection:

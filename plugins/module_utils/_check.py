@@ -269,6 +269,7 @@ def check_runtimes_module(module):
     for handler in handlers or ([None] if every else []):
         name = handler['handler'] if handler else None
         info = dict(handler=name, engine=handler['engine'] if handler else None,
+                    runtime=handler['runtime'] if handler else None,
                     source=handler['source'] if handler else None,
                     handler_config=handler['config'] if handler else None,
                     config_exists=handler['config_exists'] if handler else None)

@@ -389,6 +389,10 @@ runtimes:
       description: The container engine that defines it (as M(katacontainers.kata.kata_runtime_info) names it).
       type: str
       sample: containerd
+    runtime:
+      description: The runtime the handler's shim is, V(go) (the Go shim) or V(rust) (runtime-rs).
+      type: str
+      sample: go
     source:
       description: The engine's configuration file that defines the handler.
       type: str

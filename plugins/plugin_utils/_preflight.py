@@ -338,6 +338,28 @@ def _results(check):
     return [(None, check)]
 
 
+def _is_runtimes_result(check):
+    """Whether ``check`` is a kata_check result with ``runtimes`` (every handler in one call)."""
+    return isinstance(check, Mapping) and 'results' not in check and isinstance(check.get('runtimes'), Sequence) \
+        and not _is_str(check.get('runtimes'))
+
+
+def _runtimes_pairs(check):
+    """kata_check's ``runtimes`` entries as [(handler or None, result)] and the kata_runtime_info-like result of the
+    handlers they name (engine, runtime, configuration file and whether it exists, where defined)."""
+    pairs, handlers = [], []
+    for entry in check['runtimes']:
+        if not isinstance(entry, Mapping):
+            raise AnsibleFilterError('check: every entry of runtimes must be a dictionary, got %s' % type(entry).__name__)
+        handler = _text(entry.get('handler')) if entry.get('handler') else None
+        pairs.append((handler, entry))
+        if handler is not None:
+            handlers.append(dict(handler=handler, engine=entry.get('engine'), runtime=entry.get('runtime'),
+                                 config=entry.get('handler_config'), config_exists=entry.get('config_exists'),
+                                 source=entry.get('source'), hypervisor=entry.get('hypervisor')))
+    return pairs, dict(changed=False, runtimes=handlers, runtime_warnings=check.get('runtime_warnings') or [])
+
+
 def _check_ok(result):
     return isinstance(result, Mapping) and not _failed(result) and not _unreachable(result) and 'capable' in result \
         and not result.get('skipped')
@@ -440,7 +462,10 @@ def _grouped_reasons(entries):
 def _runtime_info_message(result):
     msg = _message(result)
     # the module names its option; the role's users know the role variable
-    return RUNTIMES_VARIABLE + msg[len('handlers'):] if msg.startswith('handlers: ') else msg
+    for option in ('handlers', 'runtimes'):
+        if msg.startswith(option + ': '):
+            return RUNTIMES_VARIABLE + msg[len(option):]
+    return msg
 
 
 def preflight_verdict(check, env=None, policy=None, host=None, runtimes=None, selection='all', config=None):
@@ -457,7 +482,14 @@ def preflight_verdict(check, env=None, policy=None, host=None, runtimes=None, se
     check = _mapping_or_none(check, 'check')
     env = _mapping_or_none(env, 'env')
     policy = normalize_policy(policy)
-    pairs = _results(check)
+    whole_check_failed = False
+    if _is_runtimes_result(check):
+        pairs, derived = _runtimes_pairs(check)
+        info = info if info is not None else derived
+    else:
+        pairs = _results(check)
+        # kata_check failed as a whole (not one handler of a loop): no handler verdict, the host failed
+        whole_check_failed = _failed(check) and 'results' not in check
     env_facts = _get(env, 'ansible_facts', 'kata_env') if env is not None and not _failed(env) else None
     first_ok = next((result for dummy, result in pairs if _check_ok(result)), None)
 
@@ -483,6 +515,8 @@ def preflight_verdict(check, env=None, policy=None, host=None, runtimes=None, se
                  'unset it, or set %s to all' % (RUNTIMES_VARIABLE, RUNTIMES_VARIABLE))
     if error is None and _failed(info):
         error = 'kata_runtime_info failed: %s' % _runtime_info_message(info)
+    if error is None and whole_check_failed:
+        error = 'kata_check failed: %s' % _runtime_info_message(check)
 
     handlers = []
     if error is None and isinstance(info, Mapping) and not info.get('skipped'):

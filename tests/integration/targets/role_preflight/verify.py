@@ -34,7 +34,7 @@ from html.parser import HTMLParser
 #   its clh, dragonball and openvmm handlers fail it, and kata-fc's configuration file was removed;
 #   containerd-1.x is kata-deploy 3.0.0 on containerd 1.x with three of its five handlers selected
 #   (kata_preflight_runtimes), distro-3.0.0 a 3.0.0 distribution package with containerd's handler kata;
-#   broken-root's host root does not exist (kata_runtime_info fails); unreachable has no SSH server.
+#   broken-root's host root does not exist (kata_check fails); unreachable has no SSH server.
 CAPABLE = ('xeon-e5-2680v3', 'xeon-x7550', 'core-i7-1370p', 'core-i7-4800mq', 'pentium-g640', 'epyc-7451',
            'ryzen7-2700x', 'thunderx', 'cortex-x3', 'power9', 'z14', 'visionfive2', 'containerd-1.x', 'distro-3.0.0')
 NOT_CAPABLE = {
@@ -80,7 +80,7 @@ REASONS = {
 }
 REASON_PATTERNS = {
     'xeon-no-dev-kvm': r'^cannot create a VM: cannot open /.*/xeon-no-dev-kvm/root/dev/kvm: No such file or directory$',
-    'broken-root': r'^kata_runtime_info failed: host_root: /.*/broken-root/missing-root is not a directory; expected '
+    'broken-root': r'^kata_check failed: host_root: /.*/broken-root/missing-root is not a directory; expected '
                    r'the root directory of a host$',
     # the text differs between connection plugins (ssh, mitogen's): the refused connection is in all of them, except
     # with ansible-core 2.15's ssh plugin, whose pipelined write fails first: 'Data could not be sent to remote host
@@ -419,7 +419,7 @@ def verify_selection(path):
     errors.equal(report.get('summary'), {'total': 3, 'capable': 0, 'not_capable': 0, 'unreachable': 0, 'failed': 3,
                                          'pending': 0, 'runtimes': {'total': 0, 'capable': 0, 'not_capable': 0,
                                                                     'failed': 0}}, 'summary')
-    prefix = 'kata_runtime_info failed: kata_preflight_runtimes: '
+    prefix = 'kata_check failed: kata_preflight_runtimes: '
     want = {
         'containerd-1.x': prefix + "kata-nope is not a Kata runtime handler of this host's container engines; the "
                                    'handlers found are: kata, kata-fc, kata-qemu, kata-clh, kata-dragonball',

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from html.parser import HTMLParser
 
 import pytest
@@ -968,3 +969,70 @@ def test_how_the_configuration_was_found_is_shown(handler, source, shown):
     cells = preflight._runtime_cells(dict(handler=handler, runtime='rust', hypervisor='qemu', config='/x.toml',
                                           config_source=source, status='capable', failed_checks=[]))
     assert cells == (handler or '(default)', 'runtime-rs', 'qemu', shown, 'capable', '')
+
+
+@pytest.mark.parametrize('kind, selection', [('kata-deploy-4.1.0', ['all']), ('containerd-1.x', ['kata-qemu', 'kata-fc']),
+                                             (None, ['all'])])
+def test_one_kata_check_with_runtimes_gives_the_verdicts_of_one_per_handler(tmp_path, cpuinfo_fixture, capsys,
+                                                                            monkeypatch, kind, selection):
+    """The role's one kata_check call (runtimes) against kata_runtime_info and a kata_check per handler: same verdict."""
+    import os
+    import sys
+    from ansible_collections.katacontainers.kata.plugins.modules import kata_check, kata_env, kata_runtime_info
+
+    sim_dir = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'kata_sim')
+    if sim_dir not in sys.path:
+        sys.path.insert(0, sim_dir)
+    import sim_layouts  # pylint: disable=import-outside-toplevel
+
+    set_controller_context(monkeypatch, False)
+    root = make_root(tmp_path, 'node', cpuinfo_fixture('amd64-intel-xeon-e5-2680v3.txt'),
+                     ('kvm', 'kvm_intel', 'vhost', 'vhost_net'))
+    os.makedirs(os.path.join(root, 'sys', 'module', 'kvm_intel', 'parameters'), exist_ok=True)
+    with open(os.path.join(root, 'sys', 'module', 'kvm_intel', 'parameters', 'unrestricted_guest'), 'w') as f:
+        f.write('Y\n')
+    if kind:
+        manifest = sim_layouts.build(root, kind)
+        for dirpath, dummy, filenames in os.walk(root):  # a real node's images are not empty (the Go runtime checks)
+            for name in filenames:
+                path = os.path.join(dirpath, name)
+                if not os.path.islink(path) and os.path.getsize(path) == 0:
+                    with open(path, 'w') as f:
+                        f.write('image\n')
+        fc = [h for h in manifest['handlers'] if h['handler'] == 'kata-fc'][0]
+        os.unlink(os.path.join(root, fc['config'].lstrip('/')))
+    else:
+        sim_layouts.build(root, 'distro-3.0.0')
+        shutil.rmtree(os.path.join(root, 'etc', 'containerd'))
+    options = dict(host_root=root, kvm_test='always', fail_on_incapable=False)
+    policy = {'required_hypervisor': 'qemu', 'min_kernel': '5.10'}
+    env = _module_result(kata_env, {'host_root': root, 'gather_subset': ['all', '!capability']}, capsys)
+
+    info = _module_result(kata_runtime_info, dict(host_root=root, versions=False,
+                                                  **({} if selection == ['all'] else {'handlers': selection})), capsys)
+    names = [h['handler'] for h in info['runtimes'] if h['config_exists']]
+    results = [(name, _module_result(kata_check, dict(options, runtime=name), capsys)) for name in names]
+    if not info['runtimes']:
+        one = _module_result(kata_check, options, capsys)
+        before = preflight_verdict(one, env, policy=policy, host='node', runtimes=info, selection=selection)
+    else:
+        before = preflight_verdict(loop(*results), env, policy=policy, host='node', runtimes=info, selection=selection)
+
+    check = _module_result(kata_check, dict(options, runtimes=selection), capsys)
+    after = preflight_verdict(check, env, policy=policy, host='node', selection=selection)
+    before, after = json.loads(json.dumps(before)), json.loads(json.dumps(after))
+    assert after == before
+    assert len(after['runtimes']) == max(len(info['runtimes']), 1)
+    if kind == 'kata-deploy-4.1.0':
+        assert len(after['runtimes']) == 23
+        assert after['status'] == 'not_capable'
+        assert set(after['failed_checks']) == {'policy_hypervisor', 'handler_config', 'vm_creation'}
+
+
+def test_a_failed_kata_check_with_runtimes_fails_the_host_naming_the_role_variable():
+    check = dict(failed=True, changed=False, msg="runtimes: kata-nope is not a Kata runtime handler of this host's "
+                                                 'container engines; the handlers found are: kata')
+    verdict = preflight_verdict(check, dict(skipped=True, changed=False), host='n', selection=['kata-nope'])
+    assert verdict['status'] == 'failed' and verdict['runtimes'] == []
+    assert verdict['reasons'] == ["kata_check failed: kata_preflight_runtimes: kata-nope is not a Kata runtime "
+                                  "handler of this host's container engines; the handlers found are: kata"]

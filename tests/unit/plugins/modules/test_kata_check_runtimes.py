@@ -15,7 +15,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils import _check
 from ansible_collections.katacontainers.kata.plugins.modules import kata_check
 from ansible_collections.katacontainers.kata.tests.unit.plugins.modules.test_config_options import node
 
-HANDLER_KEYS = ('handler', 'engine', 'source', 'handler_config', 'config_exists')
+HANDLER_KEYS = ('handler', 'engine', 'runtime', 'source', 'handler_config', 'config_exists')
 
 
 def single(run_module, root, handler, **options):
@@ -42,6 +42,7 @@ def test_every_handler_of_a_kata_deploy_node_as_single_calls_give_it(tmp_path, r
         name = entry['handler']
         info = handlers[name]
         assert entry['engine'] == 'containerd'
+        assert entry['runtime'] == info['runtime'] and entry['source'] == info['source']
         assert entry['handler_config'] == info['config']
         if name == 'kata-fc':
             assert entry['config_exists'] is False and entry['failed'] is True
