@@ -34,7 +34,7 @@ Differences from kata-runtime, on purpose (docs/kata_behaviour.md, Direct volume
 * ``absent`` renames the directory away (atomically) before deleting its content, so that a volume is either there
   or not, never half removed.
 * Work in progress (a temporary file or directory, a record being removed) is held with ``flock``. Those a killed task
-  left behind are removed by the next task that writes under the volume root: only entries of the collection's own
+  left behind are removed by the next task (not in check mode) on the volume root, even one that changes nothing: only entries of the collection's own
   prefixes (``.kata-mountinfo-``, ``.kata-creating-``, ``.kata-removing-``) whose lock nobody holds, never following
   a symbolic link.
 * A device containing ``%``, ``+`` or ``&`` is encoded so that the shim's two unescapes give it back (kata's single
@@ -614,13 +614,14 @@ def ensure_present(volume_root, volume_path, wanted, check_mode=False):
         before = _inspect_at(root_fd, directory)
         if before['entry'] == 'other':
             raise _not_a_directory(directory)
+        if not check_mode:
+            _remove_stale_work(root_fd)
         changed = _needs_write(before, wanted) or before['dir_mode'] != DIR_MODE
         if check_mode or not changed:
             after = dict(before, entry='directory', dir_mode=DIR_MODE, mount_info_state='valid', mount_info=wanted,
                          raw=None, file_mode=FILE_MODE)
             return {'changed': changed, 'before': before, 'after': after}
         path = os.path.join(directory, MOUNT_INFO_FILE)
-        _remove_stale_work(root_fd)
         data = dump_mount_info(wanted)
         for _attempt in range(_RACE_ATTEMPTS):
             vol_fd = _open_volume_dir(root_fd, directory)
@@ -844,9 +845,10 @@ def ensure_absent(volume_root, volume_path, check_mode=False):
         return {'changed': False, 'before': _empty_state(directory)}
     try:
         before = _inspect_at(root_fd, directory)
+        if not check_mode:
+            _remove_stale_work(root_fd)
         if before['entry'] == 'missing' or check_mode:
             return {'changed': before['entry'] != 'missing', 'before': before}
-        _remove_stale_work(root_fd)
         vol_fd = None
         try:
             if before['entry'] == 'other':

@@ -1063,3 +1063,16 @@ def test_volume_being_removed_by_another_task_is_left_to_it(root):
     finally:
         os.close(held)
     assert dv.ensure_absent(root, '/a/b')['changed'] is True
+
+
+def test_leftovers_are_removed_by_a_run_that_changes_nothing_but_not_in_check_mode(root):
+    dv.ensure_present(root, '/a/b', wanted())
+    open(os.path.join(root, '.kata-mountinfo-dead.tmp'), 'w').close()
+    assert dv.ensure_present(root, '/a/b', wanted(), check_mode=True)['changed'] is False
+    assert dv.ensure_absent(root, '/c', check_mode=True)['changed'] is False
+    assert sorted(os.listdir(root)) == ['.kata-mountinfo-dead.tmp', 'L2EvYg==']
+    assert dv.ensure_present(root, '/a/b', wanted())['changed'] is False
+    assert os.listdir(root) == ['L2EvYg==']
+    open(os.path.join(root, '.kata-mountinfo-dead.tmp'), 'w').close()
+    assert dv.ensure_absent(root, '/c')['changed'] is False
+    assert os.listdir(root) == ['L2EvYg==']
