@@ -14,8 +14,10 @@ from __future__ import annotations
 # library may be out of the user nobody's reach (pyenv's under /root, mode 0700). So the standard modules that the code
 # it tests imports lazily are imported here (ctypes: _factory's umount2).
 import ctypes  # noqa: F401, pylint: disable=unused-import
+import importlib
 import os
 import pickle
+import pkgutil
 import shutil
 import tempfile
 
@@ -38,8 +40,22 @@ def cpuinfo_fixture():
 NOBODY = 65534
 
 
+def _preload_ansible_profiles():
+    """Import what ansible-core (2.19+) imports lazily when a module exits: its JSON profiles.
+
+    ansible-test runs the units with ansible-core in a private temporary directory that nobody cannot read.
+    """
+    try:
+        from ansible.module_utils._internal._json import _profiles  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return
+    for info in pkgutil.iter_modules(_profiles.__path__):
+        importlib.import_module('%s.%s' % (_profiles.__name__, info.name))
+
+
 def _unprivileged_child(func, write_fd):
     try:
+        _preload_ansible_profiles()
         os.setgroups([])
         os.setgid(NOBODY)
         os.setuid(NOBODY)

@@ -232,7 +232,8 @@ def test_not_root_message(host, world_tmp, unprivileged):
     locked = os.path.join(world_tmp, 'locked')
     os.mkdir(locked, 0o555)
     outcome = unprivileged(lambda: run_module(args_for(host, volume_root=os.path.join(locked, 'dv')), expect='fail'))
-    assert outcome[0] == 'return' and 'run the task as root' in outcome[1]['msg']
+    assert outcome[0] == 'return', outcome
+    assert 'run the task as root' in outcome[1]['msg']
     assert os.listdir(locked) == []
 
 
