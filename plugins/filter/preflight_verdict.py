@@ -41,7 +41,9 @@ options:
     type: dict
     required: true
   env:
-    description: The registered result of M(katacontainers.kata.kata_env).
+    description:
+      - The registered result of M(katacontainers.kata.kata_env), or of M(katacontainers.kata.kata_check) with
+        O(katacontainers.kata.kata_check#module:gather_env) (the same result as the input then).
     type: dict
   policy:
     description: The policy the host must meet. Every key is optional.

@@ -179,11 +179,33 @@ def _release_result(module, host, cfg):
     return release
 
 
+def _env_facts(module, config=None, runtime=None, hypervisor=None):
+    """kata_env's facts for the same host, as the kata_env module gathers them (gather_env's subsets)."""
+    from ansible_collections.katacontainers.kata.plugins.module_utils._env import gather_env
+    p = module.params
+    params = dict(host_root=p['host_root'], config=config, runtime=runtime, hypervisor=hypervisor,
+                  runtime_path=p['runtime_path'], gather_subset=p['gather_env'])
+    return gather_env(params, module.run_command, module.get_bin_path, module.warn)
+
+
 def check_host_module(module):
     """The work of the kata_check module: returns its result dict."""
     p = module.params
+    if p.get('gather_env'):
+        from ansible_collections.katacontainers.kata.plugins.module_utils._env import parse_gather_subset
+        try:
+            parse_gather_subset(p['gather_env'])
+        except ArgumentError as exc:
+            raise ArgumentError('gather_env' + exc.msg[len('gather_subset'):])
     if p.get('runtimes') is not None:
-        return check_runtimes_module(module)
+        result = check_runtimes_module(module)
+        if p.get('gather_env'):
+            # the configuration of the one handler checked; with several (or none), the default lookup's
+            handlers = [e['handler'] for e in result['runtimes'] if e['handler']]
+            result['ansible_facts'] = dict(kata_env=_env_facts(
+                module, runtime=handlers[0] if len(handlers) == 1 else None,
+                hypervisor=None if handlers else p['hypervisor']))
+        return result
     host = _probes.Host(p['host_root'])
     arch = _probes.detect_arch(host)
     cfg, hypervisor, location = _configuration(host, p['config'], p.get('runtime'), p['hypervisor'], arch,
@@ -192,6 +214,8 @@ def check_host_module(module):
                                   lambda hv: run_kvm_test(host, arch, hv, p['kvm_test']))
     if p['release_check']:
         result['release'] = _release_result(module, host, cfg)
+    if p.get('gather_env'):
+        result['ansible_facts'] = dict(kata_env=_env_facts(module, p['config'], p.get('runtime'), p['hypervisor']))
 
     kvm = result.get('kvm')
     if p['fail_on_incapable'] and (not result['capable'] or result['can_create_vm'] is False):
@@ -313,8 +337,8 @@ def check_runtimes_module(module):
             if entry.get('failed'):
                 reasons.append('%s: %s' % (entry['handler'] or 'default configuration', entry['msg']))
             elif not entry['capable']:
-                reasons.append('%s: missing or wrong: %s' % (entry['handler'] or 'default configuration',
-                                                               ', '.join(entry['failed_checks'])))
+                label = entry['handler'] or 'default configuration'
+                reasons.append('%s: missing or wrong: %s' % (label, ', '.join(entry['failed_checks'])))
         if result['can_create_vm'] is False:
             reasons.append('cannot create a VM: %s' % result['kvm']['error'])
         result['failed'] = True

@@ -158,13 +158,25 @@ options:
     default: true
   runtime_path:
     description:
-      - The C(kata-runtime) executable whose version the release check compares against.
+      - The C(kata-runtime) executable whose version the release check compares against (and O(gather_env) reports).
       - Default is the C(kata-runtime) of the installation that holds the configuration file used (for example
         C(/opt/kata/bin/kata-runtime) for a kata-deploy configuration), else C(kata-runtime) found in the PATH, else
         the one of a kata-deploy installation (C(/opt/kata/bin), C(/opt/kata-<suffix>/bin)); it is only looked for
         with O(host_root=/). When none is found the release check still lists the latest release, and
         RV(release.current) is V(null).
     type: path
+  gather_env:
+    description:
+      - Also gather the facts of M(katacontainers.kata.kata_env) in the same call, these of its C(gather_subset)
+        parts (for example V([all, "!capability"])), and return them as RV(ansible_facts.kata_env), as kata_env
+        returns them with this call's O(host_root), O(runtime_path), O(config), O(runtime) and O(hypervisor).
+      - With O(runtimes), they describe the configuration of the one runtime handler checked, or, with several (or a
+        host without handlers), the one the default lookup finds (with O(hypervisor)).
+      - This saves a second module call per host, for example in a fleet check that needs both. Unset or V([])
+        gathers nothing.
+    type: list
+    elements: str
+    version_added: 0.2.0
   fail_on_incapable:
     description:
       - Fail the task when the host is not capable of running Kata Containers or cannot create a VM, like
@@ -419,6 +431,15 @@ runtime_warnings:
   type: list
   elements: str
   sample: []
+ansible_facts:
+  description: The facts of O(gather_env).
+  returned: when O(gather_env) is set
+  type: dict
+  contains:
+    kata_env:
+      description: What M(katacontainers.kata.kata_env) returns as C(ansible_facts.kata_env), see its documentation.
+      type: dict
+      sample: {"meta": {"version": "1.0.26"}, "host": {"kernel": "6.1.0-18-amd64"}, "warnings": []}
 release:
   description: The result of the release check.
   returned: when O(release_check=true)
@@ -482,6 +503,7 @@ def main():
             validate_certs=dict(type='bool', default=True),
             runtime_path=dict(type='path'),
             fail_on_incapable=dict(type='bool', default=True),
+            gather_env=dict(type='list', elements='str'),
         ),
         mutually_exclusive=[('config', 'runtime'), ('config', 'runtimes'), ('runtime', 'runtimes')],
         supports_check_mode=True,

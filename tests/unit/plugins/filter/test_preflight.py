@@ -1022,6 +1022,9 @@ def test_one_kata_check_with_runtimes_gives_the_verdicts_of_one_per_handler(tmp_
     after = preflight_verdict(check, env, policy=policy, host='node', selection=selection)
     before, after = json.loads(json.dumps(before)), json.loads(json.dumps(after))
     assert after == before
+    # the role's one call: kata_env's facts gathered by kata_check (gather_env), its result given as env too
+    one = _module_result(kata_check, dict(options, runtimes=selection, gather_env=['all', '!capability']), capsys)
+    assert json.loads(json.dumps(preflight_verdict(one, one, policy=policy, host='node', selection=selection))) == before
     assert len(after['runtimes']) == max(len(info['runtimes']), 1)
     if kind == 'kata-deploy-4.1.0':
         assert len(after['runtimes']) == 23

@@ -166,3 +166,31 @@ def test_a_host_without_handlers_gets_its_default_configuration(tmp_path, run_mo
     failure = run_module(kata_check, {'host_root': root, 'runtimes': ['kata-qemu'], 'kvm_test': 'never'}, expect='fail')
     assert failure['msg'] == ("runtimes: kata-qemu is not a Kata runtime handler of this host's container engines; "
                               'none was found in the containerd or CRI-O configuration')
+
+
+@pytest.mark.parametrize('kind, runtimes, env_args', [
+    ('kata-deploy-4.1.0', ['all'], {}),
+    ('kata-deploy-4.1.0', ['kata-clh'], {'runtime': 'kata-clh'}),
+    ('kata-deploy-4.1.0', None, {}),
+])
+def test_gather_env_returns_what_kata_env_returns(tmp_path, run_module, kind, runtimes, env_args):
+    from ansible_collections.katacontainers.kata.plugins.modules import kata_env  # pylint: disable=import-outside-toplevel
+    root, dummy = node(tmp_path, kind)
+    subset = ['all', '!capability']
+    args = {'host_root': root, 'kvm_test': 'never', 'fail_on_incapable': False, 'gather_env': subset}
+    if runtimes:
+        args['runtimes'] = runtimes
+    result = run_module(kata_check, args)
+    expected = run_module(kata_env, dict(env_args, host_root=root, gather_subset=subset))
+    assert result['ansible_facts'] == expected['ansible_facts']
+    assert expected['ansible_facts']['kata_env']['host']['kernel'] == '6.1.0-18-amd64'
+    # without gather_env, no facts
+    args.pop('gather_env')
+    assert 'ansible_facts' not in run_module(kata_check, args)
+
+
+def test_gather_env_bad_subset(tmp_path, run_module):
+    root, dummy = node(tmp_path, 'kata-deploy-4.1.0')
+    result = run_module(kata_check, {'host_root': root, 'runtimes': ['all'], 'gather_env': ['all', '!nope']},
+                        expect='fail')
+    assert result['msg'].startswith("gather_env: unknown subset '!nope'; expected all, ")
