@@ -69,7 +69,6 @@ options:
     type: str
     default: "0644"
 seealso:
-  - role: katacontainers.kata.preflight
   - plugin: katacontainers.kata.preflight_report
     plugin_type: filter
 """
