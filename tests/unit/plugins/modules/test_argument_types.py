@@ -184,3 +184,21 @@ def test_core_would_have_crashed_on_a_list_for_sub_options(run_module, tmp_path)
     result = run_module(kata_direct_volume, args, expect='fail')
     assert result['msg'].startswith('mount_info: expected a dictionary, got an array (a list)'), result['msg']
     assert not os.path.exists(str(tmp_path / 'r'))
+
+
+def test_every_module_building_an_ansible_module_uses_the_checking_one():
+    """A module added later is covered too: whoever builds an AnsibleModule takes it from _module (an action plugin's
+    documentation stub builds none)."""
+    directory = os.path.dirname(importlib.import_module(
+        'ansible_collections.katacontainers.kata.plugins.modules.kata_check').__file__)
+    builders = []
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith('.py') or name == '__init__.py':
+            continue
+        with open(os.path.join(directory, name), encoding='utf-8') as f:
+            text = f.read()
+        if 'AnsibleModule(' in text:
+            builders.append(name[:-3])
+            assert 'ansible.module_utils.basic import AnsibleModule' not in text, name
+            assert 'plugins.module_utils._module import AnsibleModule' in text, name
+    assert set(MODULES) <= set(builders)
