@@ -404,7 +404,8 @@ def test_runtime_found_in_path(run_module, scratch, monkeypatch):
 
 @pytest.fixture(scope='module')
 def bare_python(tmp_path_factory):
-    """A virtualenv without grpcio (nor anything else): only ansible and this collection on its path."""
+    """A virtualenv without grpcio (nor anything else): only ansible and this collection on its path, and tomli on
+    Python < 3.11 (where the module needs it to read the configuration, as documented)."""
     import ansible
     root = tmp_path_factory.mktemp('nogrpc')
     venv = root / 'venv'
@@ -417,6 +418,9 @@ def bare_python(tmp_path_factory):
     os.symlink(os.path.dirname(ansible.__file__), str(path / 'ansible'))
     collections = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(kata_factory.__file__)))))
     os.symlink(os.path.dirname(collections), str(path / 'ansible_collections'))
+    if sys.version_info < (3, 11):
+        import tomli
+        os.symlink(os.path.dirname(tomli.__file__), str(path / 'tomli'))
     python = str(venv / 'bin' / 'python')
     check = subprocess.run([python, '-c', 'import grpc'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False,
                            env=dict(os.environ, PYTHONPATH=str(path)))
