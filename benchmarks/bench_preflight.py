@@ -5,12 +5,14 @@
 
 One fleet of the largest size is started with tests/fleet/fleet.py (``up --foreground``, in the background of this
 process, as the integration target role_preflight does; its layout cycled with ``--count``), and every smaller fleet
-is its first N hosts (``--limit``). For each fleet size and each strategy (``linear``, and ``mitogen_linear`` when
-mitogen is importable), the two contenders run interleaved, round by round, their order swapped every round:
-  * ``katacontainers.kata.preflight`` (kata_check and kata_env on every host, then the report on the controller);
+is its first N hosts (``--limit``). For each fleet size and each strategy (``linear``, ``free``, and
+``mitogen_linear`` when mitogen is importable), the two contenders run interleaved, round by round, their order
+swapped every round:
+  * ``katacontainers.kata.preflight`` (one kata_check on every host, then the report on the controller);
   * a play of one ``ansible.builtin.ping`` task over the same hosts;
 with the same inventory, the same forks and the same environment. The wall time of each ansible-playbook process is
-measured; the medians and the ratio preflight / ping are printed (goal: at most 2.5) and written as JSON.
+measured; the medians and the ratio preflight / ping are printed (goal: at most 2.5) and written as JSON, with the
+median time of each preflight task (the task_profile callback of benchmarks/callback_plugins, enabled for every run).
 The fleet is always stopped (``fleet.py down``), whatever happens.
 
   .venv/bin/python benchmarks/bench_preflight.py --collections-path /var/tmp/katacontainers.kata/_work_main/collections
