@@ -103,8 +103,10 @@ OLDEST_ROOT  := $(BUILD)/compat-2.15
 OLDEST_DIR   := $(OLDEST_ROOT)/ansible_collections/katacontainers/kata
 OLDEST_SMOKE ?= kata_check kata_env kata_metrics kata_sandbox_info role_sandbox_network role_debug_bundle role_metrics
 OLDEST_TEST  := cd $(OLDEST_DIR) && PATH=$(OLDEST_VENV)/bin:$(PYBIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(OLDEST_ROOT) ansible-test
+# From Debian's Python 3.11 (2.15 runs on 3.9 to 3.11), like .venv: pyenv's are under /root, which the tests that
+# become nobody cannot enter.
 $(OLDEST_VENV)/.stamp: | deps
-	$(PYBIN)/python3.11 -m venv $(OLDEST_VENV)
+	$(PYTHON) -m venv $(OLDEST_VENV)
 	$(OLDEST_VENV)/bin/python -m pip install --quiet 'ansible-core>=2.15,<2.16'
 	touch $@
 
