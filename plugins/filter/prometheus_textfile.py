@@ -36,7 +36,10 @@ options:
   _input:
     description:
       - The registered result of M(katacontainers.kata.kata_metrics), run without its C(query) option (which
-        drops the families), or its C(sandboxes) list.
+        drops the metrics) and with C(detail=compact) (the default when C(families) is set) or C(detail=full), or
+        its C(sandboxes) list.
+      - With C(detail=compact), give the whole result, whose C(family_info) holds the type and help of the families
+        that are a bare value. From the C(sandboxes) list alone, those families are written as C(untyped).
     type: raw
     required: true
   label:

@@ -15,7 +15,14 @@ with one of the ``filter_family`` prefixes. This module does both, with these di
 Metrics of many sandboxes):
 
 * a non-200 answer is an error, never parsed as metrics (kata-runtime would print the error text as if it were);
-* the text is parsed (``_prometheus.parse_text``), and text that is not valid format 0.0.4 is an error;
+* the text is parsed (``_prometheus.parse_counted``), and text that is not valid format 0.0.4 is an error; the
+  sample lines of families that ``families`` does not keep are skipped unparsed;
+* what comes back follows ``detail``: ``summary`` (the default without ``families`` or ``query``) counts each
+  sandbox's families and samples without parsing a sample line; ``compact`` (the default with them) gives each
+  sandbox's families in ``_prometheus.compact``'s shape (a value per label-less family, label names once and a row
+  per sample otherwise) and their type and help once per result in ``family_info``; ``full`` gives parse_text's list
+  of families with a dictionary per sample. The cost of a result is in the number of values Ansible walks
+  (``remove_values`` in ``exit_json``) and sends back: ``summary`` has two per sandbox;
 * for ``all``, both sandbox roots are listed (kata-monitor 4.1+ does this; 3.0.0 lists only /run/vc/sbs);
 * the number of scrapes in flight is bounded (``concurrency``); kata-monitor starts one goroutine per sandbox;
 * family names are not rewritten (kata-monitor renames ``go_*``/``process_*`` to ``kata_shim_*`` and adds
@@ -38,9 +45,9 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
 )
 from ansible_collections.katacontainers.kata.plugins.module_utils._prometheus import (
     MetricsFormatError,
+    compact,
     decode,
-    parse_text,
-    select_families,
+    parse_counted,
 )
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import (
     DEFAULT_RS_SANDBOX_ROOT,
@@ -57,6 +64,8 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox impor
 METRICS_PATH = '/metrics'
 METRICS_URL = 'http://shim' + METRICS_PATH
 ALL = 'all'
+DETAILS = ('auto', 'summary', 'compact', 'full')
+DEFAULT_DETAIL = 'auto'
 DEFAULT_CONCURRENCY = 16
 MAX_CONCURRENCY = 128
 
@@ -120,6 +129,12 @@ def check_prefixes(prefixes, option='families'):
 def check_concurrency(value, option='concurrency'):
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
         raise ArgumentError('%s: expected an integer from 1 to %d, got %s' % (option, MAX_CONCURRENCY, short_repr(value)))
+    return value
+
+
+def check_detail(value, option='detail'):
+    if value not in DETAILS:
+        raise ArgumentError('%s: expected one of %s, got %s' % (option, ', '.join(DETAILS), short_repr(value)))
     return value
 
 
@@ -204,31 +219,41 @@ def resolve_targets(selection, sandbox_root=DEFAULT_SANDBOX_ROOT, rs_sandbox_roo
     return targets
 
 
-def scrape(target, timeout=DEFAULT_TIMEOUT, transport=DEFAULT_TRANSPORT, prefixes=None, raw=False):
-    """Scrape and parse one sandbox: ``{'id', 'socket', 'runtime', 'families'[, 'raw']}``.
+def scrape(target, timeout=DEFAULT_TIMEOUT, transport=DEFAULT_TRANSPORT, prefixes=None, raw=False, detail='full'):
+    """Scrape and parse one sandbox: ``{'id', 'socket', 'runtime', 'families'[, 'raw']}`` (``detail='full'``) or
+    ``{'id', 'socket', 'runtime', 'metrics'[, 'raw']}`` (``detail='compact'``, the family info left out).
 
     Raises ShimError (transport error, timeout, non-200 answer) or MetricsFormatError (naming the socket and line).
     """
-    return _scrape(target, timeout, transport, prefixes, raw)[0]
+    entry = _scrape(target, timeout, transport, prefixes, raw, detail)[0]
+    entry.pop('info', None)
+    return entry
 
 
-def _scrape(target, timeout, transport, prefixes, raw):
-    """``(entry, empty)``: ``empty`` is True when the answer held no metrics at all (before the prefix filter)."""
+def _scrape(target, timeout, transport, prefixes, raw, detail='compact'):
+    """``(entry, empty)``: ``empty`` is True when the answer held no metrics at all (before the prefix filter);
+    in compact detail, ``entry['info']`` holds the families' type and help (collect_metrics moves it)."""
     from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient
 
     body = ShimClient(target['socket'], timeout=timeout, transport=transport, sandbox_id=target['id'],
                       runtime=target.get('runtime')).get(METRICS_PATH)
     try:
         text = decode(body)
-        families = parse_text(text)
+        families, counts = parse_counted(text, prefixes, keep_none=detail == 'summary')
     except MetricsFormatError as exc:
         raise MetricsFormatError('GET %s via %s: the answer is not Prometheus text: %s'
                                  % (METRICS_URL, target['socket'], exc.msg), url=METRICS_URL, **exc.details) from None
-    entry = {'id': target['id'], 'socket': target['socket'], 'runtime': target['runtime'],
-             'families': select_families(families, prefixes)}
+    entry = {'id': target['id'], 'socket': target['socket'], 'runtime': target['runtime']}
+    if detail == 'full':
+        entry['families'] = families
+    elif detail == 'compact':
+        entry['metrics'], entry['info'] = compact(families)
+    else:
+        entry['family_count'] = counts['families']
+        entry['sample_count'] = counts['samples']
     if raw:
         entry['raw'] = text
-    return entry, not families
+    return entry, not counts['samples']
 
 
 def _scrape_or_error(target, options):
@@ -242,12 +267,12 @@ def _scrape_or_error(target, options):
 
 
 def scrape_many(targets, concurrency=DEFAULT_CONCURRENCY, timeout=DEFAULT_TIMEOUT, transport=DEFAULT_TRANSPORT,
-                prefixes=None, raw=False):
+                prefixes=None, raw=False, detail='compact'):
     """Scrape ``targets`` with at most ``concurrency`` scrapes in flight.
 
     Returns ``[(target, entry, empty, error)]`` in the order of ``targets``; ``entry`` is None when ``error`` is set.
     """
-    options = dict(timeout=timeout, transport=transport, prefixes=prefixes, raw=raw)
+    options = dict(timeout=timeout, transport=transport, prefixes=prefixes, raw=raw, detail=detail)
     if len(targets) <= 1 or concurrency == 1:
         return [(t,) + _scrape_or_error(t, options) for t in targets]
     from concurrent.futures import ThreadPoolExecutor
@@ -263,7 +288,11 @@ def collect_metrics(params, warn=None):
     prefixes = check_prefixes(params.get('families'))
     concurrency = check_concurrency(params.get('concurrency', DEFAULT_CONCURRENCY))
     timeout = check_timeout(params.get('timeout', DEFAULT_TIMEOUT))
+    detail = check_detail(params.get('detail') or DEFAULT_DETAIL)
     query = params.get('query')
+    if detail == 'auto':
+        # The metrics come back when the task says which it wants (families) or will pick from them (query).
+        detail = 'compact' if prefixes or query is not None else 'summary'
     compiled = compile_query(query) if query is not None else None
     targets = resolve_targets(selection, params.get('sandbox_root') or DEFAULT_SANDBOX_ROOT,
                               params.get('rs_sandbox_root') or DEFAULT_RS_SANDBOX_ROOT, params.get('shim_socket'))
@@ -272,12 +301,14 @@ def collect_metrics(params, warn=None):
     raw = bool(params.get('raw'))
     if selection.single:
         # One sandbox named as a string: its failure is the task's failure, with the shim's error.
-        outcomes = [(targets[0],) + _scrape(targets[0], timeout, transport, prefixes, raw) + (None,)]
+        outcomes = [(targets[0],) + _scrape(targets[0], timeout, transport, prefixes, raw, detail) + (None,)]
     else:
-        outcomes = scrape_many(targets, concurrency, timeout=timeout, transport=transport, prefixes=prefixes, raw=raw)
+        outcomes = scrape_many(targets, concurrency, timeout=timeout, transport=transport, prefixes=prefixes, raw=raw,
+                               detail=detail)
 
     sandboxes = []
     errors = {}
+    family_info = {}
     for target, entry, empty, error in outcomes:
         if error is not None:
             errors[target['id']] = error
@@ -285,13 +316,20 @@ def collect_metrics(params, warn=None):
         if empty and warn is not None:
             warn('sandbox %s: the shim answered /metrics without any metric (kata 3.0.0 answers with an empty body '
                  'when gathering its metrics fails)' % entry['id'])
+        if detail == 'compact':
+            for name, about in entry.pop('info').items():
+                family_info.setdefault(name, about)  # the first sandbox that has a family describes it
         sandboxes.append(entry)
 
     result = {'changed': False, 'sandboxes': sandboxes, 'errors': errors, 'scraped': len(sandboxes),
               'failures': len(errors)}
+    if detail == 'compact':
+        result['family_info'] = family_info
     if compiled is not None:
-        result['query_result'] = run_query(compiled, {'sandboxes': sandboxes, 'errors': errors,
-                                                      'scraped': len(sandboxes), 'failures': len(errors)})
+        seen = dict(result)
+        del seen['changed']
+        result['query_result'] = run_query(compiled, seen)
+        result.pop('family_info', None)
         # The query is how a play trims the result: do not send every family back as well.
         result['sandboxes'] = [dict((k, s[k]) for k in ('id', 'socket', 'runtime')) for s in sandboxes]
     if errors and params.get('strict'):

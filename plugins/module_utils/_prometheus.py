@@ -305,17 +305,31 @@ def _check_sample(family, name, labels, number, line):
                          % labels['quantile'])
 
 
-def parse_text(text):
+def parse_text(text, prefixes=None):
     """Parse an exposition (str or bytes) into a list of families; see the module docstring for the shape.
 
-    Raises MetricsFormatError (line number and excerpt in the message and in ``details``) on invalid input.
+    ``prefixes``: keep only the families whose name starts with one of them (all when empty); the sample lines of
+    the other families are never parsed (only their name is read), so text that is not valid in a family that is
+    not kept is not an error. Raises MetricsFormatError (line number and excerpt in the message and in ``details``)
+    on invalid input.
     """
+    return parse_counted(text, prefixes)[0]
+
+
+def parse_counted(text, prefixes=None, keep_none=False):
+    """``(families, counts)``: parse_text's families, and ``{'families', 'samples'}``, how many families and samples
+    the text held (kept or not). ``keep_none``: keep no family (every sample line is only counted, never parsed)."""
     if isinstance(text, bytes):
         text = decode(text)
     if text.startswith('\ufeff'):
         text = text[1:]
+    keep = () if keep_none else tuple(prefixes) if prefixes else None
     families = {}
+    skipped = {}  # families not kept: only their name and type are known, to place the samples that follow
+    sampled = set()  # the families not kept that have samples
+    found = 0
     sample_re = _SAMPLE_RE.match
+    name_re = _NAME_RE.match
     for number, raw in enumerate(text.split('\n'), 1):
         line = raw.rstrip(' \t\r').lstrip(' \t')
         if not line:
@@ -323,8 +337,26 @@ def parse_text(text):
         if line[0] == '#':
             match = _META_RE.match(line)
             if match is not None:
+                if keep is not None and _skip_meta(families, skipped, sampled, keep, match):
+                    continue
                 _parse_meta(families, match, number, line)
             continue
+        if keep is not None:
+            match = name_re(line)
+            if match is not None:
+                name = match.group(0)
+                if _lookup(families, name) is None:
+                    family = _lookup(skipped, name)
+                    if family is not None:
+                        sampled.add(family.name)
+                        found += 1
+                        continue
+                    if not name.startswith(keep):
+                        family = skipped[name] = _Family(name)
+                        family.type = 'untyped'
+                        sampled.add(name)
+                        found += 1
+                        continue
         match = sample_re(line)
         if match is None:
             raise _error(number, line, _sample_problem(line))
@@ -349,10 +381,27 @@ def parse_text(text):
         if value - value != 0:
             value = json_value(value)
         family.samples.append({'name': name, 'labels': labels, 'value': value, 'timestamp': timestamp})
-    return [
+        found += 1
+    kept = [
         {'name': family.name, 'type': family.type, 'help': family.help or '', 'samples': family.samples}
         for family in families.values() if family.samples
     ]
+    return kept, {'families': len(kept) + len(sampled), 'samples': found}
+
+
+def _skip_meta(families, skipped, sampled, keep, match):
+    """True when a ``# HELP``/``# TYPE`` line belongs to a family that is not kept (its type is noted, unchecked)."""
+    keyword, name, rest = match.group(1, 2, 3)
+    if rest is None or _lookup(families, name) is not None:
+        return False
+    family = _lookup(skipped, name)
+    if family is None:
+        if name.startswith(keep):
+            return False
+        family = skipped[name] = _Family(name)
+    if keyword == 'TYPE' and family.name not in sampled:
+        family.type = rest.strip(' \t').lower()
+    return True
 
 
 def select_families(families, prefixes):
@@ -361,6 +410,92 @@ def select_families(families, prefixes):
         return families
     prefixes = tuple(prefixes)
     return [family for family in families if family['name'].startswith(prefixes)]
+
+
+def compact(families):
+    """The compact shape of parsed families: ``(metrics, info)``.
+
+    ``metrics`` maps each family name to its value when the family is one sample without labels or timestamp (and
+    not a histogram or summary), else to ``{'type', 'labels', 'samples'[, 'timestamps']}``: ``labels`` names the
+    columns once (``__name__`` first for a histogram or summary, whose samples have their own names), each sample
+    is a row of those label values (None where a sample lacks that label) followed by its value, and
+    ``timestamps`` (only when a sample has one) holds each row's timestamp or None. ``info`` maps each family name to
+    ``{'type', 'help'}``. ``expand(metrics, info)`` gives the families back.
+    """
+    metrics = {}
+    info = {}
+    for family in families:
+        name = family['name']
+        kind = family['type']
+        samples = family['samples']
+        info[name] = {'type': kind, 'help': family['help']}
+        if len(samples) == 1 and kind not in ('histogram', 'summary'):
+            sample = samples[0]
+            if not sample['labels'] and sample['timestamp'] is None:
+                metrics[name] = sample['value']
+                continue
+        named = kind in ('histogram', 'summary')
+        columns = []
+        seen = set()
+        for sample in samples:
+            for label in sample['labels']:
+                if label not in seen:
+                    seen.add(label)
+                    columns.append(label)
+        rows = []
+        stamped = False
+        for sample in samples:
+            labels = sample['labels']
+            row = [sample['name']] if named else []
+            if columns:
+                row.extend([labels.get(label) for label in columns])
+            row.append(sample['value'])
+            rows.append(row)
+            if sample['timestamp'] is not None:
+                stamped = True
+        entry = {'type': kind, 'labels': (['__name__'] + columns) if named else columns, 'samples': rows}
+        if stamped:
+            entry['timestamps'] = [sample['timestamp'] for sample in samples]
+        metrics[name] = entry
+    return metrics, info
+
+
+def expand(metrics, info=None):
+    """The families (the parse_text shape) of a compact ``metrics`` dictionary; ``info`` gives the type and help of
+    families that are a bare value (untyped without it). Raises ValueError naming what is not of the compact shape."""
+    if not isinstance(metrics, dict):
+        raise ValueError('the metrics must be a dictionary of families, got %s' % type(metrics).__name__)
+    info = info if isinstance(info, dict) else {}
+    families = []
+    for name, entry in metrics.items():
+        about = info.get(name) if isinstance(info.get(name), dict) else {}
+        help_text = about.get('help') if isinstance(about.get('help'), str) else ''
+        if not isinstance(entry, dict):
+            if isinstance(entry, bool) or not isinstance(entry, (int, float, str)):
+                raise ValueError('family %s: expected a number or a dictionary, got %s' % (name, type(entry).__name__))
+            families.append({'name': name, 'type': about.get('type') or 'untyped', 'help': help_text,
+                             'samples': [{'name': name, 'labels': {}, 'value': entry, 'timestamp': None}]})
+            continue
+        columns = entry.get('labels') or []
+        rows = entry.get('samples') or []
+        stamps = entry.get('timestamps')
+        if not isinstance(columns, list) or not isinstance(rows, list):
+            raise ValueError('family %s: "labels" and "samples" must be lists' % name)
+        named = bool(columns) and columns[0] == '__name__'
+        label_names = columns[1:] if named else columns
+        samples = []
+        for index, row in enumerate(rows):
+            if not isinstance(row, list) or len(row) != len(columns) + 1:
+                raise ValueError('family %s: sample %d must be a list of %d label values and the value'
+                                 % (name, index, len(columns)))
+            values = row[1:-1] if named else row[:-1]
+            labels = dict((label, value) for label, value in zip(label_names, values) if value is not None)
+            timestamp = stamps[index] if isinstance(stamps, list) and index < len(stamps) else None
+            samples.append({'name': row[0] if named else name, 'labels': labels, 'value': row[-1],
+                            'timestamp': timestamp})
+        families.append({'name': name, 'type': entry.get('type') or about.get('type') or 'untyped',
+                         'help': help_text, 'samples': samples})
+    return families
 
 
 def _format_value(value):

@@ -48,12 +48,32 @@ options:
     description:
       - Keep only the metric families whose name starts with one of these prefixes, like the C(filter_family)
         parameter of C(kata-monitor). For example V(kata_guest_) keeps the guest's metrics.
+      - The samples of the other families are skipped without being parsed, so keeping a few families of many
+        sandboxes costs little.
       - A prefix is compared with the family name. The samples of a histogram or summary family (C(<name>_bucket),
         C(<name>_sum), C(<name>_count)) stay with their family.
       - By default all families are returned.
     type: list
     elements: str
     default: []
+  detail:
+    description:
+      - What comes back for each sandbox. The cost of the task follows it, because Ansible walks every value of a
+        result and sends it to the controller. All samples of 100 sandboxes are hundreds of thousands of values.
+      - V(auto), the default, is V(compact) when O(families) or O(query) is set, and V(summary) otherwise. Name the
+        families you need, or set O(detail) to get them all.
+      - V(summary) returns, per sandbox, the number of families and samples its shim served, in
+        RV(sandboxes[].family_count) and RV(sandboxes[].sample_count), and no metric. The sample lines are counted,
+        not parsed, so text that is not valid is not found.
+      - V(compact) returns RV(sandboxes[].metrics), a dictionary keyed by family name. A family that is one sample
+        without labels (most C(go_*), C(process_*) and C(kata_shim_*) families) is just its value. Any other family
+        names its label columns once in C(labels) and gives each sample as a row, its label values then its value.
+        The families' type and help come once for the whole result in RV(family_info).
+      - V(full) returns RV(sandboxes[].families), a list of families with one dictionary per sample, the shape the
+        C(katacontainers.kata.prometheus_parse) filter gives. It is about twice the size of V(compact).
+    type: str
+    choices: [auto, summary, compact, full]
+    default: auto
   raw:
     description:
       - Also return each sandbox's metrics text as the shim sent it, unfiltered, in RV(sandboxes[].raw).
@@ -65,7 +85,8 @@ options:
         the keys C(sandboxes), C(errors), C(scraped) and C(failures), as described under RV(sandboxes), RV(errors),
         RV(scraped) and RV(failures). Its value is returned in RV(query_result).
       - Use it to return only the values a play needs. When it is set, RV(sandboxes) holds only the ID, socket and
-        runtime of each sandbox, without the families or raw text. A host with many sandboxes would otherwise send
+        runtime of each sandbox, without the metrics or raw text, and RV(family_info) is not returned (the
+        expression sees it as C(family_info) when O(detail=compact)). A host with many sandboxes would otherwise send
         megabytes back to the controller.
       - Needs the C(jmespath) Python library on the managed node.
       - An expression with invalid syntax fails the task before any sandbox is scraped.
@@ -85,6 +106,14 @@ notes:
   - "Sample values are floating-point numbers. JSON has no notation for the three special values, so they are
     returned as the strings C(NaN), C(+Inf) and C(-Inf), which is how the text format writes them."
   - Timestamps are rare in shim metrics. When present, they are integers in milliseconds since the epoch.
+  - "Compared with what Prometheus shows: the family and sample names, label names and label values are the
+    shim's, unchanged, and the values are the same floats. In O(detail=compact), the series
+    C(kata_guest_load{item=\"load1\"} 0.08) is the row C([\"load1\", 0.08]) of C(metrics.kata_guest_load), whose
+    C(labels) are C([\"item\"]); the sample name of a histogram or summary is the C(__name__) column, which is the
+    label Prometheus keeps it in; a label a sample lacks is V(null) in its row, where Prometheus treats it as empty.
+    What a Prometheus server adds is not here: C(job) and C(instance) labels, the scrape time as the timestamp,
+    and, through C(kata-monitor), the C(sandbox_id) label (use RV(sandboxes[].id), or the
+    C(katacontainers.kata.prometheus_textfile) filter, which adds it)."
   - The families are returned as each shim names them. C(kata-monitor) renames the shim's C(go_*) and
     C(process_*) families to C(kata_shim_go_*) and C(kata_shim_process_*) and adds a C(sandbox_id) label. This
     module keeps each sandbox's families under its own entry instead.
@@ -110,15 +139,27 @@ EXAMPLES = r"""
     families: [kata_guest_]
   become: true
 
-- name: Scrape one sandbox (the task fails if its shim cannot be reached)
+- name: Scrape one sandbox, every family (the task fails if its shim cannot be reached)
   katacontainers.kata.kata_metrics:
     sandbox_id: 4f8a3c2e0d1b4a5c9e7f6a1b2c3d4e5f
+    detail: compact
   become: true
   register: one
 
-- name: Show the shim's thread count
+- name: Show the shim's thread count (a family without labels is its value)
   ansible.builtin.debug:
-    msg: "{{ (one.sandboxes[0].families | selectattr('name', 'eq', 'kata_shim_threads') | first).samples[0].value }}"
+    msg: "{{ one.sandboxes[0].metrics.kata_shim_threads }}"
+
+- name: Show the guest's 1-minute load (a family with one label is a list of [label value, value] rows)
+  ansible.builtin.debug:
+    msg: "{{ dict(one.sandboxes[0].metrics.kata_guest_load.samples).load1 }}"
+
+- name: The same rows as dictionaries, whatever the number of labels
+  ansible.builtin.debug:
+    msg: >-
+      {% set family = one.sandboxes[0].metrics.kata_guest_netdev_stat %}
+      {% for row in family.samples %}{{ dict(family.labels | zip(row)) }} value={{ row[-1] }}
+      {% endfor %}
 
 - name: Scrape every sandbox on the host, keeping only the guest and hypervisor families
   katacontainers.kata.kata_metrics:
@@ -130,6 +171,16 @@ EXAMPLES = r"""
   become: true
   register: all_metrics
 
+- name: Which sandboxes answer, and how much they serve (the default without families: no metric comes back)
+  katacontainers.kata.kata_metrics:
+    sandbox_id: all
+  become: true
+  register: answered
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ answered.scraped }} sandboxes answered, {{ answered.sandboxes | map(attribute='sample_count') | sum }} samples"
+
 - name: Report the sandboxes that could not be scraped
   ansible.builtin.debug:
     msg: "{{ item.key }}: {{ item.value }}"
@@ -137,7 +188,7 @@ EXAMPLES = r"""
 
 - name: Loop over the scraped sandboxes
   ansible.builtin.debug:
-    msg: "{{ item.id }} has {{ item.families | length }} families"
+    msg: "{{ item.id }}: {{ item.metrics | length }} families, load {{ dict(item.metrics.kata_guest_load.samples).load1 }}"
   loop: "{{ all_metrics.sandboxes }}"
   loop_control:
     label: "{{ item.id }}"
@@ -149,7 +200,7 @@ EXAMPLES = r"""
       - kata_guest_meminfo
     query: >-
       sandboxes[].{id: id,
-                   mem_free: families[0].samples[?labels.item=='mem_free'] | [0].value}
+                   mem_free: metrics.kata_guest_meminfo.samples[?@[0]=='mem_free'] | [0][-1]}
   become: true
   register: mem
 
@@ -175,6 +226,18 @@ EXAMPLES = r"""
     dest: /var/lib/node_exporter/textfile/kata_{{ some.sandboxes[0].id }}.prom
     mode: "0644"
   become: true
+
+- name: One dictionary per sample (the full detail)
+  katacontainers.kata.kata_metrics:
+    sandbox_id: all
+    families: [kata_guest_load]
+    detail: full
+  become: true
+  register: full
+
+- name: Show the first sandbox's samples
+  ansible.builtin.debug:
+    msg: "{{ full.sandboxes[0].families[0].samples | map(attribute='value') | list }}"
 
 - name: Defaults for every sandbox module of the collection
   module_defaults:
@@ -249,14 +312,55 @@ sandboxes:
         - V(null) when O(shim_socket) was given.
       type: str
       sample: go
+    family_count:
+      description: The number of metric families the shim served (before O(families) filtering).
+      type: int
+      returned: when O(detail) is or resolves to V(summary) and O(query) is not set
+      sample: 98
+    sample_count:
+      description: The number of samples the shim served (before O(families) filtering).
+      type: int
+      returned: when O(detail) is or resolves to V(summary) and O(query) is not set
+      sample: 1064
+    metrics:
+      description:
+        - With O(detail=compact) (the default when O(families) is set), the metric families, keyed by family name, filtered by
+          O(families). A family with no sample is not listed.
+        - A family of one sample without labels or timestamp (not a histogram or summary) is that sample's value.
+        - Any other family is a dictionary with C(type), C(labels) (the label names, once), C(samples) (one row per
+          sample, in the shim's order, its label values in the order of C(labels), then its value) and, only when a
+          sample has a timestamp, C(timestamps) (one per row, V(null) for none).
+        - A histogram or summary has C(__name__) as its first label column, the sample's own name
+          (C(<name>_bucket), C(<name>_sum), C(<name>_count), and C(<name>) for the quantiles). Their C(le) and
+          C(quantile) labels are kept as the shim wrote them, for example C(+Inf).
+        - A label that a sample does not have is V(null) in its row.
+        - Values are floats, or the strings V(NaN), V(+Inf) or V(-Inf) for the special values, which JSON cannot
+          carry.
+        - Not returned when O(query) is set.
+      type: dict
+      returned: when O(detail) is or resolves to V(compact) and O(query) is not set
+      sample:
+        kata_shim_threads: 12.0
+        kata_guest_load:
+          type: gauge
+          labels: [item]
+          samples: [[load1, 0.08], [load5, 0.03], [load15, 0.0]]
+        kata_shim_rpc_durations_histogram_milliseconds:
+          type: histogram
+          labels: [__name__, action, le]
+          samples:
+            - [kata_shim_rpc_durations_histogram_milliseconds_bucket, create, "1", 0.0]
+            - [kata_shim_rpc_durations_histogram_milliseconds_bucket, create, "+Inf", 1.0]
+            - [kata_shim_rpc_durations_histogram_milliseconds_sum, create, null, 12.0]
+            - [kata_shim_rpc_durations_histogram_milliseconds_count, create, null, 1.0]
     families:
       description:
-        - The metric families, in the order the shim wrote them, filtered by O(families).
+        - With O(detail=full), the metric families, in the order the shim wrote them, filtered by O(families).
         - A family with no sample is not listed.
         - Not returned when O(query) is set.
       type: list
       elements: dict
-      returned: when O(query) is not set
+      returned: when O(detail=full) and O(query) is not set
       contains:
         name:
           description: The family name.
@@ -316,6 +420,15 @@ sandboxes:
       type: str
       returned: when O(raw=true) and O(query) is not set
       sample: "# HELP kata_shim_threads Kata containerd shim v2 process threads.\n# TYPE kata_shim_threads gauge\nkata_shim_threads 12\n"
+family_info:
+  description:
+    - With O(detail=compact), the type and help of every family in RV(sandboxes[].metrics), keyed by family name,
+      once for all sandboxes (as the first sandbox that has the family describes it).
+  returned: when O(detail) is or resolves to V(compact) and O(query) is not set
+  type: dict
+  sample:
+    kata_shim_threads: {type: gauge, help: Kata containerd shim v2 process threads.}
+    kata_guest_load: {type: gauge, help: Guest system load.}
 errors:
   description:
     - The sandboxes that could not be scraped, with the reason, keyed by sandbox ID.
@@ -385,6 +498,7 @@ def main():
         query=dict(type='str'),
         strict=dict(type='bool', default=False),
         concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
+        detail=dict(type='str', choices=['compact', 'full'], default='compact'),
     )
     module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=[('sandbox_id', 'pod')],
                            required_one_of=[('sandbox_id', 'pod')], supports_check_mode=True)

@@ -24,6 +24,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._prometheus im
     LABEL_NAME_PATTERN,
     METRIC_NAME_PATTERN,
     MetricsFormatError,
+    expand,
     parse_text,
     render_text,
     select_families,
@@ -129,6 +130,7 @@ def prometheus_textfile(data, label='sandbox_id', header=None):
     if not isinstance(label, str) or _LABEL_NAME_RE.match(label) is None or label == '__name__':
         raise AnsibleFilterError('prometheus_textfile: label must be a valid Prometheus label name, got %r' % (label,))
     sandboxes, errors = _sandboxes_and_errors(data)
+    info = data.get('family_info') if isinstance(data, Mapping) else None
     lines = _header_lines(header)
 
     merged = {}
@@ -143,9 +145,15 @@ def prometheus_textfile(data, label='sandbox_id', header=None):
             raise AnsibleFilterError('prometheus_textfile: sandbox %s is listed twice' % sandbox_id)
         seen.add(sandbox_id)
         families = sandbox.get('families')
+        if families is None and sandbox.get('metrics') is not None:
+            try:
+                families = expand(sandbox['metrics'], info)
+            except ValueError as exc:
+                raise AnsibleFilterError('prometheus_textfile: the metrics of sandbox %s: %s' % (sandbox_id, exc)) from None
         if families is None:
-            raise AnsibleFilterError('prometheus_textfile: sandbox %s has no "families" (kata_metrics returns none when '
-                                     'its query option is set)' % sandbox_id)
+            raise AnsibleFilterError('prometheus_textfile: sandbox %s has no "metrics" nor "families" (kata_metrics '
+                                     'returns them with detail=compact or full, or with families set, and without '
+                                     'query)' % sandbox_id)
         if not isinstance(families, Sequence) or isinstance(families, (str, bytes)):
             raise AnsibleFilterError('prometheus_textfile: the families of sandbox %s must be a list' % sandbox_id)
         scraped.append(sandbox_id)

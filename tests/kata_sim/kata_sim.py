@@ -198,7 +198,7 @@ def build_config(args, root):
         'root': root, 'go_ids': go_ids, 'rs_ids': rs_ids, 'hypervisor': hypervisor or 'firecracker',
         'hypervisors': hypervisors, 'agent': agent or 'sim', 'agents': agents, 'faults': _parse_faults(args.fault),
         'netns': not args.no_netns, 'max_lifetime': args.max_lifetime, 'options': _parse_options(args.opt),
-        'pods': pods,
+        'pods': pods, 'shim_processes': args.shim_processes or max(1, len(go_ids) + len(rs_ids)), 'agent_latency_ms': args.agent_latency,
     }
     validate_config(config)
     return config
@@ -380,6 +380,12 @@ def build_parser():
     start.add_argument('--pod', action='append', metavar='ID=[ENGINE:]NS/NAME[@HANDLER]',
                        help='lay down the metadata containerd (default) or CRI-O (crio:) writes for a pod sandbox '
                             '(repeatable; see sim_pods.py)')
+    start.add_argument('--shim-processes', type=int, default=1, metavar='N',
+                       help='serve the sandboxes from N processes (sandbox i from process i mod N; a real node runs '
+                            'one shim process per sandbox); 0 means one per sandbox')
+    start.add_argument('--agent-latency', type=float, default=0.0, metavar='MS',
+                       help='milliseconds each GET /metrics waits for the agent (the shim\'s GetMetrics round trip '
+                            'to the VM); default 0')
     start.add_argument('--no-netns', action='store_true', help='keep iptables in memory instead of network namespaces')
     start.add_argument('--no-install', action='store_true', help='never apt-get install iproute2/iptables')
     start.add_argument('--max-lifetime', type=float, default=DEFAULT_MAX_LIFETIME, metavar='SECONDS',

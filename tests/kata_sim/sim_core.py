@@ -30,6 +30,7 @@ import socketserver
 import subprocess
 import threading
 import time
+import traceback
 
 import sim_pods
 from sim_agent import AGENT_VERSIONS, IPTables
@@ -155,6 +156,8 @@ class Sandbox:
         self.netns_error = None
         self.iptables = IPTables(None)
         self.metrics = MetricsState(sandbox_id, hypervisor, index)
+        # The agent round trip of GET /metrics (the shim's GetAgentMetrics call over vsock/ttrpc), in seconds.
+        self.agent_latency = float(sim.config.get('agent_latency_ms') or 0) / 1000.0
         self.volumes = {}
         self.faults = {}
         self.pod = None  # the engine metadata laid down for it (sim_pods.lay_down), when it has a pod
@@ -245,6 +248,8 @@ class Simulator:
         self.max_lifetime = float(config.get('max_lifetime') or 0)
         self.control_server = None
         self.ready = False
+        self.shim_processes = int(config.get('shim_processes') or 1)
+        self.shim_pids = []  # the processes serving the sandboxes when shim_processes > 1
 
     # -- bookkeeping -------------------------------------------------------------------------------------------------
 
@@ -284,6 +289,8 @@ class Simulator:
             'control_socket': self.control_path, 'pidfile': self.pid_path,
             'sandboxes': [sb.describe() for sb in self.sandboxes], 'services': services, 'created': created,
             'options': dict(self.config.get('options') or {}),
+            'shim_processes': self.shim_processes, 'shim_pids': list(self.shim_pids),
+            'agent_latency_ms': float(self.config.get('agent_latency_ms') or 0),
         }
 
     def save_state(self):
@@ -332,6 +339,8 @@ class Simulator:
         for sb in self.sandboxes:
             self._setup_sandbox(sb)
             self.save_state()
+        if self.shim_processes > 1:
+            self._fork_shims()  # before any thread of this process starts
         self._start_control()
         self._start_services()
         self.ready = True
@@ -369,7 +378,37 @@ class Simulator:
         finally:
             os.umask(old_umask)
         os.chmod(sb.socket_path, 0o600)
-        sb.server.start()
+        if self.shim_processes == 1:
+            sb.server.start()
+
+    def _fork_shims(self):
+        """Serve the sandboxes from ``shim_processes`` processes (sandbox i from process i mod N), as a real node runs
+        one shim process per sandbox: each process renders its sandboxes' answers on its own CPU time."""
+        parent = os.getpid()
+        for number in range(self.shim_processes):
+            mine = [sb for sb in self.sandboxes if sb.index % self.shim_processes == number]
+            pid = os.fork()
+            if pid == 0:
+                code = 0
+                try:
+                    signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(0))
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)
+                    self.save_state = lambda: None  # state.json is the parent's
+                    for sb in self.sandboxes:
+                        if sb not in mine:
+                            sb.server.socket.close()  # each listening socket is held by its one shim process
+                    for sb in mine:
+                        sb.server.start()
+                    while os.getppid() == parent:
+                        time.sleep(0.5)
+                except BaseException:
+                    traceback.print_exc()
+                    code = 1
+                finally:
+                    os._exit(code)
+            self.shim_pids.append(pid)
+        for sb in self.sandboxes:
+            sb.server.socket.close()  # served by the shim processes only (the paths are removed at teardown)
 
     def _start_control(self):
         old_umask = os.umask(0o177)
@@ -398,6 +437,10 @@ class Simulator:
         if command == 'stop':
             self.request_stop('stop command')
             return {'stopping': True}
+        if command in ('attach', 'detach', 'fault') and self.shim_processes > 1:
+            raise SimError('%s: the sandboxes are served by %d processes (--shim-processes), which do not see state '
+                           'changed after the start; give faults with --fault, or start with --shim-processes 1'
+                           % (command, self.shim_processes))
         if command == 'attach':
             return self.attach(request['sandbox'], request['device'], request.get('volume_path'))
         if command == 'detach':
@@ -503,9 +546,18 @@ class Simulator:
         if self.control_server is not None:
             self.control_server.shutdown()
             self.control_server.server_close()
+        for pid in self.shim_pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
         for sb in self.sandboxes:
             if sb.server is not None:
-                sb.server.close()
+                if self.shim_pids:
+                    sb.server.server_close()  # served by the shim processes: this process never ran serve_forever
+                else:
+                    sb.server.close()
         with self.lock:
             created = list(self.created)
         cleanup(created)
@@ -569,6 +621,12 @@ def validate_config(config):
                        + list(config.get('pods') or {})):
         if sandbox_id not in ids:
             raise SimError('option given for unknown sandbox %r (sandboxes: %s)' % (sandbox_id, ', '.join(ids)))
+    processes = config.get('shim_processes', 1)
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise SimError('--shim-processes must be a whole number from 1 up, got %r' % (processes,))
+    latency = config.get('agent_latency_ms', 0)
+    if isinstance(latency, bool) or not isinstance(latency, (int, float)) or not 0 <= latency <= 60000:
+        raise SimError('--agent-latency must be from 0 to 60000 milliseconds, got %r' % (latency,))
     for per_path in config['faults'].values():
         for mode in per_path.values():
             if mode not in FAULT_MODES:

@@ -176,6 +176,8 @@ class ShimSite:
         response = Response(200)
         response.writes.extend(encoder_writes(shim_families(state, proc)))
         started = time.time()
+        if sandbox.agent_latency:
+            time.sleep(sandbox.agent_latency)  # the GetMetrics round trip to the agent in the VM (vsock, ttrpc)
         with state.lock:
             state.scrapes += 1  # the agent counts the scrape before gathering
         response.writes.extend(encoder_writes(agent_families(state)))

@@ -943,3 +943,95 @@ def test_bad_pod_option(short_tmp):
         proc = run_sim('start', '--root', str(short_tmp), '--no-netns', '--sandbox-id', 'sb', '--pod', value, check=False)
         assert proc.returncode == 1 and message in proc.stderr, (value, proc.stderr)
     assert _tree(str(short_tmp)) == []
+
+
+# -- a node of several shim processes, and the agent's round trip --------------------------------------------------
+
+def _listening_unix_paths(pid):
+    """The unix socket paths process ``pid`` holds open (from /proc/<pid>/fd and /proc/net/unix)."""
+    inodes = set()
+    for fd in os.listdir('/proc/%d/fd' % pid):
+        try:
+            target = os.readlink('/proc/%d/fd/%s' % (pid, fd))
+        except OSError:
+            continue
+        match = re.match(r'socket:\[(\d+)\]\Z', target)
+        if match:
+            inodes.add(match.group(1))
+    paths = set()
+    with open('/proc/net/unix') as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 8 and fields[6] in inodes:
+                paths.add(fields[7])
+    return paths
+
+
+def _agent_getmetrics_sum(text):
+    match = re.search(r'^kata_shim_agent_rpc_durations_histogram_milliseconds_sum\{action="grpc\.GetMetricsRequest"\} '
+                      r'(\S+)$', text, re.M)
+    return float(match.group(1)) if match else 0.0  # absent until the first scrape is recorded
+
+
+@pytest.mark.parametrize('processes', ['3', '0'])
+def test_shim_processes_each_serve_their_sandboxes(short_tmp, processes):
+    node = Node(short_tmp, '--sandboxes', '4', '--rs', '1', '--no-netns', '--shim-processes', processes)
+    try:
+        pids = node.state['shim_pids']
+        expected = 3 if processes == '3' else 5  # 0: one process per sandbox
+        assert len(pids) == expected == node.state['shim_processes'] and len(set(pids)) == expected
+        assert node.state['pid'] not in pids and all(alive(pid) for pid in pids)
+        sockets = [sb['socket'] for sb in node.state['sandboxes']]
+        held = [_listening_unix_paths(pid) & set(sockets) for pid in pids]
+        # every sandbox socket is held by exactly one shim process, sandbox i by process i mod N; none by the daemon
+        for index, path in enumerate(sockets):
+            assert [number for number, paths in enumerate(held) if path in paths] == [index % expected]
+        assert not _listening_unix_paths(node.state['pid']) & set(sockets)
+        for path in sockets:
+            status, _headers, body = request(path, 'GET', '/metrics')
+            assert status == 200 and b'kata_agent_scrape_count' in body
+        # state set after the start would not reach the shim processes: refused, naming the option
+        proc = node.sim('fault', '--sandbox', 'all', '--mode', 'hang', check=False)
+        assert proc.returncode == 1 and b'--shim-processes' in proc.stderr
+    finally:
+        node.stop()
+    deadline = time.time() + 10
+    while any(alive(pid) for pid in pids) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in pids)
+
+
+def test_shim_processes_keep_faults_given_at_start(short_tmp):
+    node = Node(short_tmp, '--sandbox-id', 'sp-a', '--sandbox-id', 'sp-b', '--no-netns', '--shim-processes', '2',
+                '--fault', 'sp-b=status500:/metrics')
+    try:
+        assert request(node.socket('sp-a'), 'GET', '/metrics')[0] == 200
+        assert request(node.socket('sp-b'), 'GET', '/metrics')[0] == 500
+    finally:
+        node.stop()
+
+
+def test_agent_latency_is_the_getmetrics_round_trip(short_tmp):
+    """Each scrape waits for the agent: the shim's own histogram of the GetMetrics RPC records it."""
+    node = Node(short_tmp, '--sandboxes', '1', '--no-netns', '--agent-latency', '250')
+    try:
+        assert node.state['agent_latency_ms'] == 250.0
+        path = node.state['sandboxes'][0]['socket']
+        assert _agent_getmetrics_sum(request(path, 'GET', '/metrics')[2].decode()) == 0.0
+        before = _agent_getmetrics_sum(request(path, 'GET', '/metrics')[2].decode())  # the first scrape's round trip
+        after = _agent_getmetrics_sum(request(path, 'GET', '/metrics')[2].decode())
+        assert before >= 250 and after - before >= 250
+    finally:
+        node.stop()
+
+
+@pytest.mark.parametrize('option, value, message', [
+    ('--shim-processes', '-1', b'--shim-processes must be a whole number from 1 up'),
+    ('--agent-latency', '-5', b'--agent-latency must be from 0 to 60000 milliseconds'),
+    ('--agent-latency', 'nan', b'--agent-latency must be from 0 to 60000 milliseconds'),
+])
+def test_node_options_are_checked(short_tmp, option, value, message):
+    proc = run_sim('start', '--root', str(short_tmp), '--no-netns', option, value, check=False)
+    assert proc.returncode != 0 and message in proc.stderr
+    assert not os.path.exists(os.path.join(str(short_tmp), 'kata-sim', 'kata-sim.pid'))

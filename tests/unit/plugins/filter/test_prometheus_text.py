@@ -272,7 +272,7 @@ def test_textfile_without_conflict_warns_nothing(monkeypatch):
     ({'sandboxes': [], 'errors': ['a']}, '"errors" must be a dictionary, got list'),
     ({'sandboxes': [{'families': []}]}, 'sandboxes[0] must be a dictionary with a sandbox "id"'),
     ({'sandboxes': [{'id': 'a', 'socket': '/s'}]},
-     'sandbox a has no "families" (kata_metrics returns none when its query option is set)'),
+     'sandbox a has no "metrics" nor "families" (kata_metrics returns them with detail=compact or full'),
     ({'sandboxes': [{'id': 'a', 'families': []}, {'id': 'a', 'families': []}]}, 'sandbox a is listed twice'),
     ({'sandboxes': [{'id': 'a', 'families': [{'type': 'gauge'}]}]}, 'sandbox a: a family must be a dictionary with a "name"'),
     ({'sandboxes': [{'id': 'a', 'families': [_family('kata x', 'gauge', '', [])]}]},

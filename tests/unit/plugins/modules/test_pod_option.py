@@ -43,7 +43,8 @@ def test_metrics_by_pod(node, run_module):
     result = run_module(kata_metrics, module_args(kata_metrics, node, pod='shop/cart', families=['kata_shim_threads']))
     assert [s['id'] for s in result['sandboxes']] == ['go-cart']
     assert result['pod'] == pod_of(node, 'go-cart', 'go')
-    assert result['sandboxes'][0]['families'][0]['name'] == 'kata_shim_threads'
+    assert list(result['sandboxes'][0]['metrics']) == ['kata_shim_threads']
+    assert result['family_info']['kata_shim_threads']['type'] == 'gauge'
 
 
 def test_iptables_by_pod_on_runtime_rs(node, run_module):
