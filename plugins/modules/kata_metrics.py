@@ -74,6 +74,7 @@ options:
     type: str
     choices: [auto, summary, compact, full]
     default: auto
+    version_added: 0.2.0
   raw:
     description:
       - Also return each sandbox's metrics text as the shim sent it, unfiltered, in RV(sandboxes[].raw).
@@ -171,7 +172,7 @@ EXAMPLES = r"""
   become: true
   register: all_metrics
 
-- name: Which sandboxes answer, and how much they serve (the default without families: no metric comes back)
+- name: Which sandboxes answer, and how much they serve (without families, no metric comes back)
   katacontainers.kata.kata_metrics:
     sandbox_id: all
   become: true
@@ -498,7 +499,7 @@ def main():
         query=dict(type='str'),
         strict=dict(type='bool', default=False),
         concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
-        detail=dict(type='str', choices=['compact', 'full'], default='compact'),
+        detail=dict(type='str', choices=['auto', 'summary', 'compact', 'full'], default='auto'),
     )
     module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=[('sandbox_id', 'pod')],
                            required_one_of=[('sandbox_id', 'pod')], supports_check_mode=True)
