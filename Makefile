@@ -101,7 +101,7 @@ sanity-latest: collection
 OLDEST_VENV  := $(BUILD)/venv-2.15
 OLDEST_ROOT  := $(BUILD)/compat-2.15
 OLDEST_DIR   := $(OLDEST_ROOT)/ansible_collections/katacontainers/kata
-OLDEST_SMOKE ?= kata_check kata_env kata_metrics kata_sandbox_info role_sandbox_network role_debug_bundle role_metrics
+OLDEST_SMOKE ?= kata_check kata_metrics role_sandbox_network role_debug_bundle
 OLDEST_TEST  := cd $(OLDEST_DIR) && PATH=$(OLDEST_VENV)/bin:$(PYBIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(OLDEST_ROOT) ansible-test
 # From Debian's Python 3.11 (2.15 runs on 3.9 to 3.11), like .venv: pyenv's are under /root, which the tests that
 # become nobody cannot enter.
