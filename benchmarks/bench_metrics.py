@@ -3,23 +3,27 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark kata_metrics sandbox_id=all against a sequential scrape with kata-runtime's semantics.
 
-A simulated Kata node (tests/kata_sim) serves N sandboxes (100 by default). Interleaved round by round, so that
-machine noise hits every contender alike (the order is rotated each round):
+A simulated Kata node (tests/kata_sim) serves N sandboxes from one process each (``--shim-processes 0``: a real
+node runs one shim per sandbox), each GET /metrics waiting ``--agent-latency`` ms for the agent (the shim asks the
+agent over vsock on every scrape). For every size in --sizes and latency in --latencies, interleaved round by round
+(the order rotated each round, so that machine noise hits every contender alike):
   * sequential   one GET /metrics per sandbox in turn, each on a new AF_UNIX connection with a 3 s timeout, the body
                  read and nothing else (what `kata-runtime metrics <id>` does, once per sandbox), in this process;
-  * module       the kata_metrics process run with its JSON arguments (sandbox_id=all), as Ansible runs it;
-  * module_small the same with families=[kata_guest_load] (everything is scraped and parsed, little is returned);
-  * task         an ansible-playbook with the one kata_metrics task (localhost, connection local);
+  * module       the kata_metrics process run with its JSON arguments (sandbox_id=all, default options), as Ansible
+                 runs it;
+  * module_small the same with families=[kata_guest_load] (every sandbox scraped, one family parsed and returned);
+  * module_full  the same with detail=full (every sample of every family as a dict; only up to --full-max sandboxes);
+  * task         an ansible-playbook with the one kata_metrics task, default options (localhost, connection local);
   * task_small   the same with families=[kata_guest_load];
   * ping         an ansible-playbook with one ansible.builtin.ping task: the fixed cost of a playbook.
-Then, in this process, where the module's time goes: the concurrent GETs alone, the parsing alone, the JSON encoding
-of the full result. Prints the medians and the ratios to the sequential scrape; the goal (issue 3) is kata_metrics at
-most 0.5 times the sequential scrape and under 2 s.
+Then, in this process, the module's concurrent GETs alone (where the agent latency goes). Prints the medians and the
+ratios to the sequential scrape; the goal (issue 12) is kata_metrics, default options, 100 sandboxes at the agent
+latency kata measured (3 ms), at most 0.5 times the sequential scrape, and its task under 2 s.
 
 Run it after `make collection`, as root (the simulator makes network namespaces):
   .venv/bin/python benchmarks/bench_metrics.py --collections-path <BUILD>/collections --python .venv/bin/python
-(<BUILD> is /var/tmp/katacontainers.kata/_work_main for the checkout /work/main). --rounds, --sandboxes and
---no-playbooks adjust it; the figures land in benchmarks/results/metrics.json.
+(<BUILD> is /var/tmp/katacontainers.kata/_work_main for the checkout /work/main). --rounds, --sizes, --latencies,
+--shim-processes and --no-playbooks adjust it; the figures land in benchmarks/results/metrics.json.
 """
 
 from __future__ import annotations
@@ -90,64 +94,42 @@ def write_playbook(directory, name, task):
     return path
 
 
-def breakdown(collections_path, sockets):
-    """A function measuring, in this process with the collection's own code, where the module's time goes: the
-    concurrent GETs, the parsing, the JSON encoding and exit_json's remove_values of the full result (seconds)."""
-    sys.path.insert(0, collections_path)
-    from ansible_collections.katacontainers.kata.plugins.module_utils import _metrics, _prometheus  # noqa: E402
-    from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient  # noqa: E402
-    from ansible.module_utils.common.parameters import remove_values  # what AnsibleModule.exit_json runs on a result
+def concurrent_get(collections_path, sockets):
+    """A function timing, in this process with the collection's own client, the module's concurrent GETs alone."""
+    if collections_path not in sys.path:
+        sys.path.insert(0, collections_path)
     from concurrent.futures import ThreadPoolExecutor
+    from ansible_collections.katacontainers.kata.plugins.module_utils import _metrics  # noqa: E402
+    from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient  # noqa: E402
 
     def one_round():
-        times = {}
         start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=_metrics.DEFAULT_CONCURRENCY) as pool:
             bodies = list(pool.map(lambda path: ShimClient(path, timeout=KATA_TIMEOUT).get('/metrics'), sockets))
-        times['concurrent_get_s'] = time.perf_counter() - start
-        start = time.perf_counter()
-        families = [_prometheus.parse_text(_prometheus.decode(body)) for body in bodies]
-        times['parse_s'] = time.perf_counter() - start
-        result = {'sandboxes': [{'id': os.path.basename(os.path.dirname(p)), 'families': f}
-                                for p, f in zip(sockets, families)]}
-        start = time.perf_counter()
-        text = json.dumps(result)
-        times['json_encode_s'] = time.perf_counter() - start
-        start = time.perf_counter()
-        remove_values(result, set())
-        times['exit_json_remove_values_s'] = time.perf_counter() - start
-        sizes = {'result_bytes': len(text), 'metrics_bytes': sum(len(b) for b in bodies)}
-        return times, sizes
+        return time.perf_counter() - start, sum(len(b) for b in bodies)
     return one_round
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--sandboxes', type=int, default=100)
-    parser.add_argument('--rounds', type=int, default=5)
-    parser.add_argument('--python', default=sys.executable, help='interpreter for the modules (ansible_python_interpreter)')
-    parser.add_argument('--collections-path', default=os.environ.get('ANSIBLE_COLLECTIONS_PATH', ''),
-                        help='directory that holds ansible_collections/katacontainers/kata')
-    parser.add_argument('--no-playbooks', action='store_true', help='skip the ansible-playbook contenders')
-    args = parser.parse_args()
-    if not os.path.isdir(os.path.join(args.collections_path, 'ansible_collections', 'katacontainers', 'kata')):
-        sys.exit('--collections-path: no ansible_collections/katacontainers/kata under %r' % args.collections_path)
-
-    load_start = os.getloadavg()
+def measure_cell(args, size, latency, ansible_playbook):
+    """Start a node of ``size`` sandboxes at ``latency`` ms, run the rounds, stop it; the cell's report."""
     work = tempfile.mkdtemp(prefix='kata-bench-metrics-')
     root = tempfile.mkdtemp(prefix='kb.', dir='/tmp')  # short: unix socket paths hold 107 bytes
     sim = [sys.executable, SIMULATOR, '--root', root]
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections_path, ANSIBLE_PYTHON_INTERPRETER=args.python,
                ANSIBLE_NOCOLOR='1', ANSIBLE_DEPRECATION_WARNINGS='0')
     module_env = dict(env, PYTHONPATH=os.pathsep.join(p for p in (args.collections_path, env.get('PYTHONPATH')) if p))
+    load_start = os.getloadavg()
     try:
-        dummy, out = run(sim + ['start', '--sandboxes', str(args.sandboxes), '--rs', '0', '--max-lifetime', '3600'])
+        dummy, out = run(sim + ['start', '--sandboxes', str(size), '--rs', '0', '--max-lifetime', '3600',
+                                '--shim-processes', str(args.shim_processes), '--agent-latency', str(latency)])
         state = json.loads(out)
         sockets = [s['socket'] for s in sorted(state['sandboxes'], key=lambda s: s['id'])]
         common = {'sandbox_id': 'all', 'sandbox_root': state['sandbox_root'], 'rs_sandbox_root': state['rs_sandbox_root']}
-        small = dict(common, families=SMALL)
+        variants = {'module': common, 'module_small': dict(common, families=SMALL)}
+        if size <= args.full_max:
+            variants['module_full'] = dict(common, detail='full')
         arg_files = {}
-        for name, margs in (('module', common), ('module_small', small)):
+        for name, margs in variants.items():
             arg_files[name] = os.path.join(work, '%s.json' % name)
             with open(arg_files[name], 'w', encoding='utf-8') as f:
                 json.dump({'ANSIBLE_MODULE_ARGS': margs}, f)
@@ -155,72 +137,109 @@ def main():
         if not args.no_playbooks:
             playbooks = {
                 'task': write_playbook(work, 'task', {'katacontainers.kata.kata_metrics': common}),
-                'task_small': write_playbook(work, 'task_small', {'katacontainers.kata.kata_metrics': small}),
+                'task_small': write_playbook(work, 'task_small', {'katacontainers.kata.kata_metrics': variants['module_small']}),
                 'ping': write_playbook(work, 'ping', {'ansible.builtin.ping': {}}),
             }
+        result_bytes = {}
 
         def module(name):
             def contender():
                 elapsed, out = run([args.python, '-m', MODULE, arg_files[name]], env=module_env)
                 result = json.loads(out)
-                if result.get('scraped') != args.sandboxes or result.get('failures'):
+                if result.get('scraped') != size or result.get('failures'):
                     sys.exit('%s scraped %r of %d sandboxes: %r'
-                             % (name, result.get('scraped'), args.sandboxes, result.get('errors') or result.get('msg')))
+                             % (name, result.get('scraped'), size, result.get('errors') or result.get('msg')))
+                result_bytes[name] = len(out)
                 return elapsed
             return contender
-
-        beside = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-        ansible_playbook = beside if os.access(beside, os.X_OK) else shutil.which('ansible-playbook') or 'ansible-playbook'
 
         def playbook(name):
             return lambda: run([ansible_playbook, '-i', 'localhost,', playbooks[name]], env=env)[0]
 
         def sequential():
             start = time.perf_counter()
-            sequential_scrape(sockets)
+            result_bytes['metrics_text'] = sequential_scrape(sockets)
             return time.perf_counter() - start
 
-        contenders = [('sequential', sequential), ('module', module('module')), ('module_small', module('module_small'))]
+        contenders = [('sequential', sequential)] + [(name, module(name)) for name in variants]
         contenders += [(name, playbook(name)) for name in playbooks]
         times = dict((name, []) for name, dummy in contenders)
         for name, contender in contenders:  # warm-up: page cache, .pyc files, the simulator's first scrapes
             contender()
-        one_breakdown = breakdown(args.collections_path, sockets)
-        part_times = {}
+        get_round = concurrent_get(args.collections_path, sockets)
+        get_times = []
         for index in range(args.rounds):
             shift = index % len(contenders)
             for name, contender in contenders[shift:] + contenders[:shift]:
                 times[name].append(contender())
-            round_parts, sizes = one_breakdown()
-            for key, value in round_parts.items():
-                part_times.setdefault(key, []).append(value)
-        parts = dict((key, statistics.median(values)) for key, values in part_times.items())
-        parts.update(sizes)
+            get_times.append(get_round()[0])
     finally:
         subprocess.run(sim + ['stop'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
-
     medians = dict((name, statistics.median(values)) for name, values in times.items())
+    medians['concurrent_get'] = statistics.median(get_times)
     base = medians['sequential']
-    report = {'sandboxes': args.sandboxes, 'rounds': args.rounds, 'cpus': os.cpu_count(), 'loadavg_start': load_start,
-              'loadavg_end': os.getloadavg(),
-              'median_s': dict((k, round(v, 3)) for k, v in medians.items()),
-              'all_s': dict((k, [round(x, 3) for x in v]) for k, v in times.items()),
-              'ratio_to_sequential': dict((k, round(v / base, 2)) for k, v in medians.items()),
-              'breakdown': dict((k, round(v, 3) if isinstance(v, float) else v) for k, v in parts.items())}
-    print('%d sandboxes, %d rounds, medians (load average %.1f at the start, %.1f at the end, %d CPUs)'
-          % (args.sandboxes, args.rounds, load_start[0], report['loadavg_end'][0], report['cpus']))
-    print('%-13s %10s %10s' % ('contender', 'median', 'ratio'))
-    for name, value in medians.items():
-        print('%-13s %8.3f s %10.2f' % (name, value, value / base))
-    print('breakdown (in process): concurrent GETs %.3f s, parse %.3f s, JSON encoding %.3f s, exit_json\'s '
-          'remove_values %.3f s; %.1f MB of metrics text, %.1f MB of result'
-          % (parts['concurrent_get_s'], parts['parse_s'], parts['json_encode_s'], parts['exit_json_remove_values_s'],
-             parts['metrics_bytes'] / 1e6, parts['result_bytes'] / 1e6))
-    goal = medians['module'] <= 0.5 * base and medians['module'] < 2.0
-    print('goal (module <= 0.5 x sequential and < 2 s): %s' % ('met' if goal else 'NOT met'))
-    report['goal_met'] = goal
+    return {'sandboxes': size, 'agent_latency_ms': latency, 'shim_processes': args.shim_processes,
+            'rounds': args.rounds, 'loadavg_start': load_start, 'loadavg_end': os.getloadavg(),
+            'median_s': dict((k, round(v, 3)) for k, v in medians.items()),
+            'all_s': dict((k, [round(x, 3) for x in v]) for k, v in times.items()),
+            'ratio_to_sequential': dict((k, round(v / base, 2)) for k, v in medians.items()),
+            'bytes': result_bytes}
+
+
+def int_list(text):
+    try:
+        values = [int(part) for part in text.split(',') if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError('expected comma-separated integers, got %r' % text) from None
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError('expected comma-separated integers >= 0, got %r' % text)
+    return values
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--sizes', type=int_list, default=[10, 100, 500], help='sandbox counts (default 10,100,500)')
+    parser.add_argument('--latencies', type=int_list, default=[0, 3], help='agent latencies in ms (default 0,3)')
+    parser.add_argument('--shim-processes', type=int, default=0, help='simulator processes (0: one per sandbox)')
+    parser.add_argument('--full-max', type=int, default=100, help='largest size at which detail=full is measured')
+    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--python', default=sys.executable, help='interpreter for the modules (ansible_python_interpreter)')
+    parser.add_argument('--collections-path', default=os.environ.get('ANSIBLE_COLLECTIONS_PATH', ''),
+                        help='directory that holds ansible_collections/katacontainers/kata')
+    parser.add_argument('--no-playbooks', action='store_true', help='skip the ansible-playbook contenders')
+    args = parser.parse_args()
+    if not os.path.isdir(os.path.join(args.collections_path, 'ansible_collections', 'katacontainers', 'kata')):
+        sys.exit('--collections-path: no ansible_collections/katacontainers/kata under %r' % args.collections_path)
+    if os.sep in args.python:
+        args.python = os.path.abspath(args.python)  # the playbooks run from another directory
+    beside = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+    ansible_playbook = beside if os.access(beside, os.X_OK) else shutil.which('ansible-playbook') or 'ansible-playbook'
+
+    cells = []
+    for latency in args.latencies:
+        for size in args.sizes:
+            cell = measure_cell(args, size, latency, ansible_playbook)
+            cells.append(cell)
+            print('\n%d sandboxes, agent latency %d ms, %d rounds, medians (load average %.1f at the start, %.1f at '
+                  'the end, %d CPUs); %.1f MB of metrics text per scrape of all'
+                  % (size, latency, args.rounds, cell['loadavg_start'][0], cell['loadavg_end'][0], os.cpu_count(),
+                     cell['bytes'].get('metrics_text', 0) / 1e6))
+            print('%-15s %10s %8s  %s' % ('contender', 'median', 'ratio', 'rounds'))
+            for name, value in cell['median_s'].items():
+                print('%-15s %8.3f s %8.2f  %s' % (name, value, cell['ratio_to_sequential'][name],
+                                                   ' '.join('%.3f' % x for x in cell['all_s'].get(name, []))))
+            print('result bytes: %s' % ', '.join('%s %d' % item for item in sorted(cell['bytes'].items())))
+            sys.stdout.flush()
+    goal_cell = [c for c in cells if c['sandboxes'] == 100 and c['agent_latency_ms'] == 3]
+    report = {'cpus': os.cpu_count(), 'cells': cells}
+    if goal_cell:
+        cell = goal_cell[0]
+        goal = (cell['median_s']['module'] <= 0.5 * cell['median_s']['sequential']
+                and cell['median_s'].get('task', 0) < 2.0)
+        report['goal_met'] = goal
+        print('\ngoal (100 sandboxes, 3 ms: module <= 0.5 x sequential, task < 2 s): %s' % ('met' if goal else 'NOT met'))
     out = os.path.join(HERE, 'results')
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, 'metrics.json'), 'w', encoding='utf-8') as f:
