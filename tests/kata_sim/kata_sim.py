@@ -228,6 +228,14 @@ def _serve(config, ready):
     return 0
 
 
+def _complete_json(data):
+    try:
+        json.loads(data.decode('utf-8'))
+    except ValueError:
+        return False
+    return True
+
+
 def _start_daemon(config):
     read_fd, write_fd = os.pipe()
     pid = os.fork()
@@ -276,6 +284,8 @@ def _start_daemon(config):
         if not piece:
             break
         data += piece
+        if _complete_json(data):
+            break  # the shim processes forked before ready() hold the pipe open too: EOF may never come
     os.close(read_fd)
     if not data:
         raise SimError('the simulator did not report ready within %d s' % READY_TIMEOUT)
