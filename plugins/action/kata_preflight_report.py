@@ -5,7 +5,8 @@
 
 The preflight role used to write them with a ``file`` task and a ``copy`` loop: two local module processes per file
 (copy runs stat first), seven in all, which was most of the role's fixed cost on a small fleet. Here the files are
-rendered (plugins/plugin_utils/_preflight.py) and written atomically by the controller's worker, with no process.
+rendered from the role's templates (roles/preflight/templates, by plugins/plugin_utils/_preflight_render.py) and
+written atomically by the controller's worker, with no process.
 """
 
 from __future__ import annotations
@@ -14,17 +15,14 @@ import os
 import stat
 import tempfile
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.plugins.action import ActionBase
 from ansible.plugins.filter.core import to_nice_json
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._argtypes import type_error
-from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight import (
-    REPORT_FORMAT,
-    preflight_html,
-    preflight_markdown,
-)
+from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight import REPORT_FORMAT
+from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight_render import render as render_text
 
 FORMATS = ('json', 'markdown', 'html')
 EXTENSIONS = {'json': 'json', 'markdown': 'md', 'html': 'html'}
@@ -40,10 +38,11 @@ def render(report, fmt):
     """The bytes of one report file, as the role always wrote them (JSON as to_nice_json with indent 2)."""
     if fmt == 'json':
         text = to_nice_json(report, indent=2) + '\n'
-    elif fmt == 'markdown':
-        text = preflight_markdown(report)
     else:
-        text = preflight_html(report)
+        try:
+            text = render_text(report, fmt, 'report')
+        except AnsibleFilterError as exc:
+            raise AnsibleActionFail(str(exc))
     return to_bytes(text, errors='surrogate_or_strict')
 
 

@@ -4,7 +4,7 @@
 
 """The ``preflight_html`` filter: the fleet readiness report as a self-contained HTML page.
 
-Its implementation is in plugins/plugin_utils/_preflight.py.
+It renders the template roles/preflight/templates/preflight.html.j2 (plugins/plugin_utils/_preflight_render.py).
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ description:
     no network asset (its Content-Security-Policy forbids them), with the summary counts, a host-by-check matrix with failures
     highlighted, a host-by-runtime-handler table (runtime, hypervisor, configuration file, verdict and failed checks of
     each handler), and per-host details (reasons, kernel, CPU, hypervisor, Kata version, every check).
-  - Every text is HTML-escaped. Elements carry C(data-status), C(data-host), C(data-check), C(data-state) and (in the
-    handler table) C(data-handler) attributes for tools that read the page.
+  - The page is the template C(templates/preflight.html.j2) of the P(katacontainers.kata.preflight#role) role, the
+    same the role's report file is made of, rendered with autoescaping, so every text is HTML-escaped.
+  - Elements carry C(data-status), C(data-host), C(data-check), C(data-state) and (in the handler table)
+    C(data-handler) attributes for tools that read the page.
 options:
   _input:
     description: The report.
@@ -39,7 +41,7 @@ _value:
   type: str
 """
 
-from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight import preflight_html
+from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight_render import preflight_html
 
 
 class FilterModule(object):

@@ -4,7 +4,7 @@
 
 """The ``preflight_markdown`` filter: the fleet readiness report as Markdown.
 
-Its implementation is in plugins/plugin_utils/_preflight.py.
+It renders the template roles/preflight/templates/preflight.md.j2 (plugins/plugin_utils/_preflight_render.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ description:
     the summary counts, one table row per host (verdict, failed checks, kernel, CPU, hypervisor, Kata version), one
     table row per runtime handler of each host (runtime, hypervisor, configuration file, verdict, failed checks), and
     the reasons of every host that is not capable.
+  - The text is the template C(templates/preflight.md.j2) of the P(katacontainers.kata.preflight#role) role, the same
+    the role's report file is made of.
 options:
   _input:
     description: The report.
@@ -37,7 +39,7 @@ _value:
   type: str
 """
 
-from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight import preflight_markdown
+from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight_render import preflight_markdown
 
 
 class FilterModule(object):

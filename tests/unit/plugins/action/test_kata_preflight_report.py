@@ -17,10 +17,12 @@ from ansible.playbook.task import Task
 
 from ansible_collections.katacontainers.kata.plugins.action.kata_preflight_report import ActionModule
 from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight import (
-    preflight_html,
-    preflight_markdown,
     preflight_report,
     preflight_verdict,
+)
+from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight_render import (
+    preflight_html,
+    preflight_markdown,
 )
 
 

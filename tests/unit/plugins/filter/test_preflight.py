@@ -19,13 +19,16 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.katacontainers.kata.plugins.plugin_utils import _preflight as preflight
+from ansible_collections.katacontainers.kata.plugins.plugin_utils import _preflight_render as render
 from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight import (
     normalize_policy,
-    preflight_html,
-    preflight_markdown,
     preflight_report,
     preflight_verdict,
     version_at_least,
+)
+from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight_render import (
+    preflight_html,
+    preflight_markdown,
 )
 from ansible_collections.katacontainers.kata.tests.unit.ansible_compat import patch_module_args, set_controller_context
 
@@ -966,7 +969,7 @@ def test_handler_verdicts_from_the_real_modules(tmp_path, cpuinfo_fixture, capsy
     ('kata-qemu', 'runtime:kata-qemu', '/x.toml'),
 ])
 def test_how_the_configuration_was_found_is_shown(handler, source, shown):
-    cells = preflight._runtime_cells(dict(handler=handler, runtime='rust', hypervisor='qemu', config='/x.toml',
+    cells = render.runtime_cells(dict(handler=handler, runtime='rust', hypervisor='qemu', config='/x.toml',
                                           config_source=source, status='capable', failed_checks=[]))
     assert cells == (handler or '(default)', 'runtime-rs', 'qemu', shown, 'capable', '')
 

@@ -1,7 +1,8 @@
 # Copyright (c) 2026, Kata Containers collection contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The Markdown and HTML of the readiness report are byte for byte what they always were.
+"""The Markdown and HTML of the readiness report: the preflight role's templates, byte for byte what the report
+always was, with every text escaped.
 
 preflight_golden/ holds the renderings of the reports below as the Python renderer of
 plugins/plugin_utils/_preflight.py wrote them (before the report moved to the templates of the preflight role): the
@@ -18,11 +19,17 @@ import sys
 
 import pytest
 
+from ansible.errors import AnsibleActionFail, AnsibleFilterError
+
+from ansible_collections.katacontainers.kata.plugins.action.kata_preflight_report import render as action_render
 from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight import (
-    preflight_html,
-    preflight_markdown,
     preflight_report,
     preflight_verdict,
+)
+from ansible_collections.katacontainers.kata.plugins.plugin_utils import _preflight_render as render
+from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight_render import (
+    preflight_html,
+    preflight_markdown,
 )
 from ansible_collections.katacontainers.kata.tests.unit.plugins.filter.test_preflight import (
     UNREACHABLE,
@@ -30,6 +37,7 @@ from ansible_collections.katacontainers.kata.tests.unit.plugins.filter.test_pref
     fleet_hostvars,
     handlers_report,
     intel_check,
+    parse,
     small_report,
 )
 
@@ -108,3 +116,66 @@ def write_golden():
 
 if __name__ == '__main__' and sys.argv[1:] == ['--write-golden']:
     write_golden()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the templates
+
+def test_the_templates_are_the_preflight_roles():
+    role = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'roles', 'preflight')
+    assert os.path.samefile(render.TEMPLATE_DIR, os.path.join(role, 'templates'))
+    assert sorted(os.listdir(render.TEMPLATE_DIR)) == sorted(render.TEMPLATES.values())
+
+
+@pytest.mark.parametrize('name', sorted(REPORTS))
+def test_the_action_writes_the_same_bytes(name):
+    for fmt, extension in (('markdown', 'md'), ('html', 'html')):
+        assert action_render(REPORTS[name](), fmt) == golden(name, extension)
+
+
+def test_hostile_texts_are_escaped_in_html():
+    text = preflight_html(hostile_report())
+    page = parse(text)
+    # only the page's own elements: nothing a host name, a message or a fact brought in
+    assert page.tags == {'html', 'head', 'meta', 'title', 'style', 'body', 'header', 'h1', 'p', 'section', 'div', 'span',
+                         'h2', 'table', 'thead', 'tr', 'th', 'tbody', 'a', 'td', 'article', 'h3', 'ul', 'li', 'details',
+                         'summary', 'footer'}
+    for raw in ('<script>', '<b>', '<img', '<i>', '<CPU>', '<conf>', '<now>', '"quoted"', "'single'", '&amp;|'):
+        assert raw not in text, raw
+    assert [a['attrs']['data-host'] for a in page.find('article')] == [
+        HOSTILE_HOST, '<script>alert(1)</script>', 'failed&', "later'"]
+    assert [a['text'] for a in page.find('h3')] == [
+        HOSTILE_HOST + ' not capable', '<script>alert(1)</script> unreachable', 'failed& failed', "later' pending"]
+    evil = page.find('article', data_host=HOSTILE_HOST)[0]['text']
+    assert '<img src=x onerror=alert(1)> "quoted" & \'single\' \\ `tick`' in evil
+    assert 'warn <b>&</b> "x" \'y\'' in evil
+    assert 'Intel "Architecture" <CPU> & \'co\'' in [e['attrs'].get('title') for e in page.find('td')]
+    assert page.find('p', **{'class': 'sub'})[0]['text'].endswith('generated 2026-01-02 <now> & "then"')
+    assert text.count('&quot;') > 10 and text.count('&#x27;') > 5
+
+
+def test_hostile_texts_are_escaped_in_markdown():
+    text = preflight_markdown(hostile_report())
+    assert '| evil"host\'\\<b\\>&amp;\\|\\`\\*\\_\\[x\\](y)\\# | not capable |' in text
+    assert '\\<script\\>alert(1)\\</script\\>' in text and '<script>' not in text
+    assert '\u00a0' not in text and 'found: "vmx" & \'svm\' second line' in text
+
+
+@pytest.mark.parametrize('breakage, words', [
+    (lambda r: r['hosts'][0].pop('status'), "'dict object' has no attribute 'status'"),
+    (lambda r: r['hosts'][0].pop('host'), "'dict object' has no attribute 'host'"),
+    (lambda r: r['hosts'][0]['checks'][0].update(state='great'), "has no attribute 'great'"),
+])
+def test_a_report_the_templates_cannot_show_is_an_error(breakage, words):
+    report = small_report()
+    breakage(report)
+    for fmt, renderer in (('markdown', preflight_markdown), ('html', preflight_html)):
+        if fmt == 'markdown' and 'great' in words:
+            continue  # the Markdown has no per-check cells
+        with pytest.raises(AnsibleFilterError) as exc_info:
+            renderer(report)
+        assert str(exc_info.value).startswith('preflight_%s: the report is not one katacontainers.kata.preflight_report '
+                                              'made: ' % fmt)
+        assert words in str(exc_info.value)
+        with pytest.raises(AnsibleActionFail, match='^report: the report is not one'):
+            action_render(report, fmt)
