@@ -86,21 +86,12 @@ def run_kvm_test(host, arch, hypervisor, kvm_test):
 
 def installed_runtime_version(runtime_path, run_command, get_bin_path, host=None, cfg=None):
     """Version of the installed kata-runtime (``--version``), or None when there is none (see find_kata_runtime)."""
-    from ansible_collections.katacontainers.kata.plugins.module_utils._release import parse_runtime_version
+    from ansible_collections.katacontainers.kata.plugins.module_utils._runtime_version import runtime_version
+
     path = find_kata_runtime(host or _probes.Host('/'), runtime_path, get_bin_path, cfg)
     if not path:
         return None
-    try:
-        # handle_exceptions=False: AnsibleModule.run_command would otherwise fail the task with a bare
-        # "Error executing command." for a file it cannot execute.
-        rc, out, dummy_err = run_command([path, '--version'], handle_exceptions=False)
-    except OSError as exc:
-        if runtime_path:
-            raise ArgumentError('runtime_path: cannot run %s: %s' % (path, exc.strerror or exc))
-        return None
-    if rc != 0:
-        return None
-    return parse_runtime_version(out)
+    return runtime_version(path, run_command, 'runtime_path' if runtime_path else None)
 
 
 class _CachingHost(_probes.Host):

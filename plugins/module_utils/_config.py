@@ -62,18 +62,25 @@ import math
 import os
 import re
 import stat
-import traceback
 
-from ansible_collections.katacontainers.kata.plugins.module_utils._errors import (
-    ArgumentError,
-    ConfigError,
-    MissingDependencyError,
+from ansible_collections.katacontainers.kata.plugins.module_utils._arch import ARCH_ALIASES, ARCHITECTURES
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ConfigError
+from ansible_collections.katacontainers.kata.plugins.module_utils._fs import (
+    FileTooLarge,
+    NotRegularFile,
+    ResolveError as _ResolveError,
+    file_kind as _file_kind,
+    local_path as _local,
+    open_file,
+    read_fd,
+    resolve_under,
 )
 from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors import (  # noqa: F401 (re-exported)
     GO_HYPERVISOR_TYPES,
     HYPERVISOR_TYPES,
     RUST_HYPERVISOR_TYPES,
 )
+from ansible_collections.katacontainers.kata.plugins.module_utils._toml import toml_module
 
 
 DEFAULT_CONFIG_PATHS = (
@@ -81,15 +88,6 @@ DEFAULT_CONFIG_PATHS = (
     '/usr/share/defaults/kata-containers/configuration.toml',
 )
 
-
-# kata's GOARCH names; uname -m spellings are accepted too.
-ARCH_ALIASES = {
-    'amd64': 'amd64', 'x86_64': 'amd64',
-    'arm64': 'arm64', 'aarch64': 'arm64',
-    'ppc64le': 'ppc64le',
-    's390x': 's390x',
-    'riscv64': 'riscv64',
-}
 
 # The hypervisor binary used when a table sets no ``path``. kata 3.0.0's compiled-in value is literally
 # /usr/bin/qemu-system-x86_64 on every architecture (config-settings.go.in); the shipped configuration files always
@@ -316,16 +314,8 @@ _MASKED = '********'
 
 
 def _toml_module():
-    """Return the TOML parser module: ``tomllib`` (Python 3.11+) or ``tomli``."""
-    try:
-        import tomllib as toml_module
-    except ImportError:
-        try:
-            import tomli as toml_module
-        except ImportError:
-            raise MissingDependencyError('tomli', exception=traceback.format_exc(),
-                                         reason='(needed to read Kata configuration files on Python < 3.11)')
-    return toml_module
+    """The TOML parser module (_toml.toml_module)."""
+    return toml_module()
 
 
 def normalize_arch(arch):
@@ -334,7 +324,7 @@ def normalize_arch(arch):
         return ARCH_ALIASES[arch]
     except (KeyError, TypeError):
         raise ArgumentError('arch: unsupported architecture %r (supported: %s)'
-                            % (arch, ', '.join(sorted(set(ARCH_ALIASES.values())))))
+                            % (arch, ', '.join(sorted(ARCHITECTURES))))
 
 
 def go_quote(value):
@@ -412,11 +402,6 @@ def serialize_params(params):
     return ' '.join(out)
 
 
-def _local(host_root, host_path):
-    """Where the host path ``host_path`` is read on this machine."""
-    return os.path.join(host_root, host_path.lstrip('/'))
-
-
 def _absolute(path, host_root):
     """kata's filepath.Abs + Clean, for a path given on the host (relative paths are taken from /)."""
     if not path.startswith('/'):
@@ -427,19 +412,13 @@ def _absolute(path, host_root):
     return path
 
 
-class _ResolveError(Exception):
-    def __init__(self, err, path):
-        super(_ResolveError, self).__init__(err, path)
-        self.errno = err
-        self.path = path
-
-    def describe(self, original):
-        """kata's wording: ``file <p> does not exist`` or Go's ``lstat <p>: <error>``."""
-        if self.errno == errno.ENOENT:
-            return 'file %s does not exist' % original
-        if self.errno == errno.ELOOP:
-            return 'EvalSymlinks: too many links'
-        return 'lstat %s: %s' % (self.path, os.strerror(self.errno).lower())
+def _describe(exc, original):
+    """kata's wording for a _ResolveError: ``file <p> does not exist`` or Go's ``lstat <p>: <error>``."""
+    if exc.errno == errno.ENOENT:
+        return 'file %s does not exist' % original
+    if exc.errno == errno.ELOOP:
+        return 'EvalSymlinks: too many links'
+    return 'lstat %s: %s' % (exc.path, os.strerror(exc.errno).lower())
 
 
 def resolve_path(host_root, path):
@@ -448,38 +427,7 @@ def resolve_path(host_root, path):
     Returns the resolved host path. An absolute link target restarts at ``host_root``; ``..`` never climbs above it.
     Raises _ResolveError (errno, host path that failed) when a component is missing or unreadable.
     """
-    host_root = host_root or '/'
-    resolved = []
-    pending = [part for part in reversed(path.split('/')) if part]
-    links = 0
-    while pending:
-        part = pending.pop()
-        if part == '.':
-            continue
-        if part == '..':
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = resolved + [part]
-        host_candidate = '/' + '/'.join(candidate)
-        try:
-            st = os.lstat(_local(host_root, host_candidate))
-        except OSError as exc:
-            raise _ResolveError(exc.errno, host_candidate)
-        if stat.S_ISLNK(st.st_mode):
-            links += 1
-            if links > 255:
-                raise _ResolveError(errno.ELOOP, host_candidate)
-            try:
-                target = os.readlink(_local(host_root, host_candidate))
-            except OSError as exc:
-                raise _ResolveError(exc.errno, host_candidate)
-            if target.startswith('/'):
-                resolved = []
-            pending.extend(part for part in reversed(target.split('/')) if part)
-            continue
-        resolved = candidate  # a non-directory followed by more components fails at the next lstat, as in Go
-    return '/' + '/'.join(resolved)
+    return resolve_under(host_root, path)
 
 
 def _lookup(host_root, config):
@@ -492,14 +440,14 @@ def _lookup(host_root, config):
         try:
             return resolve_path(host_root, wanted), [wanted], []
         except _ResolveError as exc:
-            raise ConfigError('Cannot find usable config file (%s)' % exc.describe(wanted), path=wanted)
+            raise ConfigError('Cannot find usable config file (%s)' % _describe(exc, wanted), path=wanted)
     tried, errors = [], []
     for candidate in DEFAULT_CONFIG_PATHS:
         tried.append(candidate)
         try:
             return resolve_path(host_root, candidate), tried, errors
         except _ResolveError as exc:
-            errors.append((candidate, exc.describe(candidate)))
+            errors.append((candidate, _describe(exc, candidate)))
     return None, tried, errors
 
 
@@ -619,50 +567,22 @@ def locate_config(host, config=None, runtime=None):
     return ConfigLocation(None, None, tried=tried, warnings=warnings)
 
 
-_FILE_KINDS = (
-    (stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO, 'a FIFO'), (stat.S_ISCHR, 'a character device'),
-    (stat.S_ISBLK, 'a block device'), (stat.S_ISSOCK, 'a socket'), (stat.S_ISLNK, 'a symlink'),
-)
-
-
-def _file_kind(mode):
-    for test, name in _FILE_KINDS:
-        if test(mode):
-            return name
-    return 'not a regular file'
-
-
-class _NotRegular(Exception):
-    pass
-
-
 def _read_regular(local_path, host_path):
     """Read a regular file without ever blocking on a FIFO or following a last-moment symlink."""
     st = os.lstat(local_path)
     if not stat.S_ISREG(st.st_mode):
-        raise _NotRegular(_file_kind(st.st_mode))
+        raise NotRegularFile(_file_kind(st.st_mode))
     if st.st_size > MAX_CONFIG_SIZE:
         raise ConfigError('Kata configuration file %s is too large (%d bytes; the limit is %d bytes)'
                           % (go_quote(host_path), st.st_size, MAX_CONFIG_SIZE), path=host_path)
-    flags = os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
-    fd = os.open(local_path, flags)
+    fd = open_file(local_path)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise _NotRegular(_file_kind(st.st_mode))
-        chunks, size = [], 0
-        while size <= MAX_CONFIG_SIZE:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    finally:
-        os.close(fd)
-    if size > MAX_CONFIG_SIZE:
+        return read_fd(fd, MAX_CONFIG_SIZE)
+    except FileTooLarge:
         raise ConfigError('Kata configuration file %s is too large (more than %d bytes)'
                           % (go_quote(host_path), MAX_CONFIG_SIZE), path=host_path)
-    return b''.join(chunks)
+    finally:
+        os.close(fd)
 
 
 class KataConfig(object):
@@ -728,8 +648,8 @@ class _Loader(object):
     def read(self, host_path, resolved_host_path):
         try:
             data = _read_regular(_local(self.root, resolved_host_path), host_path)
-        except _NotRegular as exc:
-            raise ConfigError('Kata configuration file %s is %s, not a regular file' % (go_quote(host_path), exc),
+        except NotRegularFile as exc:
+            raise ConfigError('Kata configuration file %s is %s, not a regular file' % (go_quote(host_path), exc.kind),
                               path=host_path)
         except (IOError, OSError) as exc:
             raise ConfigError('error reading file %s: open %s: %s'
@@ -860,7 +780,7 @@ class _Loader(object):
         except _ResolveError as exc:
             if exc.errno == errno.ENOENT:
                 return []
-            raise ConfigError('error reading %s directory: %s' % (go_quote(dir_host), exc.describe(dir_host)),
+            raise ConfigError('error reading %s directory: %s' % (go_quote(dir_host), _describe(exc, dir_host)),
                               path=dir_host)
         except OSError as exc:
             raise ConfigError('error reading %s directory: open %s: %s'
@@ -873,7 +793,7 @@ class _Loader(object):
                 st = os.lstat(_local(self.root, target))
             except _ResolveError as exc:
                 self.warnings.append('config.d entry %s skipped: %s (kata-runtime fails reading it)'
-                                     % (entry, exc.describe(entry)))
+                                     % (entry, _describe(exc, entry)))
                 continue
             except OSError as exc:
                 self.warnings.append('config.d entry %s skipped: %s' % (entry, exc.strerror))
@@ -926,9 +846,9 @@ class _Loader(object):
         except _ResolveError as exc:
             if required_by_kata:
                 self.warnings.append('%s: %s (kata-runtime refuses a configuration whose %s is missing)'
-                                     % (key, exc.describe(wanted), key.rsplit('.', 1)[-1]))
+                                     % (key, _describe(exc, wanted), key.rsplit('.', 1)[-1]))
             else:
-                self.warnings.append('%s: %s' % (key, exc.describe(wanted)))
+                self.warnings.append('%s: %s' % (key, _describe(exc, wanted)))
             return wanted
 
     # ---------------------------------------------------------------- hypervisor
@@ -1137,7 +1057,7 @@ class _Loader(object):
                 size = os.stat(_local(self.root, resolve_path(self.root, path))).st_size
             except _ResolveError as exc:
                 message = '%s: %s (kata-runtime refuses a configuration whose %s is missing)' % (
-                    name, exc.describe(path), key)
+                    name, _describe(exc, path), key)
                 if message not in self.warnings:
                     self.warnings.append(message)
                 continue

@@ -62,11 +62,12 @@ import socket
 import time
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, PeerError
+from ansible_collections.katacontainers.kata.plugins.module_utils._limits import check_timeout
+from ansible_collections.katacontainers.kata.plugins.module_utils._text import terminal_tail
 
 DEFAULT_DEBUG_PORT = 1026
 MAX_VSOCK_PORT = 0xFFFFFFFF
 DEFAULT_CONNECT_TIMEOUT = 3.0
-MAX_TIMEOUT = 365 * 86400
 TEMP_DIRS = ('$TMPDIR', '/run', '/tmp', '/dev/shm', '/var/tmp')
 ENCODERS = ('base64', 'od')
 INTERRUPT_GRACE = 2.0
@@ -424,15 +425,8 @@ def job_script(marker, command, stdin=None, chdir=None, encoder='base64', temp_d
 
 def excerpt(data, limit=600):
     """What a console sent, as text for a message: terminal escape sequences dropped, control bytes escaped, the last
-    ``limit`` characters."""
-    import re
-
-    text = re.sub(r'\x1b(\[[0-9;?]*[ -/]*[@-~]|[@-Z\\-_])', '', bytes(data).decode('utf-8', 'replace'))
-    text = text.replace('\r\n', '\n').replace('\r', '\n')
-    text = ''.join(c if c == '\n' or c >= ' ' and c != '\x7f' else '\\x%02x' % ord(c) for c in text).strip()
-    if len(text) > limit:
-        text = '...' + text[-limit:]
-    return text
+    ``limit`` characters (_text.terminal_tail)."""
+    return terminal_tail(data, limit)
 
 
 def _decode(lines, encoder, strict):
@@ -696,18 +690,6 @@ def _text(data):
     return data.decode('utf-8', 'replace')
 
 
-def _number(params, name, minimum, allow_zero=False):
-    value = params.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum \
-            or (value == minimum and not allow_zero):
-        raise ArgumentError('%s: expected a number of seconds %s %g, got %r'
-                            % (name, 'of at least' if allow_zero else 'greater than', minimum, value))
-    if value > MAX_TIMEOUT:
-        # Larger values overflow the C timeouts of sockets and poll (OverflowError).
-        raise ArgumentError('%s: %r seconds is more than the %d (365 days) a timeout may be' % (name, value, MAX_TIMEOUT))
-    return float(value)
-
-
 def _no_nul(value, option):
     if '\0' in value:
         raise ArgumentError('%s: contains a NUL character, which a shell command cannot carry' % option)
@@ -750,10 +732,10 @@ def _validated(params):
         port = DEFAULT_DEBUG_PORT
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port <= MAX_VSOCK_PORT:
         raise ArgumentError('debug_port: expected a vsock port from 1 to %d, got %r' % (MAX_VSOCK_PORT, port))
-    timeout = _number(params, 'timeout', 0, allow_zero=True) if params.get('timeout') is not None else 0.0
+    timeout = check_timeout(params.get('timeout'), 'timeout', allow_zero=True) if params.get('timeout') is not None else 0.0
     if params.get('connect_timeout') is None:
         params = dict(params, connect_timeout=DEFAULT_CONNECT_TIMEOUT)
-    connect_timeout = _number(params, 'connect_timeout', 0)
+    connect_timeout = check_timeout(params.get('connect_timeout'), 'connect_timeout')
     stdin = params.get('stdin')
     if stdin:
         if params.get('stdin_add_newline', True):

@@ -72,28 +72,10 @@ def socket_path(hypervisor_type, hypervisor_path):
 
 
 def _runtime_version(path, run_command, option=None):
-    """The runtime's version dict, or None. A program that cannot be executed at all is an ArgumentError naming
-    ``option`` when the user gave its path (``runtime_path``), else it has no version (None)."""
-    from ansible_collections.katacontainers.kata.plugins.module_utils._release import parse_runtime_version
-    try:
-        # handle_exceptions=False: AnsibleModule.run_command would otherwise fail the task with a bare
-        # "Error executing command." for a file it cannot execute.
-        rc, out, dummy_err = run_command([path, '--version'], handle_exceptions=False)
-    except OSError as exc:
-        if option:
-            raise ArgumentError('%s: cannot run %s: %s' % (option, path, exc.strerror or exc))
-        return None
-    semver = parse_runtime_version(out) if rc == 0 else None
-    if not semver:
-        return None
-    core = semver.split('-', 1)[0].split('+', 1)[0].split('.')
-    numbers = [int(x) if x.isdigit() else 0 for x in (core + ['0', '0', '0'])[:3]]
-    commit = ''
-    for line in out.splitlines():
-        if line.strip().startswith('commit') and ':' in line:
-            value = line.split(':', 1)[1].strip()
-            commit = '' if value == '<<unknown>>' else value  # env reports "" where version prints <<unknown>>
-    return dict(semver=semver, commit=commit, major=numbers[0], minor=numbers[1], patch=numbers[2])
+    """The runtime's version dict, or None (_runtime_version.runtime_version_info)."""
+    from ansible_collections.katacontainers.kata.plugins.module_utils._runtime_version import runtime_version_info
+
+    return runtime_version_info(path, run_command, option)
 
 
 def env_format_version(version, cfg):

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import errno
 import json
-import math
 import os
 import re
 import shlex
@@ -55,6 +54,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
     KataError,
     PeerError,
 )
+from ansible_collections.katacontainers.kata.plugins.module_utils._limits import check_timeout
 
 DEFAULT_LOG_PATH = '/var/log/kata-vm-cache.log'
 RUNTIME_NAME = 'kata-runtime'
@@ -63,7 +63,6 @@ TEMPLATE_FILES = ('memory', 'state')
 MOUNTINFO = '/proc/self/mountinfo'
 MNT_DETACH = 2
 MAX_UNMOUNTS = 32
-MAX_TIMEOUT = 365 * 86400
 LOG_TAIL = 2000
 POLL_FIRST, POLL_MAX = 0.05, 0.5
 
@@ -396,15 +395,6 @@ def _remove_stale_socket(endpoint):
 
 # -- the module's work ----------------------------------------------------------------------------------------------
 
-def _positive(value, option):
-    if value is None or not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise ArgumentError('%s must be a number of seconds greater than 0, got %r' % (option, value))
-    if value > MAX_TIMEOUT:
-        # Larger values overflow the C timeouts of sockets and threads (OverflowError).
-        raise ArgumentError('%s: %r seconds is more than the %d (365 days) a timeout may be' % (option, value, MAX_TIMEOUT))
-    return float(value)
-
-
 def _check_path(value, key):
     if not value or not os.path.isabs(value):
         raise ConfigError('%s must be an absolute path, got %r: kata-runtime would resolve it against the current '
@@ -597,8 +587,8 @@ def _summary(cache, template):
 def manage_factory(module):
     """The work of the kata_factory module: returns its result dict."""
     p = module.params
-    timeout = _positive(p['timeout'], 'timeout')
-    wait_timeout = _positive(p['wait_timeout'], 'wait_timeout')
+    timeout = check_timeout(p['timeout'], 'timeout')
+    wait_timeout = check_timeout(p['wait_timeout'], 'wait_timeout')
     from ansible_collections.katacontainers.kata.plugins.module_utils import _check, _probes
     host = _probes.Host('/')
     location = _config.locate_config(host, config=p['config'], runtime=p.get('runtime'))

@@ -39,6 +39,13 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
     KataError,
     ShimError,
 )
+from ansible_collections.katacontainers.kata.plugins.module_utils._fs import (
+    O_CLOEXEC as _O_CLOEXEC,
+    FileTooLarge,
+    NotRegularFile,
+    read_file,
+)
+from ansible_collections.katacontainers.kata.plugins.module_utils._text import cut
 
 IPTABLES_URL = '/iptables'
 IP6TABLES_URL = '/ip6tables'
@@ -51,8 +58,6 @@ _COUNTERS_RE = re.compile(r'^\[[0-9]+:[0-9]+\]$')
 _MISREAD_FIRST_RE = re.compile(r'^([*:#]|COMMIT$|\[[0-9]+:[0-9]+\]$)')
 # Characters iptables-save leaves unquoted (xtables_save_string); any other value is quoted.
 _BARE_RE = re.compile(r'^[^\s"\'\\]+$')
-_O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
-_O_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
 
 
 class RulesetSyntaxError(ValueError):
@@ -224,7 +229,7 @@ def parse_ruleset(text, strict=True):
 
 
 def _cut(text, limit=80):
-    return text if len(text) <= limit else text[:limit] + '...'
+    return cut(text, limit)
 
 
 def render_ruleset(tables):
@@ -352,28 +357,14 @@ def read_src(path, option='src'):
     if '\0' in path:
         raise ArgumentError('%s: invalid path %r: it contains a NUL character' % (option, path))
     try:
-        fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | os.O_NONBLOCK)
-    except OSError as exc:
-        raise ArgumentError('%s: cannot read the rules file %s: %s' % (option, path, exc.strerror or exc), path=path)
-    try:
-        st = os.fstat(fd)
-        if not (st.st_mode & 0o170000) == 0o100000:
-            raise ArgumentError('%s: the rules file %s is not a regular file' % (option, path), path=path)
-        chunks = []
-        size = 0
-        while size <= MAX_RULES_BYTES:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise ArgumentError('%s: cannot read the rules file %s: %s' % (option, path, exc.strerror or exc), path=path)
-    finally:
-        os.close(fd)
-    if size > MAX_RULES_BYTES:
+        # The rules file is the user's own choice of path: a symbolic link to it is followed.
+        return read_file(path, MAX_RULES_BYTES, follow=True)
+    except NotRegularFile:
+        raise ArgumentError('%s: the rules file %s is not a regular file' % (option, path), path=path)
+    except FileTooLarge:
         raise ArgumentError('%s: the rules file %s is larger than %d bytes' % (option, path, MAX_RULES_BYTES), path=path)
-    return b''.join(chunks)
+    except OSError as exc:
+        raise ArgumentError('%s: cannot read the rules file %s: %s' % (option, path, exc.strerror or exc), path=path)
 
 
 def backup_name(sandbox_id, ipv6, now=None):

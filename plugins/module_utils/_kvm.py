@@ -25,6 +25,8 @@ import errno
 import fcntl
 import os
 
+from ansible_collections.katacontainers.kata.plugins.module_utils._arch import kata_arch
+
 KVM_API_VERSION = 12
 KVM_CAP_ARM_VM_IPA_SIZE = 165
 KVM_CAP_ARM_VM_IPA_SIZE_DESCRIPTION = 'Maximum IPA shift supported by the host'
@@ -53,16 +55,6 @@ _LEGACY_IOC_ARCHES = frozenset((
     'sparc', 'sparc64', 'alpha',
 ))
 
-# uname -m -> kata's (Go's GOARCH) name, for the architectures kata supports.
-_GOARCH = {
-    'x86_64': 'amd64',
-    'amd64': 'amd64',
-    'aarch64': 'arm64',
-    'arm64': 'arm64',
-    'ppc64le': 'ppc64le',
-    's390x': 's390x',
-    'riscv64': 'riscv64',
-}
 
 
 def host_arch():
@@ -72,7 +64,7 @@ def host_arch():
     under another root (a host root mounted into a container shares the kernel).
     """
     machine = os.uname().machine
-    return _GOARCH.get(machine, machine)
+    return kata_arch(machine, machine)
 
 
 def ioctl_io(arch, ioc_type, number):

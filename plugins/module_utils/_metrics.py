@@ -34,7 +34,6 @@ failures are collected in ``errors`` and fail the task only with ``strict``.
 
 from __future__ import annotations
 
-import math
 import re
 import traceback
 
@@ -43,6 +42,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
     KataError,
     MissingDependencyError,
 )
+from ansible_collections.katacontainers.kata.plugins.module_utils._limits import check_timeout
 from ansible_collections.katacontainers.kata.plugins.module_utils._prometheus import (
     MetricsFormatError,
     compact,
@@ -54,12 +54,12 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox impor
     DEFAULT_SANDBOX_ROOT,
     DEFAULT_TIMEOUT,
     DEFAULT_TRANSPORT,
-    MAX_TIMEOUT,
+    client_for,
     list_sandboxes,
     locate_shim_socket,
-    short_repr,
     validate_sandbox_id,
 )
+from ansible_collections.katacontainers.kata.plugins.module_utils._text import short_repr
 
 METRICS_PATH = '/metrics'
 METRICS_URL = 'http://shim' + METRICS_PATH
@@ -136,15 +136,6 @@ def check_detail(value, option='detail'):
     if value not in DETAILS:
         raise ArgumentError('%s: expected one of %s, got %s' % (option, ', '.join(DETAILS), short_repr(value)))
     return value
-
-
-def check_timeout(value, option='timeout'):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ArgumentError('%s: expected a number of seconds greater than 0, got %s' % (option, short_repr(value)))
-    if value > MAX_TIMEOUT:
-        raise ArgumentError('%s: %s seconds is more than the %d (365 days) a timeout may be'
-                            % (option, short_repr(value), MAX_TIMEOUT))
-    return float(value)
 
 
 def compile_query(expression, option='query'):
@@ -233,10 +224,7 @@ def scrape(target, timeout=DEFAULT_TIMEOUT, transport=DEFAULT_TRANSPORT, prefixe
 def _scrape(target, timeout, transport, prefixes, raw, detail='compact'):
     """``(entry, empty)``: ``empty`` is True when the answer held no metrics at all (before the prefix filter);
     in compact detail, ``entry['info']`` holds the families' type and help (collect_metrics moves it)."""
-    from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient
-
-    body = ShimClient(target['socket'], timeout=timeout, transport=transport, sandbox_id=target['id'],
-                      runtime=target.get('runtime')).get(METRICS_PATH)
+    body = client_for(target['socket'], target['id'], target.get('runtime'), timeout, transport).get(METRICS_PATH)
     try:
         text = decode(body)
         families, counts = parse_counted(text, prefixes, keep_none=detail == 'summary')

@@ -41,9 +41,9 @@ import errno
 import json
 import os
 import re
-import stat
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, KataError
+from ansible_collections.katacontainers.kata.plugins.module_utils._fs import FileTooLarge, NotRegularFile, read_file
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import (
     DEFAULT_CONTAINERD_NAMESPACE,
     DEFAULT_CONTAINERD_STATE_DIR,
@@ -54,8 +54,8 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox impor
     check_path_option,
     is_valid_sandbox_id,
     list_sandboxes,
-    short_repr,
 )
+from ansible_collections.katacontainers.kata.plugins.module_utils._text import short_repr
 
 ENGINE_CONTAINERD = 'containerd'
 ENGINE_CRIO = 'crio'
@@ -83,8 +83,6 @@ CONTAINER_TYPE_SANDBOX = 'sandbox'
 # A namespace is a DNS label (RFC 1123), a pod name a DNS subdomain (Kubernetes' validation rules).
 _NAMESPACE_RE = re.compile(r'[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?')
 _NAME_RE = re.compile(r'(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')
-_O_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
-_O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
 
 
 class PodNotFound(KataError):
@@ -108,7 +106,11 @@ def _read_json(path):
     """The JSON object in ``path`` (a regular file, not a symbolic link, at most MAX_JSON_BYTES), None when it does
     not exist; ValueError saying why it cannot be used otherwise."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _O_NOFOLLOW | _O_CLOEXEC)
+        raw = read_file(path, MAX_JSON_BYTES)
+    except NotRegularFile:
+        raise ValueError('%s is not a regular file' % path) from None
+    except FileTooLarge:
+        raise ValueError('%s is larger than %d bytes' % (path, MAX_JSON_BYTES)) from None
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             return None
@@ -116,24 +118,7 @@ def _read_json(path):
             raise ValueError('%s is a symbolic link (not followed)' % path) from None
         raise ValueError('cannot read %s: %s' % (path, exc.strerror or exc)) from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError('%s is not a regular file' % path)
-        chunks = []
-        size = 0
-        while size <= MAX_JSON_BYTES:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise ValueError('cannot read %s: %s' % (path, exc.strerror or exc)) from None
-    finally:
-        os.close(fd)
-    if size > MAX_JSON_BYTES:
-        raise ValueError('%s is larger than %d bytes' % (path, MAX_JSON_BYTES))
-    try:
-        data = json.loads(b''.join(chunks).decode('utf-8'))
+        data = json.loads(raw.decode('utf-8'))
     except (ValueError, RecursionError) as exc:
         raise ValueError('%s is not valid JSON: %s' % (path, exc)) from None
     if not isinstance(data, dict):

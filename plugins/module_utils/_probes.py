@@ -30,25 +30,24 @@ import posixpath
 import re
 import stat
 
+from ansible_collections.katacontainers.kata.plugins.module_utils._arch import ARCH_ALIASES as _UNAME_TO_GOARCH
+from ansible_collections.katacontainers.kata.plugins.module_utils._arch import ARCHITECTURES  # noqa: F401 (re-exported)
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ProbeError
+from ansible_collections.katacontainers.kata.plugins.module_utils._fs import (
+    MAX_SYMLINKS,
+    FileTooLarge,
+    NotRegularFile,
+    ResolveError,
+    local_path,
+    open_file,
+    read_fd,
+    resolve_under,
+)
 
 UNKNOWN = '<<unknown>>'
 
 # Bigger than any real /proc/cpuinfo (a few MB on machines with thousands of CPUs), small enough to stay harmless.
 DEFAULT_READ_LIMIT = 16 * 1024 * 1024
-_MAX_SYMLINKS = 40
-
-# uname machine -> Go's GOARCH, for the architectures kata-runtime is built for.
-_UNAME_TO_GOARCH = {
-    'x86_64': 'amd64',
-    'amd64': 'amd64',
-    'aarch64': 'arm64',
-    'arm64': 'arm64',
-    'ppc64le': 'ppc64le',
-    's390x': 's390x',
-    'riscv64': 'riscv64',
-}
-ARCHITECTURES = ('amd64', 'arm64', 'ppc64le', 's390x', 'riscv64')
 
 # Where ansible's get_bin_path also looks: modprobe and ppc64_cpu live in sbin directories.
 SBIN_DIRS = ('/sbin', '/usr/sbin', '/usr/local/sbin')
@@ -84,75 +83,34 @@ class Host:
         return self._resolve(norm)
 
     def _resolve(self, norm):
-        pending = [part for part in norm.split('/') if part]
-        pending.reverse()
-        done = []
-        links = 0
-        while pending:
-            part = pending.pop()
-            if part == '.':
-                continue
-            if part == '..':
-                if done:
-                    done.pop()
-                continue
-            candidate = os.path.join(self.root, *(done + [part]))
-            try:
-                st = os.lstat(candidate)
-            except OSError:
-                # Missing (or unreadable) from here on: the rest is joined as it is, still under the root.
-                done.append(part)
-                for rest in reversed(pending):
-                    if rest == '..':
-                        if done:
-                            done.pop()
-                    elif rest != '.':
-                        done.append(rest)
-                break
-            if not stat.S_ISLNK(st.st_mode):
-                done.append(part)
-                continue
-            links += 1
-            if links > _MAX_SYMLINKS:
+        try:
+            resolved = resolve_under(self.root, norm, strict=False, max_links=MAX_SYMLINKS)
+        except ResolveError as exc:
+            if exc.errno == errno.ELOOP:
                 raise ProbeError('Cannot resolve %s under %s: too many levels of symbolic links' % (norm, self.root),
                                  path=norm)
-            target = os.readlink(candidate)
-            if target.startswith('/'):
-                done = []
-            pending.extend(reversed([p for p in target.split('/') if p]))
-        return os.path.join(self.root, *done) if done else self.root
+            raise ProbeError('Cannot resolve %s under %s: %s' % (norm, self.root, os.strerror(exc.errno)),
+                             path=norm, errno=exc.errno)
+        return self.root if resolved == '/' else local_path(self.root, resolved)
 
     def _read(self, host_path, limit):
         real = self.path(host_path)
-        flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, 'O_CLOEXEC', 0)
-        if not self.is_local:
-            flags |= os.O_NOFOLLOW  # already resolved inside the root: a symlink here appeared meanwhile
         try:
-            fd = os.open(real, flags)
+            # A non-local root is already resolved inside the root: a symlink here appeared meanwhile.
+            fd = open_file(real, follow=self.is_local)
         except OSError as exc:
             raise ProbeError('Cannot read %s: %s' % (real, exc.strerror), path=real, errno=exc.errno) from exc
         try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise ProbeError('Cannot read %s: not a regular file (%s)' % (real, _file_kind(st.st_mode)),
-                                 path=real, errno=None)
-            chunks = []
-            size = 0
-            while True:
-                try:
-                    data = os.read(fd, 65536)
-                except OSError as exc:
-                    raise ProbeError('Cannot read %s: %s' % (real, exc.strerror), path=real, errno=exc.errno) from exc
-                if not data:
-                    break
-                size += len(data)
-                if size > limit:
-                    raise ProbeError('Cannot read %s: larger than the limit of %d bytes' % (real, limit),
-                                     path=real, errno=None)
-                chunks.append(data)
+            return read_fd(fd, limit).decode('utf-8', 'replace')
+        except NotRegularFile as exc:
+            raise ProbeError('Cannot read %s: not a regular file (%s)' % (real, exc.kind), path=real, errno=None)
+        except FileTooLarge:
+            raise ProbeError('Cannot read %s: larger than the limit of %d bytes' % (real, limit),
+                             path=real, errno=None)
+        except OSError as exc:
+            raise ProbeError('Cannot read %s: %s' % (real, exc.strerror), path=real, errno=exc.errno) from exc
         finally:
             os.close(fd)
-        return b''.join(chunks).decode('utf-8', 'replace')
 
     def read_text(self, host_path, limit=DEFAULT_READ_LIMIT):
         """Text of a regular file on the host (at most ``limit`` bytes); ProbeError naming the path otherwise."""
@@ -181,14 +139,6 @@ class Host:
             return stat.S_ISDIR(os.stat(self.path(host_path)).st_mode)
         except OSError:
             return False
-
-
-def _file_kind(mode):
-    for test, name in ((stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO, 'a FIFO'), (stat.S_ISCHR, 'a character device'),
-                       (stat.S_ISBLK, 'a block device'), (stat.S_ISSOCK, 'a socket')):
-        if test(mode):
-            return name
-    return 'mode %o' % stat.S_IFMT(mode)
 
 
 # ---------------------------------------------------------------------------------------------------------------

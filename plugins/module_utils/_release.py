@@ -45,6 +45,8 @@ import time
 from urllib.parse import urlsplit
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ReleaseCheckError
+from ansible_collections.katacontainers.kata.plugins.module_utils._limits import check_timeout
+from ansible_collections.katacontainers.kata.plugins.module_utils._text import one_line
 
 DEFAULT_RELEASE_URL = 'https://api.github.com/repos/kata-containers/kata-containers/releases'
 
@@ -62,7 +64,6 @@ _ERROR_BODY_BYTES = 64 * 1024
 _EXCERPT_CHARS = 200
 _READ_CHUNK = 64 * 1024
 # Larger timeouts overflow the C timeouts of sockets and threads (OverflowError): one year is already absurd.
-MAX_TIMEOUT = 365 * 86400.0
 # The watchdog of fetch_releases fires this long after the timeout: the exchange's own deadlines report first.
 _WATCHDOG_GRACE = 0.25
 
@@ -376,8 +377,7 @@ def newer_release(current, releases):
 # --- fetching --------------------------------------------------------------------------------------------------------
 
 def _excerpt(body):
-    text = ' '.join(body.decode('utf-8', 'replace').split())
-    return text if len(text) <= _EXCERPT_CHARS else text[:_EXCERPT_CHARS] + '...'
+    return one_line(body, _EXCERPT_CHARS)
 
 
 def _timeout_error(url, timeout, stage):
@@ -481,9 +481,7 @@ def fetch_releases(url, timeout=10, validate_certs=True, max_bytes=DEFAULT_MAX_B
         raise ArgumentError('release URL %r is not valid: expected an http:// or https:// URL' % (url,))
     if any(ord(c) <= 0x20 or ord(c) == 0x7f for c in url):
         raise ArgumentError('release URL %r is not valid: it contains white space or control characters' % (url,))
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
-        raise ArgumentError('release_timeout: expected a number of seconds greater than 0 and at most %d, got %r'
-                            % (MAX_TIMEOUT, timeout))
+    timeout = check_timeout(timeout, 'release_timeout')
     import threading
 
     outcome = []

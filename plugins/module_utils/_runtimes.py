@@ -70,13 +70,12 @@ import posixpath
 import re
 import stat
 
-from ansible_collections.katacontainers.kata.plugins.module_utils._config import (
-    _ResolveError,
-    _toml_module,
-    resolve_path,
-)
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ProbeError
+from ansible_collections.katacontainers.kata.plugins.module_utils._fs import ResolveError as _ResolveError
+from ansible_collections.katacontainers.kata.plugins.module_utils._fs import resolve_under as resolve_path
 from ansible_collections.katacontainers.kata.plugins.module_utils._probes import Host
+from ansible_collections.katacontainers.kata.plugins.module_utils._runtime_version import runtime_version
+from ansible_collections.katacontainers.kata.plugins.module_utils._toml import toml_module
 
 ENGINE_CONTAINERD = 'containerd'
 ENGINE_CRIO = 'crio'
@@ -126,7 +125,6 @@ _KATA_RUNTIME_TYPE = re.compile(r'^io\.containerd\.kata[^.]*\.v2$')
 _KATA_SHIM_NAME = re.compile(r'^containerd-shim-kata[^/]*-v2$')
 _KATA_DEPLOY_DEST = re.compile(r'/opt/kata(?:-[^/]+)?$')  # kata-deploy config.rs dest_dir
 _SHIM_UNDER_PREFIX = re.compile(r'^(/.*?)/(?:runtime-rs/)?bin/containerd-shim-kata-v2$')
-_RUNTIME_VERSION = re.compile(r'^kata-runtime\s*:\s*(\S+)', re.MULTILINE)
 _CTL_VERSION = re.compile(r'version "([^"]+)"')
 _CTL_VERSION_PARTS = re.compile(r'^(.+?)-[0-9a-f]{7,40}(?:-dirty)?-\d+\.\d+\.\d+$')
 
@@ -217,7 +215,7 @@ class _Reader(object):
             self.warn('Cannot read %s %s: %s' % (what, host_path, exc.msg))
             return None
         try:
-            return _toml_module().loads(text)
+            return toml_module().loads(text)
         except (ValueError, RecursionError) as exc:
             self.warn('Cannot parse %s %s: %s' % (what, host_path, exc))
             return None
@@ -864,12 +862,8 @@ def _run(argv, run_command):
 
 
 def kata_runtime_version(path, run_command):
-    """The version ``kata-runtime --version`` prints (kata-runtime main.go ``makeVersionString``), or None."""
-    rc, text = _run([path, '--version'], run_command)
-    if rc != 0:
-        return None
-    match = _RUNTIME_VERSION.search(text)
-    return match.group(1) if match else None
+    """The version ``kata-runtime --version`` prints (_runtime_version.runtime_version), or None."""
+    return runtime_version(path, run_command)
 
 
 def kata_ctl_version(path, run_command):

@@ -28,6 +28,9 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
     ProbeError,
     ShimError,
 )
+from ansible_collections.katacontainers.kata.plugins.module_utils._fs import lstat_or_none
+from ansible_collections.katacontainers.kata.plugins.module_utils._fs import socket_problem as _socket_problem
+from ansible_collections.katacontainers.kata.plugins.module_utils._text import short_repr
 
 SANDBOX_ID_PATTERN = r'^[a-zA-Z0-9][a-zA-Z0-9_.-]+$'
 SANDBOX_ID_MAX_LENGTH = 255
@@ -35,8 +38,6 @@ DEFAULT_SANDBOX_ROOT = '/run/vc/sbs'
 DEFAULT_RS_SANDBOX_ROOT = '/run/kata'
 SHIM_SOCKET_NAME = 'shim-monitor.sock'
 DEFAULT_TIMEOUT = 3.0
-# Larger timeouts overflow the C timeouts of sockets and threads (OverflowError): one year is already absurd.
-MAX_TIMEOUT = 365 * 86400.0
 TRANSPORTS = ('stdlib', 'requests')
 DEFAULT_TRANSPORT = 'stdlib'
 # The runtime a sandbox's shim belongs to: the Go runtime (containerd-shim-kata-v2 of src/runtime) or runtime-rs.
@@ -48,15 +49,6 @@ DEFAULT_CONTAINERD_NAMESPACE = 'k8s.io'
 DEFAULT_CRIO_CONTAINERS_DIR = '/run/containers/storage/overlay-containers'
 
 _SANDBOX_ID_RE = re.compile(SANDBOX_ID_PATTERN)
-_REPR_LIMIT = 60
-
-
-def short_repr(value, limit=_REPR_LIMIT):
-    """``repr(value)`` cut to about ``limit`` characters, for messages that quote user input."""
-    text = repr(value)
-    if len(text) > limit:
-        text = text[:limit] + '...'
-    return text
 
 
 def validate_sandbox_id(value, option='sandbox_id'):
@@ -90,27 +82,20 @@ def is_valid_sandbox_id(value):
 def _lstat(path):
     """``os.lstat(path)``, or None when nothing is there; other errors become ShimError."""
     try:
-        return os.lstat(path)
+        return lstat_or_none(path)
     except OSError as exc:
-        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            return None
-        raise ShimError('cannot check the shim socket %s: %s%s' % (path, exc.strerror or exc, _root_hint(exc)),
-                        url=None, status=None, body=None)
+        raise _check_error(path, exc)
+
+
+def _check_error(path, exc):
+    return ShimError('cannot check the shim socket %s: %s%s' % (path, exc.strerror or exc, _root_hint(exc)),
+                     url=None, status=None, body=None)
 
 
 def _root_hint(exc):
     if exc.errno in (errno.EACCES, errno.EPERM):
         return ' (the shim sockets are root-only: run the task as root, e.g. with become: true)'
     return ''
-
-
-def _kind(mode):
-    for test, name in ((stat.S_ISREG, 'a regular file'), (stat.S_ISDIR, 'a directory'),
-                       (stat.S_ISFIFO, 'a named pipe'), (stat.S_ISCHR, 'a character device'),
-                       (stat.S_ISBLK, 'a block device')):
-        if test(mode):
-            return name
-    return 'a file of another kind'
 
 
 def check_path_option(value, option):
@@ -124,19 +109,13 @@ def check_path_option(value, option):
 def socket_problem(path):
     """Why ``path`` cannot be used as a shim socket (a phrase), or None when it is a unix socket itself.
 
-    ``lstat`` is used: a symbolic link is refused rather than followed, so that a local user who can write to a
-    directory on the way cannot redirect a request made as root. Errors other than "missing" raise ShimError.
+    ``lstat`` is used: a symbolic link is refused rather than followed (_fs.socket_problem). Errors other than
+    "missing" raise ShimError.
     """
-    if '\0' in path:
-        return 'its path contains a NUL character'
-    st = _lstat(path)
-    if st is None:
-        return 'it does not exist'
-    if stat.S_ISLNK(st.st_mode):
-        return 'it is a symbolic link (not followed: the shim socket must be the socket itself)'
-    if not stat.S_ISSOCK(st.st_mode):
-        return 'it is %s, not a unix socket' % _kind(st.st_mode)
-    return None
+    try:
+        return _socket_problem(path)
+    except OSError as exc:
+        raise _check_error(path, exc)
 
 
 def check_socket(path, option='shim_socket'):
@@ -269,19 +248,26 @@ def pod_argument_spec():
     return spec
 
 
+def client_for(socket_path, sandbox_id=None, runtime=None, timeout=None, transport=None, **kwargs):
+    """The one factory of ShimClients: a client of the shim socket ``socket_path`` (already located).
+
+    ``timeout`` None is DEFAULT_TIMEOUT and ``transport`` None DEFAULT_TRANSPORT (module options not set); extra
+    keyword arguments (``max_body``) go to ShimClient, which validates them all.
+    """
+    # Imported here: modules that only list sandboxes do not pay for the client.
+    from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient
+
+    return ShimClient(socket_path, timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+                      transport=transport or DEFAULT_TRANSPORT, sandbox_id=sandbox_id, runtime=runtime, **kwargs)
+
+
 def shim_client(params, sandbox_id, **kwargs):
     """A ShimClient for ``sandbox_id`` built from the common options in ``params`` (a module's ``module.params``).
 
     The socket is found with find_shim_socket (``shim_socket`` wins); ``timeout`` and ``transport`` are passed on.
     Extra keyword arguments (``max_body``) go to ShimClient.
     """
-    # Imported here: modules that only list sandboxes do not pay for the client.
-    from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient
-
     path, runtime = locate_shim_socket(sandbox_id, params.get('sandbox_root') or DEFAULT_SANDBOX_ROOT,
                                        params.get('rs_sandbox_root') or DEFAULT_RS_SANDBOX_ROOT,
                                        params.get('shim_socket'))
-    timeout = params.get('timeout')
-    return ShimClient(path, timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-                      transport=params.get('transport') or DEFAULT_TRANSPORT, sandbox_id=sandbox_id, runtime=runtime,
-                      **kwargs)
+    return client_for(path, sandbox_id, runtime, params.get('timeout'), params.get('transport'), **kwargs)

@@ -17,7 +17,7 @@ Direct volumes are read from kata's on-disk format (``src/runtime/pkg/direct-vol
 volume, named with the URL-safe base64 (with padding) of the volume path, holding ``mountInfo.json`` and, once a
 container uses it, an empty file named after the sandbox. The sandbox is found as ``kata-runtime direct-volume stats``
 finds it (``GetSandboxIdForVolume``): the first entry, by name, that is not ``mountInfo.json``. The names are decoded
-and ``mountInfo.json`` is read with _direct_volume's functions (kata's view of the file, Go's ``encoding/json``
+and ``mountInfo.json`` is read with _volume_store's and _mount_info's functions (kata's view of the file, Go's ``encoding/json``
 rules), and the mount information is returned in kata_direct_volume's option form (``volume_type``, ``device``,
 ``fstype``, ``metadata``, ``options``), so both modules return the same shape.
 """
@@ -26,33 +26,34 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 
-from ansible_collections.katacontainers.kata.plugins.module_utils._direct_volume import (
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ProbeError, ShimError
+from ansible_collections.katacontainers.kata.plugins.module_utils._fs import FileTooLarge, NotRegularFile, read_file
+from ansible_collections.katacontainers.kata.plugins.module_utils._mount_info import (
     MOUNT_INFO_FILE,
     MOUNT_INFO_MAX_BYTES,
-    WORK_PREFIXES,
     mount_info_option_form,
     parse_mount_info,
 )
-from ansible_collections.katacontainers.kata.plugins.module_utils._direct_volume import decode_volume_name as _decode_name
-from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ProbeError, ShimError
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import (
     DEFAULT_RS_SANDBOX_ROOT,
     DEFAULT_SANDBOX_ROOT,
     DEFAULT_TIMEOUT,
     DEFAULT_TRANSPORT,
     check_path_option,
+    client_for,
     find_shim_socket,
     list_sandboxes,
     validate_sandbox_id,
 )
+from ansible_collections.katacontainers.kata.plugins.module_utils._volume_store import (
+    DEFAULT_VOLUME_ROOT,
+    WORK_PREFIXES,
+)
+from ansible_collections.katacontainers.kata.plugins.module_utils._volume_store import decode_volume_name as _decode_name
 
-DEFAULT_VOLUME_ROOT = '/run/kata-containers/shared/direct-volumes'
 MAX_PROBE_THREADS = 128
 AGENT_URL_MAX_BODY = 64 * 1024
-_O_CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
-_O_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
 
 
 def _requested_ids(value):
@@ -127,12 +128,9 @@ def _probe(target, client, want_agent_url):
 
 def probe_sandboxes(targets, timeout=DEFAULT_TIMEOUT, transport=DEFAULT_TRANSPORT, agent_url=False):
     """Probe every target's shim concurrently (at most MAX_PROBE_THREADS at once); the per-sandbox results in order."""
-    from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient
-
     # Clients are made here, in one thread: a bad timeout or a missing transport library fails the task once.
     clients = [None if t['error'] or not t['socket'] else
-               ShimClient(t['socket'], timeout=timeout, max_body=AGENT_URL_MAX_BODY, transport=transport,
-                          sandbox_id=t['id'], runtime=t['runtime'])
+               client_for(t['socket'], t['id'], t['runtime'], timeout, transport, max_body=AGENT_URL_MAX_BODY)
                for t in targets]
     if not targets:
         return []
@@ -165,12 +163,16 @@ def decode_volume_name(name):
 def _read_mount_info(directory):
     """``(mount_info in option form or None, error or None)`` for a volume directory (bytes path).
 
-    ``mountInfo.json`` is read as kata reads it (_direct_volume.parse_mount_info). A symbolic link is not followed
+    ``mountInfo.json`` is read as kata reads it (_mount_info.parse_mount_info). A symbolic link is not followed
     and a FIFO never blocks: neither is a file kata-runtime writes.
     """
     path = os.path.join(directory, os.fsencode(MOUNT_INFO_FILE))
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _O_NOFOLLOW | _O_CLOEXEC)
+        data = read_file(path, MOUNT_INFO_MAX_BYTES)
+    except NotRegularFile:
+        return None, '%s is not a regular file' % MOUNT_INFO_FILE
+    except FileTooLarge:
+        return None, '%s is larger than %d bytes' % (MOUNT_INFO_FILE, MOUNT_INFO_MAX_BYTES)
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             return None, '%s is missing (kata creates the directory before it validates the mount info)' % MOUNT_INFO_FILE
@@ -178,24 +180,7 @@ def _read_mount_info(directory):
             return None, '%s is a symbolic link (not followed)' % MOUNT_INFO_FILE
         return None, 'cannot read %s: %s' % (MOUNT_INFO_FILE, exc.strerror or exc)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None, '%s is not a regular file' % MOUNT_INFO_FILE
-        chunks = []
-        size = 0
-        while size <= MOUNT_INFO_MAX_BYTES:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        return None, 'cannot read %s: %s' % (MOUNT_INFO_FILE, exc.strerror or exc)
-    finally:
-        os.close(fd)
-    if size > MOUNT_INFO_MAX_BYTES:
-        return None, '%s is larger than %d bytes' % (MOUNT_INFO_FILE, MOUNT_INFO_MAX_BYTES)
-    try:
-        return mount_info_option_form(parse_mount_info(b''.join(chunks))), None
+        return mount_info_option_form(parse_mount_info(data)), None
     except ValueError as exc:
         return None, 'kata cannot read %s: %s' % (MOUNT_INFO_FILE, exc)
 
@@ -216,7 +201,7 @@ def _volume_sandbox(directory):
 def list_volumes(volume_root=DEFAULT_VOLUME_ROOT):
     """The direct volumes under ``volume_root``: ``[{name, volume_path, mount_info, sandbox_id, error}]`` by name.
 
-    ``mount_info`` is in kata_direct_volume's option form (_direct_volume.mount_info_option_form), None when kata
+    ``mount_info`` is in kata_direct_volume's option form (_mount_info.mount_info_option_form), None when kata
     could not read ``mountInfo.json``.
     Only directories count (symbolic links are not followed), and not kata_direct_volume's work in progress (a record
     being created or removed, under a ``.kata-`` name kata never reads). A missing root lists nothing; an unreadable

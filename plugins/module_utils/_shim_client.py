@@ -36,7 +36,6 @@ connection whose service fails). Such a drop is reported as the handler failing,
 from __future__ import annotations
 
 import errno
-import math
 import socket
 import time
 import traceback
@@ -46,7 +45,10 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
     MissingDependencyError,
     ShimError,
 )
-from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import MAX_TIMEOUT, socket_problem
+from ansible_collections.katacontainers.kata.plugins.module_utils._fs import socket_problem
+from ansible_collections.katacontainers.kata.plugins.module_utils._limits import check_timeout
+from ansible_collections.katacontainers.kata.plugins.module_utils._text import body_excerpt as _body_excerpt
+from ansible_collections.katacontainers.kata.plugins.module_utils._text import cut
 
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
@@ -98,15 +100,8 @@ class ShimResponse(object):
 
 
 def body_excerpt(body, limit=BODY_EXCERPT_CHARS):
-    """A body as text for a message: UTF-8 with replacement characters, trailing white space removed, cut to
-    ``limit`` characters (with a note saying how long it was)."""
-    if body is None:
-        return None
-    text = body.decode('utf-8', 'replace') if isinstance(body, bytes) else str(body)
-    text = text.rstrip()
-    if len(text) > limit:
-        text = '%s... (%d bytes in all)' % (text[:limit], len(body))
-    return text
+    """A body as text for a message (_text.body_excerpt), cut to BODY_EXCERPT_CHARS characters by default."""
+    return _body_excerpt(body, limit)
 
 
 def _seconds(value):
@@ -198,9 +193,7 @@ def _io_failure(exc):
 
 def _garbage(first_line):
     text = first_line.decode('latin-1') if isinstance(first_line, bytes) else first_line
-    text = text.rstrip('\r\n')
-    if len(text) > 60:
-        text = text[:60] + '...'
+    text = cut(text.rstrip('\r\n'), 60)
     return _Failure('not an HTTP answer: it starts with %r' % text)
 
 
@@ -676,10 +669,7 @@ class ShimClient(object):
 
     def __init__(self, socket_path, timeout=DEFAULT_TIMEOUT, max_body=DEFAULT_MAX_BODY, transport='auto',
                  sandbox_id=None, runtime=None):
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
-            raise ArgumentError('timeout: expected a number of seconds greater than 0, got %r' % (timeout,))
-        if timeout > MAX_TIMEOUT:
-            raise ArgumentError('timeout: %r seconds is more than the %d (365 days) a timeout may be' % (timeout, MAX_TIMEOUT))
+        timeout = check_timeout(timeout)
         if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 0:
             raise ArgumentError('max_body: expected a number of bytes (0 or more), got %r' % (max_body,))
         if transport not in TRANSPORTS:
@@ -738,7 +728,10 @@ class ShimClient(object):
         if content_type is not None and (not isinstance(content_type, str)
                                          or any(not 0x20 <= ord(c) <= 0x7e for c in content_type)):
             raise ArgumentError('shim request content type %r: expected printable ASCII' % (content_type,))
-        problem = socket_problem(self.socket_path)
+        try:
+            problem = socket_problem(self.socket_path)
+        except OSError as exc:
+            problem = 'cannot check the socket: %s' % (exc.strerror or exc)
         if problem:
             raise ShimError('%s: %s' % (self._where(method, url), problem), url=url, status=None, body=None)
         headers = [('Host', 'shim'), ('User-Agent', USER_AGENT), ('Accept-Encoding', 'identity'),

@@ -17,6 +17,7 @@ import threading
 import pytest
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _direct_volume as dv
+from ansible_collections.katacontainers.kata.plugins.module_utils import _volume_store as vs
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, KataError, ShimError
 from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils import shim_http_server as srv
@@ -528,15 +529,15 @@ def test_symlink_swapped_in_after_the_check_is_not_followed(root, tmp_path, monk
     monkeypatch.undo()
     os.unlink(os.path.join(root, 'L2EvYg=='))
     dv.ensure_present(root, '/a/b', wanted())
-    real_lstat = dv._lstat_at  # pylint: disable=protected-access
+    real_lstat = vs._lstat_at  # pylint: disable=protected-access
 
     def lstat_then_swap(name, dir_fd):
         st = real_lstat(name, dir_fd)
         if name == 'L2EvYg==' and not os.path.islink(os.path.join(root, name)):
-            dv._remove_tree_at(dir_fd, name)  # pylint: disable=protected-access
+            vs._remove_tree_at(dir_fd, name)  # pylint: disable=protected-access
             os.symlink(str(target), os.path.join(root, name))
         return st
-    monkeypatch.setattr(dv, '_lstat_at', lstat_then_swap)
+    monkeypatch.setattr(vs, '_lstat_at', lstat_then_swap)
     with pytest.raises(KataError) as exc_info:
         dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
     assert exc_info.value.msg == '%s/L2EvYg== should be a directory' % root
@@ -832,7 +833,7 @@ def test_volume_removed_while_it_is_written_is_written_again(root, monkeypatch):
     # write failed with "No such file or directory" although the wanted state is simply "present". The volume is then
     # created again, whole.
     dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
-    real_write = dv._write_mount_info  # pylint: disable=protected-access
+    real_write = vs._write_mount_info  # pylint: disable=protected-access
     calls = []
 
     def racing_write(root_fd, vol_fd, directory, data):
@@ -840,7 +841,7 @@ def test_volume_removed_while_it_is_written_is_written_again(root, monkeypatch):
         if len(calls) == 1:
             dv.ensure_absent(root, '/a/b')
         return real_write(root_fd, vol_fd, directory, data)
-    monkeypatch.setattr(dv, '_write_mount_info', racing_write)
+    monkeypatch.setattr(vs, '_write_mount_info', racing_write)
     outcome = dv.ensure_present(root, '/a/b', wanted())
     assert (outcome['changed'], len(calls)) == (True, 1)
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
@@ -850,7 +851,7 @@ def test_volume_removed_while_it_is_written_is_written_again(root, monkeypatch):
 def test_volume_removed_again_and_again_while_it_is_written(root, monkeypatch):
     # Every time: another task's record appears before ours is renamed into place, and is removed again before we
     # update it.
-    real_write = dv._write_mount_info  # pylint: disable=protected-access
+    real_write = vs._write_mount_info  # pylint: disable=protected-access
 
     def quicker_task(root_fd, directory, data):
         os.makedirs(os.path.join(directory, 'sandbox'))
@@ -859,8 +860,8 @@ def test_volume_removed_again_and_again_while_it_is_written(root, monkeypatch):
     def racing_write(root_fd, vol_fd, directory, data):
         dv.ensure_absent(root, '/a/b')
         return real_write(root_fd, vol_fd, directory, data)
-    monkeypatch.setattr(dv, '_create_volume', quicker_task)
-    monkeypatch.setattr(dv, '_write_mount_info', racing_write)
+    monkeypatch.setattr(vs, '_create_volume', quicker_task)
+    monkeypatch.setattr(vs, '_write_mount_info', racing_write)
     with pytest.raises(KataError) as exc_info:
         dv.ensure_present(root, '/a/b', wanted())
     assert exc_info.value.msg == ('cannot write %s/L2EvYg==/mountInfo.json: the volume directory was removed 10 times '
@@ -940,7 +941,7 @@ def test_volume_moved_away_after_the_write_is_written_again(root, monkeypatch):
     # The removing task renamed the directory away after our rename of mountInfo.json into it: what we wrote went
     # with it. The wanted record must still be there at the end.
     dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
-    real_write = dv._write_mount_info  # pylint: disable=protected-access
+    real_write = vs._write_mount_info  # pylint: disable=protected-access
     calls = []
 
     def write_then_lose(root_fd, vol_fd, directory, data):
@@ -948,7 +949,7 @@ def test_volume_moved_away_after_the_write_is_written_again(root, monkeypatch):
         real_write(root_fd, vol_fd, directory, data)
         if len(calls) == 1:
             os.rename(directory, os.path.join(root, '.kata-removing-test'))
-    monkeypatch.setattr(dv, '_write_mount_info', write_then_lose)
+    monkeypatch.setattr(vs, '_write_mount_info', write_then_lose)
     assert dv.ensure_present(root, '/a/b', wanted())['changed'] is True
     assert len(calls) == 1
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
@@ -1023,7 +1024,7 @@ def _validate_message(value):
 def test_temporary_directory_taken_for_a_leftover_is_built_again(root, monkeypatch):
     # Another task's clean-up locked (and removed) our temporary directory in the instant between its mkdir and our
     # lock: the record is built again under a new name; nothing is left behind.
-    real_lock = dv._lock  # pylint: disable=protected-access
+    real_lock = vs._lock  # pylint: disable=protected-access
     calls = []
 
     def lock(fd):
@@ -1031,7 +1032,7 @@ def test_temporary_directory_taken_for_a_leftover_is_built_again(root, monkeypat
         if len(calls) == 1:
             raise BlockingIOError(11, 'Resource temporarily unavailable')
         return real_lock(fd)
-    monkeypatch.setattr(dv, '_lock', lock)
+    monkeypatch.setattr(vs, '_lock', lock)
     assert dv.ensure_present(root, '/a/b', wanted())['changed'] is True
     assert len(calls) == 2
     assert os.listdir(root) == ['L2EvYg==']
@@ -1041,7 +1042,7 @@ def test_temporary_directory_taken_for_a_leftover_is_built_again(root, monkeypat
 def test_volume_root_without_flock_still_gets_whole_records(root, monkeypatch):
     def no_lock(fd):
         raise OSError(37, 'No locks available')
-    monkeypatch.setattr(dv, '_lock', no_lock)
+    monkeypatch.setattr(vs, '_lock', no_lock)
     assert dv.ensure_present(root, '/a/b', wanted())['changed'] is True
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
     os.mkdir(os.path.join(root, '.kata-creating-unknown'))

@@ -160,7 +160,7 @@ def test_explicit_socket_symlink_refused(servers):
                                   'the shim socket must be the socket itself)' % link)
 
 
-@pytest.mark.parametrize('kind, phrase', [('file', 'a regular file'), ('dir', 'a directory'), ('fifo', 'a named pipe')])
+@pytest.mark.parametrize('kind, phrase', [('file', 'a regular file'), ('dir', 'a directory'), ('fifo', 'a FIFO')])
 def test_explicit_socket_of_the_wrong_kind(servers, kind, phrase):
     path = os.path.join(servers.dir, 'thing')
     if kind == 'file':

@@ -380,7 +380,7 @@ def test_missing_config(run_module, scratch):
 def test_bad_timeouts(run_module, scratch, option, value):
     scratch.write_config(template=True)
     result = run_module(kata_factory, args(scratch, **{option: value}), expect='fail')
-    assert result['msg'] == '%s must be a number of seconds greater than 0, got %r' % (option, float(value))
+    assert result['msg'] == '%s: expected a number of seconds greater than 0, got %r' % (option, float(value))
 
 
 def test_runtime_not_found(run_module, scratch, monkeypatch):
