@@ -20,12 +20,14 @@ import yaml
 FILTER_DIR = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'plugins', 'filter')
 FILTER_FILES = sorted(name for name in os.listdir(FILTER_DIR) if not name.startswith(('.', '__')))
 FILTERS = [name[:-3] for name in FILTER_FILES if name.endswith('.py')]
+# The filters added after the first release.
+VERSION_ADDED = {'debug_bundle_command_errors': '0.2.0'}
 
 
 def test_only_python_files():
     assert FILTER_FILES == [name + '.py' for name in FILTERS]
-    assert FILTERS == ['metrics_summary', 'preflight_html', 'preflight_markdown', 'preflight_report', 'preflight_verdict',
-                       'prometheus_parse', 'prometheus_textfile']
+    assert FILTERS == ['debug_bundle_command_errors', 'metrics_summary', 'preflight_html', 'preflight_markdown',
+                       'preflight_report', 'preflight_verdict', 'prometheus_parse', 'prometheus_textfile']
 
 
 @pytest.mark.parametrize('name', FILTERS)
@@ -37,7 +39,7 @@ def test_one_documented_filter_per_file(name):
     documentation = yaml.safe_load(module.DOCUMENTATION)
     assert documentation['name'] == name
     assert documentation['short_description']
-    assert documentation['version_added'] == '0.1.0'
+    assert documentation['version_added'] == VERSION_ADDED.get(name, '0.1.0')
     assert '_input' in documentation['options']
     assert 'katacontainers.kata.' + name in module.EXAMPLES
     assert '_value' in yaml.safe_load(module.RETURN)
