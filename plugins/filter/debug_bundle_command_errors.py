@@ -16,9 +16,9 @@ author:
   - Kata Containers collection contributors (@katacontainers)
 short_description: What is wrong with the diagnostic commands of the debug_bundle role
 description:
-  - Checks a list of commands in the form O(katacontainers.kata.debug_bundle#role:kata_debug_bundle_commands) of the
+  - Checks a list of commands in the form the C(kata_debug_bundle_commands) variable of the
     P(katacontainers.kata.debug_bundle#role) role takes, and returns one message per bad command, naming it by its
-    position, for example C(kata_debug_bundle_commands[1]: give exactly one of cmd and argv). The role fails with
+    position (C(kata_debug_bundle_commands[1]) is the second) and saying what is wrong with it. The role fails with
     these messages before any command runs.
   - A command is a string (run by the guest shell), or a mapping with C(cmd) (a non-empty string) or C(argv) (a
     non-empty list of strings), not both, and optionally C(name) (a non-empty string), C(timeout) (a number of
