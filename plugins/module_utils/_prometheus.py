@@ -328,6 +328,7 @@ def parse_counted(text, prefixes=None, keep_none=False):
     skipped = {}  # families not kept: only their name and type are known, to place the samples that follow
     sampled = set()  # the families not kept that have samples
     found = 0
+    placed = {}  # names already placed in a skipped family (the placement cannot change later)
     sample_re = _SAMPLE_RE.match
     name_re = _NAME_RE.match
     for number, raw in enumerate(text.split('\n'), 1):
@@ -337,7 +338,7 @@ def parse_counted(text, prefixes=None, keep_none=False):
         if line[0] == '#':
             match = _META_RE.match(line)
             if match is not None:
-                if keep is not None and _skip_meta(families, skipped, sampled, keep, match):
+                if keep is not None and _skip_meta(families, skipped, sampled, keep, match, placed):
                     continue
                 _parse_meta(families, match, number, line)
             continue
@@ -345,18 +346,18 @@ def parse_counted(text, prefixes=None, keep_none=False):
             match = name_re(line)
             if match is not None:
                 name = match.group(0)
-                if _lookup(families, name) is None:
+                family = placed.get(name)
+                if family is None and _lookup(families, name) is None:
                     family = _lookup(skipped, name)
-                    if family is not None:
-                        sampled.add(family.name)
-                        found += 1
-                        continue
-                    if not name.startswith(keep):
+                    if family is None and not name.startswith(keep):
                         family = skipped[name] = _Family(name)
                         family.type = 'untyped'
-                        sampled.add(name)
-                        found += 1
-                        continue
+                    if family is not None:
+                        placed[name] = family
+                if family is not None:
+                    sampled.add(family.name)
+                    found += 1
+                    continue
         match = sample_re(line)
         if match is None:
             raise _error(number, line, _sample_problem(line))
@@ -389,16 +390,23 @@ def parse_counted(text, prefixes=None, keep_none=False):
     return kept, {'families': len(kept) + len(sampled), 'samples': found}
 
 
-def _skip_meta(families, skipped, sampled, keep, match):
-    """True when a ``# HELP``/``# TYPE`` line belongs to a family that is not kept (its type is noted, unchecked)."""
+def _skip_meta(families, skipped, sampled, keep, match, placed):
+    """True when a ``# HELP``/``# TYPE`` line belongs to a family that is not kept (its type is noted, unchecked).
+
+    ``placed`` maps the names already placed in a skipped family to it: once placed, a name stays there."""
     keyword, name, rest = match.group(1, 2, 3)
-    if rest is None or _lookup(families, name) is not None:
+    if rest is None:
         return False
-    family = _lookup(skipped, name)
+    family = placed.get(name)
     if family is None:
-        if name.startswith(keep):
+        if _lookup(families, name) is not None:
             return False
-        family = skipped[name] = _Family(name)
+        family = _lookup(skipped, name)
+        if family is None:
+            if name.startswith(keep):
+                return False
+            family = skipped[name] = _Family(name)
+        placed[name] = family
     if keyword == 'TYPE' and family.name not in sampled:
         family.type = rest.strip(' \t').lower()
     return True
