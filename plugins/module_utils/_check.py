@@ -18,6 +18,7 @@ import os
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _capability, _config, _probes
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, KataError
+from ansible_collections.katacontainers.kata.plugins.module_utils._runtimes import find_kata_runtime  # noqa: F401 (re-exported)
 
 CAPABLE_MESSAGE = 'System is capable of running Kata Containers'
 CAN_CREATE_MESSAGE = 'System can currently create Kata Containers'
@@ -49,29 +50,6 @@ def config_result(cfg, location):
         return None
     return dict(path=cfg.path, drop_ins=list(cfg.drop_ins), source=location.source, runtime=cfg.runtime_kind,
                 handler=location.handler['handler'] if location.handler else None)
-
-
-def find_kata_runtime(host, runtime_path, get_bin_path, cfg=None):
-    """The kata-runtime to run: ``runtime_path``, else the one of the installation that holds the configuration file
-    used, else ``kata-runtime`` in the PATH, else the first installation's (kata-deploy: /opt/kata/bin, then
-    /opt/kata-<suffix>/bin; ``_runtimes.find_installations``). None when there is none (or the host is not this one).
-    """
-    if runtime_path:
-        if '\0' in runtime_path:
-            raise ArgumentError('runtime_path: invalid path %r: it contains a NUL character' % (runtime_path,))
-        return runtime_path
-    if not host.is_local:
-        return None
-    from ansible_collections.katacontainers.kata.plugins.module_utils import _runtimes
-    installations = [item for item in _runtimes.find_installations(host) if item['kata_runtime']]
-    if cfg is not None:
-        for item in installations:
-            if cfg.path.startswith(item['prefix'].rstrip('/') + '/'):
-                return item['kata_runtime']
-    found = get_bin_path('kata-runtime')
-    if found:
-        return found
-    return installations[0]['kata_runtime'] if installations else None
 
 
 def run_kvm_test(host, arch, hypervisor, kvm_test):

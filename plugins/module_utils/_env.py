@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.katacontainers.kata.plugins.module_utils import _check, _config, _probes
+from ansible_collections.katacontainers.kata.plugins.module_utils import _config, _probes
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError
+from ansible_collections.katacontainers.kata.plugins.module_utils._runtimes import find_kata_runtime
 
 ENV_FORMAT_VERSION = _config.ENV_FORMAT_1_0_26  # kata-runtime 3.0.0's; see env_format_version
 UNKNOWN = '<<unknown>>'
@@ -117,7 +118,7 @@ def gather_env(params, run_command, get_bin_path, warn):
 
     runtime_path = version = None
     if 'runtime_version' in parts and host.is_local:
-        runtime_path = _check.find_kata_runtime(host, params.get('runtime_path'), get_bin_path, cfg)
+        runtime_path = find_kata_runtime(host, params.get('runtime_path'), get_bin_path, cfg)
         if runtime_path:
             version = _runtime_version(runtime_path, run_command, 'runtime_path' if params.get('runtime_path') else None)
 
@@ -177,9 +178,3 @@ def _host_section(host, arch, parts, hypervisor_type, run_command):
                                          run_command=run_command)
         section['vm_container_capable'] = verdict['capable']
     return section
-
-
-def gather_env_module(module):
-    """The work of the kata_env module: returns its result dict."""
-    facts = gather_env(module.params, module.run_command, module.get_bin_path, module.warn)
-    return dict(changed=False, ansible_facts=dict(kata_env=facts))

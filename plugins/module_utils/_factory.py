@@ -589,7 +589,7 @@ def manage_factory(module):
     p = module.params
     timeout = check_timeout(p['timeout'], 'timeout')
     wait_timeout = check_timeout(p['wait_timeout'], 'wait_timeout')
-    from ansible_collections.katacontainers.kata.plugins.module_utils import _check, _probes
+    from ansible_collections.katacontainers.kata.plugins.module_utils import _probes, _runtimes
     host = _probes.Host('/')
     location = _config.locate_config(host, config=p['config'], runtime=p.get('runtime'))
     for message in location.warnings:
@@ -608,7 +608,7 @@ def manage_factory(module):
 
     manager = FactoryManager(
         cfg, runtime_path=p['runtime_path'],
-        find_runtime=lambda: (_check.find_kata_runtime(host, None, module.get_bin_path, cfg)
+        find_runtime=lambda: (_runtimes.find_kata_runtime(host, None, module.get_bin_path, cfg)
                               or module.get_bin_path(RUNTIME_NAME, required=False, opt_dirs=RUNTIME_EXTRA_DIRS)),
         run_command=module.run_command, timeout=timeout, wait_timeout=wait_timeout, log_path=p['log_path'],
         warn=module.warn)

@@ -73,7 +73,6 @@ import stat
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ProbeError
 from ansible_collections.katacontainers.kata.plugins.module_utils._fs import ResolveError as _ResolveError
 from ansible_collections.katacontainers.kata.plugins.module_utils._fs import resolve_under as resolve_path
-from ansible_collections.katacontainers.kata.plugins.module_utils._probes import Host
 from ansible_collections.katacontainers.kata.plugins.module_utils._runtime_version import runtime_version
 from ansible_collections.katacontainers.kata.plugins.module_utils._toml import toml_module
 
@@ -891,26 +890,23 @@ def kata_ctl_version(path, run_command):
     return None
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# The module
-
-def runtime_info_module(module):
-    """kata_runtime_info: ``runtimes``, ``installations`` and ``warnings`` (also shown by Ansible) of the host."""
-    host = Host(module.params['host_root'])
-    handlers, warnings = find_handlers(host)
-    names = module.params.get('handlers')
-    if names:
-        known = [h['handler'] for h in handlers]
-        unknown = [name for name in names if name not in known]
-        if unknown:
-            raise ArgumentError('handlers: %s %s of this host\'s container engines; %s'
-                                % (', '.join(unknown), 'is not a Kata runtime handler' if len(unknown) == 1
-                                   else 'are not Kata runtime handlers',
-                                   'the handlers found are: %s' % ', '.join(known) if known
-                                   else 'none was found in the containerd or CRI-O configuration'))
-        handlers = [h for h in handlers if h['handler'] in names]
-    installations = find_installations(host, run_command=module.run_command if module.params['versions'] else None,
-                                       handlers=handlers)
-    for warning in warnings:
-        module.warn(warning)
-    return {'changed': False, 'runtimes': handlers, 'installations': installations, 'runtime_warnings': warnings}
+def find_kata_runtime(host, runtime_path, get_bin_path, cfg=None):
+    """The kata-runtime to run: ``runtime_path``, else the one of the installation that holds the configuration file
+    used, else ``kata-runtime`` in the PATH, else the first installation's (kata-deploy: /opt/kata/bin, then
+    /opt/kata-<suffix>/bin; ``_runtimes.find_installations``). None when there is none (or the host is not this one).
+    """
+    if runtime_path:
+        if '\0' in runtime_path:
+            raise ArgumentError('runtime_path: invalid path %r: it contains a NUL character' % (runtime_path,))
+        return runtime_path
+    if not host.is_local:
+        return None
+    installations = [item for item in find_installations(host) if item['kata_runtime']]
+    if cfg is not None:
+        for item in installations:
+            if cfg.path.startswith(item['prefix'].rstrip('/') + '/'):
+                return item['kata_runtime']
+    found = get_bin_path('kata-runtime')
+    if found:
+        return found
+    return installations[0]['kata_runtime'] if installations else None

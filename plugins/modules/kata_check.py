@@ -25,11 +25,11 @@ description:
     O(hypervisor)), with a warning naming the paths tried.
 author:
   - Kata Containers collection contributors (@katacontainers)
-requirements:
-  - tomli on Python older than 3.11, to read the Kata configuration (the standard library's tomllib from 3.11)
 extends_documentation_fragment:
   - katacontainers.kata._attributes
   - katacontainers.kata._attributes.platform
+  - katacontainers.kata._host
+  - katacontainers.kata._host.host_root
 attributes:
   check_mode:
     support: full
@@ -43,32 +43,6 @@ attributes:
     details:
       - With O(load_modules=true), a second run finds the modules loaded and reports no change.
 options:
-  config:
-    description:
-      - Path of the Kata configuration file on the host (under O(host_root)). The file must exist.
-      - The drop-in files in C(config.d/) beside the file are applied as the runtime that reads it does.
-      - A Go runtime file and a runtime-rs file are told apart by their location (a C(runtime-rs) directory) or their
-        content (C([runtime]) with C(hypervisor_name), C(name) or C(agent_name), which only runtime-rs reads);
-        RV(config.runtime) says which.
-      - When neither O(config) nor O(runtime) is set, the first of these files that exists is used,
-        C(/etc/kata-containers/configuration.toml), C(/usr/share/defaults/kata-containers/configuration.toml), the
-        runtime-rs files C(/etc/kata-containers/runtime-rs/configuration.toml) and
-        C(/usr/share/defaults/kata-containers/runtime-rs/configuration.toml), then kata-deploy's
-        C(/opt/kata/share/defaults/kata-containers/configuration.toml) and its C(runtime-rs/configuration.toml),
-        then those of C(/opt/kata-<suffix>) (kata-deploy's C(MULTI_INSTALL_SUFFIX)); failing all of them, the
-        configuration of a runtime handler of the container engines (C(kata), then C(kata-qemu), then the first one
-        whose file exists; see M(katacontainers.kata.kata_runtime_info)). RV(config_source) says which.
-      - Mutually exclusive with O(runtime).
-    type: path
-  runtime:
-    description:
-      - A Kata runtime handler of the host's container engines (containerd or CRI-O), for example V(kata-clh) or
-        V(kata-qemu-runtime-rs); the configuration file that handler uses is checked (its C(ConfigPath), or its
-        shim's default file), as M(katacontainers.kata.kata_runtime_info) reports it.
-      - An unknown handler fails the task with the list of the handlers found.
-      - Mutually exclusive with O(config).
-    type: str
-    version_added: 0.2.0
   runtimes:
     description:
       - Several runtime handlers checked in one call, each for the configuration file it uses and that file's
@@ -82,29 +56,11 @@ options:
       - With V([all]) on a host whose container engines define no Kata runtime handler (a distribution package
         without containerd or CRI-O set up for it, for example), the one entry is the configuration the default
         lookup finds (see O(config)), as a call without O(config) and O(runtime) checks it, with C(handler) V(null).
+      - O(hypervisor) then only applies to the default configuration of a host without runtime handlers.
       - Mutually exclusive with O(config) and O(runtime).
     type: list
     elements: str
     version_added: 0.2.0
-  hypervisor:
-    description:
-      - The hypervisor whose requirements are checked.
-      - With O(runtimes), each handler is checked for its own configuration's hypervisor; O(hypervisor) then only
-        applies to the default configuration of a host without runtime handlers.
-      - Default is the hypervisor of the configuration file, or C(qemu) when there is none.
-      - Must be set when the configuration file has several C([hypervisor.*]) tables.
-      - V(stratovirt) and V(remote) are Go runtime hypervisors of Kata 3.3 and later, V(openvmm) a runtime-rs one
-        (4.1), V(acrn) a Go runtime one of Kata 3.x only.
-    type: str
-    choices: [qemu, clh, firecracker, dragonball, stratovirt, remote, openvmm, acrn]
-  host_root:
-    description:
-      - Read C(/proc), C(/sys), C(/etc) and C(/dev) of the host under this directory, for example a host's root
-        mounted into a container at C(/host).
-      - The architecture is then taken from that root's C(/proc/cpuinfo).
-      - Kernel modules are never loaded for a host root other than C(/).
-    type: path
-    default: /
   kvm_test:
     description:
       - Whether to open C(/dev/kvm) (under O(host_root)) and create a KVM VM, as kata-runtime does as root.
@@ -124,6 +80,8 @@ options:
       - Also check for a newer Kata Containers release, comparing the releases published at O(release_url) with the
         version of the installed C(kata-runtime) (see O(runtime_path)).
       - This is a network request from the managed host. TLS certificates are verified.
+      - When no C(kata-runtime) is found, the release check still lists the latest release, and RV(release.current)
+        is V(null).
     type: bool
     default: false
   release_url:
@@ -156,15 +114,6 @@ options:
         install.
     type: bool
     default: true
-  runtime_path:
-    description:
-      - The C(kata-runtime) executable whose version the release check compares against (and O(gather_env) reports).
-      - Default is the C(kata-runtime) of the installation that holds the configuration file used (for example
-        C(/opt/kata/bin/kata-runtime) for a kata-deploy configuration), else C(kata-runtime) found in the PATH, else
-        the one of a kata-deploy installation (C(/opt/kata/bin), C(/opt/kata-<suffix>/bin)); it is only looked for
-        with O(host_root=/). When none is found the release check still lists the latest release, and
-        RV(release.current) is V(null).
-    type: path
   gather_env:
     description:
       - Also gather the facts of M(katacontainers.kata.kata_env) in the same call, these of its C(gather_subset)
@@ -186,6 +135,9 @@ options:
     default: true
 notes:
   - Run it with C(become=true) to get the KVM test, as kata-runtime does only as root.
+  - RV(config.runtime) says whether the configuration file checked is a Go runtime or a runtime-rs one.
+  - With O(host_root) other than C(/), the architecture is taken from that root's C(/proc/cpuinfo), and kernel
+    modules are never loaded.
 seealso:
   - module: katacontainers.kata.kata_env
   - name: kata-runtime check
@@ -481,18 +433,15 @@ release:
 """
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._check import check_host_module
-from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors import HYPERVISOR_TYPES
+from ansible_collections.katacontainers.kata.plugins.module_utils._host_options import host_argument_spec
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            config=dict(type='path'),
-            runtime=dict(type='str'),
+            host_argument_spec(),
             runtimes=dict(type='list', elements='str'),
-            hypervisor=dict(type='str', choices=list(HYPERVISOR_TYPES)),
-            host_root=dict(type='path', default='/'),
             kvm_test=dict(type='str', choices=['auto', 'always', 'never'], default='auto'),
             load_modules=dict(type='bool', default=False),
             release_check=dict(type='bool', default=False),
@@ -501,7 +450,6 @@ def main():
             include_prereleases=dict(type='bool', default=False),
             release_timeout=dict(type='float', default=10),
             validate_certs=dict(type='bool', default=True),
-            runtime_path=dict(type='path'),
             fail_on_incapable=dict(type='bool', default=True),
             gather_env=dict(type='list', elements='str'),
         ),

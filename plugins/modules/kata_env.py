@@ -29,60 +29,14 @@ description:
     V(null).
 author:
   - Kata Containers collection contributors (@katacontainers)
-requirements:
-  - tomli on Python older than 3.11, to read the Kata configuration (the standard library's tomllib from 3.11)
 extends_documentation_fragment:
   - katacontainers.kata._attributes
   - katacontainers.kata._attributes.facts
   - katacontainers.kata._attributes.facts_module
   - katacontainers.kata._attributes.platform
+  - katacontainers.kata._host
+  - katacontainers.kata._host.host_root
 options:
-  config:
-    description:
-      - Path of the Kata configuration file on the host (under O(host_root)), with the C(config.d/) drop-ins applied
-        as the runtime that reads it does. A Go runtime file and a runtime-rs file are told apart by their location
-        (a C(runtime-rs) directory) or their content (C([runtime]) with C(hypervisor_name), C(name) or
-        C(agent_name)).
-      - When neither O(config) nor O(runtime) is set, the first of these files that exists is used,
-        C(/etc/kata-containers/configuration.toml), C(/usr/share/defaults/kata-containers/configuration.toml), the
-        runtime-rs files C(/etc/kata-containers/runtime-rs/configuration.toml) and
-        C(/usr/share/defaults/kata-containers/runtime-rs/configuration.toml), then kata-deploy's
-        C(/opt/kata/share/defaults/kata-containers/configuration.toml) and its C(runtime-rs/configuration.toml),
-        then those of C(/opt/kata-<suffix>); failing all of them, the configuration of a runtime handler of the
-        container engines (C(kata), then C(kata-qemu), then the first one whose file exists).
-        C(runtime.config.source) says which.
-      - Mutually exclusive with O(runtime).
-    type: path
-  runtime:
-    description:
-      - A Kata runtime handler of the host's container engines (containerd or CRI-O), for example V(kata-clh); the
-        configuration file that handler uses is reported (see M(katacontainers.kata.kata_runtime_info)).
-      - An unknown handler fails the task with the list of the handlers found.
-      - Mutually exclusive with O(config).
-    type: str
-    version_added: 0.2.0
-  hypervisor:
-    description:
-      - The C([hypervisor.*]) table to report when the configuration file has several. Default is the only one (for
-        runtime-rs, the one its C(runtime.hypervisor_name) names).
-    type: str
-    choices: [qemu, clh, firecracker, dragonball, stratovirt, remote, openvmm, acrn]
-  host_root:
-    description:
-      - Read C(/proc), C(/sys), C(/etc) and C(/dev) of the host under this directory, for example a host's root
-        mounted into a container at C(/host).
-      - Programs (the hypervisor, kata-runtime) are only run for the local host, so their versions are V(null) for
-        another root.
-    type: path
-    default: /
-  runtime_path:
-    description:
-      - The C(kata-runtime) executable whose path and version are reported under C(runtime). Its version also
-        chooses the format of the report.
-      - Default is the C(kata-runtime) of the installation that holds the configuration file used (for example
-        C(/opt/kata/bin/kata-runtime) for a kata-deploy configuration), else C(kata-runtime) found in the PATH, else
-        the one of a kata-deploy installation (C(/opt/kata/bin), C(/opt/kata-<suffix>/bin)).
-    type: path
   gather_subset:
     description:
       - Which parts to gather. V(all) gathers everything; a name prefixed with C(!) excludes that part.
@@ -202,19 +156,21 @@ ansible_facts:
           sample: []
 """
 
-from ansible_collections.katacontainers.kata.plugins.module_utils._env import gather_env_module
-from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors import HYPERVISOR_TYPES
+from ansible_collections.katacontainers.kata.plugins.module_utils._env import gather_env
+from ansible_collections.katacontainers.kata.plugins.module_utils._host_options import host_argument_spec
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
+
+
+def gather_env_module(module):
+    """The work of the kata_env module: the facts of _env.gather_env."""
+    facts = gather_env(module.params, module.run_command, module.get_bin_path, module.warn)
+    return dict(changed=False, ansible_facts=dict(kata_env=facts))
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            config=dict(type='path'),
-            runtime=dict(type='str'),
-            hypervisor=dict(type='str', choices=list(HYPERVISOR_TYPES)),
-            host_root=dict(type='path', default='/'),
-            runtime_path=dict(type='path'),
+            host_argument_spec(),
             gather_subset=dict(type='list', elements='str', default=['all']),
         ),
         mutually_exclusive=[('config', 'runtime')],

@@ -33,12 +33,11 @@ description:
     instead; this module then only reports it, and stops it with O(state=absent).
 author:
   - Kata Containers collection contributors (@katacontainers)
-requirements:
-  - tomli on Python older than 3.11, to read the Kata configuration (the standard library's tomllib from 3.11)
 extends_documentation_fragment:
   - katacontainers.kata._attributes
   - katacontainers.kata._attributes.platform
   - katacontainers.kata._grpc_dep
+  - katacontainers.kata._host
 attributes:
   check_mode:
     support: full
@@ -59,43 +58,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  config:
-    description:
-      - Path of the Kata configuration file. It is also passed to C(kata-runtime) with C(--config). The drop-in files
-        in C(config.d/) beside the file are applied as kata does.
-      - It must be a Go runtime configuration (the VM factory is kata-runtime's); a runtime-rs one is refused.
-      - When neither O(config) nor O(runtime) is set, the first of these files that exists is used,
-        C(/etc/kata-containers/configuration.toml), C(/usr/share/defaults/kata-containers/configuration.toml), the
-        runtime-rs files C(/etc/kata-containers/runtime-rs/configuration.toml) and
-        C(/usr/share/defaults/kata-containers/runtime-rs/configuration.toml), then kata-deploy's
-        C(/opt/kata/share/defaults/kata-containers/configuration.toml) and its C(runtime-rs/configuration.toml),
-        then those of C(/opt/kata-<suffix>); failing all of them, the configuration of a runtime handler of the
-        container engines (C(kata), then C(kata-qemu), then the first one whose file exists). RV(config_source) says
-        which.
-      - Mutually exclusive with O(runtime).
-    type: path
-  runtime:
-    description:
-      - A Kata runtime handler of the host's container engines (containerd or CRI-O), for example V(kata-qemu); the
-        configuration file that handler uses is read (see M(katacontainers.kata.kata_runtime_info)).
-      - An unknown handler fails the task with the list of the handlers found.
-      - Mutually exclusive with O(config).
-    type: str
-    version_added: 0.2.0
-  hypervisor:
-    description:
-      - The hypervisor table to read, when the configuration file has several C([hypervisor.*]) tables.
-      - kata-runtime itself then picks one at random; keep a single table in configurations used for the factory.
-    type: str
-    choices: [qemu, clh, firecracker, dragonball, stratovirt, remote, openvmm, acrn]
-  runtime_path:
-    description:
-      - The C(kata-runtime) executable that creates the template and runs the cache server.
-      - Default is the C(kata-runtime) of the installation that holds the configuration file (for example
-        C(/opt/kata/bin/kata-runtime) for a kata-deploy configuration), else C(kata-runtime) found in the PATH, else
-        the one of a kata-deploy installation (C(/opt/kata/bin), C(/opt/kata-<suffix>/bin)).
-      - Only needed when something must be created; stopping and removing are done without it.
-    type: path
   log_path:
     description:
       - File the cache server's output is appended to (it is also passed to C(kata-runtime) as C(--log), so that
@@ -117,6 +79,10 @@ options:
     type: float
     default: 60
 notes:
+  - O(config) is also passed to C(kata-runtime) with C(--config). It must be a Go runtime configuration (the VM factory
+    is kata-runtime's); a runtime-rs one is refused. Keep a single C([hypervisor.*]) table in configurations used for
+    the factory.
+  - O(runtime_path) is only needed when something must be created; stopping and removing are done without it.
   - Creating and removing a template mounts and unmounts a tmpfs, and kata's default paths are under C(/run) and
     C(/var/run). Run the task as root (C(become=true)).
   - The module does not edit the configuration file; set the C([factory]) keys first, for example with the
@@ -276,18 +242,15 @@ template:
 """
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._factory import DEFAULT_LOG_PATH, manage_factory
-from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors import HYPERVISOR_TYPES
+from ansible_collections.katacontainers.kata.plugins.module_utils._host_options import host_argument_spec
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            host_argument_spec('config', 'runtime', 'hypervisor', 'runtime_path'),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
-            config=dict(type='path'),
-            runtime=dict(type='str'),
-            hypervisor=dict(type='str', choices=list(HYPERVISOR_TYPES)),
-            runtime_path=dict(type='path'),
             log_path=dict(type='path', default=DEFAULT_LOG_PATH),
             timeout=dict(type='float', default=3),
             wait_timeout=dict(type='float', default=60),

@@ -41,22 +41,12 @@ description:
   - Nothing is changed on the host.
 author:
   - Kata Containers collection contributors (@katacontainers)
-requirements:
-  - tomli on Python older than 3.11, to read the TOML files (the standard library's tomllib from 3.11)
 extends_documentation_fragment:
   - katacontainers.kata._attributes
   - katacontainers.kata._attributes.info_module
   - katacontainers.kata._attributes.platform
+  - katacontainers.kata._host.host_root
 options:
-  host_root:
-    description:
-      - Read the host's files under this directory, for example a host's root mounted into a container at C(/host).
-        Paths in the results are paths on that host (without this prefix), and symbolic links are resolved as the host
-        would resolve them, never leaving this directory.
-      - Programs (C(kata-runtime), C(kata-ctl)) are only run for the local host, so the versions are V(null) for
-        another root.
-    type: path
-    default: /
   handlers:
     description:
       - Only return these runtime handlers. A name that is not a Kata handler of the host fails the task, naming the
@@ -69,6 +59,7 @@ options:
     type: bool
     default: true
 notes:
+  - Paths in the results are paths on the host, without the O(host_root) prefix.
   - The handlers of every engine found are listed, in the order the engine reads them; a node usually has one engine.
   - The shim's default lookup (a handler without a configuration path) assumes the prefix kata was built with, which
     is C(/opt/kata) for a shim under C(/opt/kata*) (kata-deploy's static build) and C(/usr) otherwise.
@@ -205,13 +196,14 @@ runtime_warnings:
 """
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
-from ansible_collections.katacontainers.kata.plugins.module_utils._runtimes import runtime_info_module
+from ansible_collections.katacontainers.kata.plugins.module_utils._host_options import host_argument_spec
+from ansible_collections.katacontainers.kata.plugins.module_utils._runtime_info import runtime_info_module
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            host_root=dict(type='path', default='/'),
+            host_argument_spec('host_root'),
             handlers=dict(type='list', elements='str'),
             versions=dict(type='bool', default=True),
         ),

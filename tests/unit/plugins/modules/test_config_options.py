@@ -13,6 +13,8 @@ import sys
 import pytest
 import yaml
 
+from ansible_collections.katacontainers.kata.plugins.doc_fragments import _host
+from ansible_collections.katacontainers.kata.plugins.module_utils._host_options import host_argument_spec
 from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors import HYPERVISOR_TYPES
 from ansible_collections.katacontainers.kata.plugins.modules import kata_check, kata_env, kata_factory
 
@@ -28,9 +30,16 @@ INTEL_MODULES = ('kvm', 'kvm_intel', 'vhost', 'vhost_net')
 
 @pytest.mark.parametrize('module', [kata_check, kata_env, kata_factory])
 def test_documented_hypervisor_choices_are_the_one_list(module):
-    options = yaml.safe_load(module.DOCUMENTATION)['options']
+    # The host modules take hypervisor and runtime from the shared doc fragment and argument spec, not their own.
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    assert 'katacontainers.kata._host' in doc['extends_documentation_fragment']
+    assert 'hypervisor' not in doc['options'] and 'runtime' not in doc['options']
+    options = yaml.safe_load(_host.ModuleDocFragment.DOCUMENTATION)['options']
     assert options['hypervisor']['choices'] == list(HYPERVISOR_TYPES)
     assert options['runtime']['type'] == 'str'
+    spec = host_argument_spec()
+    assert spec['hypervisor']['choices'] == list(HYPERVISOR_TYPES)
+    assert set(spec) == set(options) | {'host_root'}
 
 
 def node(tmp_path, kind, cpuinfo='amd64-intel-xeon-e5-2680v3.txt'):
