@@ -13,6 +13,7 @@ import fuzzlib
 
 with fuzzlib.instrumented():
     from ansible_collections.katacontainers.kata.plugins.module_utils import _console
+    from ansible_collections.katacontainers.kata.plugins.module_utils._console import _session
     from ansible_collections.katacontainers.kata.plugins.module_utils._console import ConsoleSession
 
 MARKER = 'f00d'
@@ -49,7 +50,7 @@ def test_one_input(data):
         for strict in (True, False):
             for lines in (session._stdout, session._stderr):  # pylint: disable=protected-access
                 try:
-                    _console._decode(lines, encoder, strict)  # pylint: disable=protected-access
+                    _session._decode(lines, encoder, strict)  # pylint: disable=protected-access
                 except ValueError:
                     pass
     session.received()
@@ -72,8 +73,8 @@ def test_one_input(data):
     feed_in_pieces(session, fdp, frame)
     if session._state != 'done' or session.rc != status:  # pylint: disable=protected-access
         raise AssertionError('frame not complete: state %s, rc %r' % (session._state, session.rc))  # pylint: disable=protected-access
-    got_out = _console._decode(session._stdout, encoder, True)  # pylint: disable=protected-access
-    got_err = _console._decode(session._stderr, encoder, True)  # pylint: disable=protected-access
+    got_out = _session._decode(session._stdout, encoder, True)  # pylint: disable=protected-access
+    got_err = _session._decode(session._stderr, encoder, True)  # pylint: disable=protected-access
     if (got_out, got_err) != (stdout, stderr):
         raise AssertionError('the frame changed the output: %r != %r' % ((got_out, got_err), (stdout, stderr)))
 

@@ -19,6 +19,7 @@ import time
 import pytest
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _console
+from ansible_collections.katacontainers.kata.plugins.module_utils._console import _dial, _exec
 from ansible_collections.katacontainers.kata.plugins.module_utils._console import (
     EXEC_LINE,
     ConsoleSession,
@@ -602,7 +603,7 @@ def test_timeouts_too_large_for_a_socket_are_refused(name):
     # 1e10 reached socket.settimeout / poll and raised OverflowError, a traceback for the user.
     params = {'sandbox_id': 'sb1', 'cmd': 'true', name: 1e10}
     with pytest.raises(ArgumentError) as exc_info:
-        _console._validated(params)  # pylint: disable=protected-access
+        _exec._validated(params)  # pylint: disable=protected-access
     assert exc_info.value.msg == '%s: 10000000000.0 seconds is more than the 31536000 (365 days) a timeout may be' % name
 
 
@@ -628,7 +629,7 @@ def test_long_timeouts_are_waited_for_in_slices():
         outcome = session._pump(time.monotonic() + 300 * 86400, lambda: bool(session._noise))  # pylint: disable=protected-access
         assert (outcome, session.received()) == ('done', 'hello')
         right.sendall(b'OK 1\n')
-        assert _console._read_handshake_line(left, time.monotonic() + 300 * 86400) == b'OK 1\n'  # pylint: disable=protected-access
+        assert _dial._read_handshake_line(left, time.monotonic() + 300 * 86400) == b'OK 1\n'  # pylint: disable=protected-access
     finally:
         left.close()
         right.close()

@@ -28,6 +28,7 @@ import sys
 import pytest
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _console
+from ansible_collections.katacontainers.kata.plugins.module_utils._console import _session
 from ansible_collections.katacontainers.kata.plugins.module_utils._console import ConsoleSession, parse_agent_url
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import PeerError
 
@@ -133,8 +134,8 @@ def test_property_any_bytes_survive_the_frame(stdout, stderr, encoder, noise, eo
     frame += KEY + b'Z' + eol + noise
     feed(session, frame, cuts)
     assert (session._state, session.rc, session.stderr_merged) == ('done', status, False)  # pylint: disable=protected-access
-    assert _console._decode(session._stdout, encoder, True) == stdout  # pylint: disable=protected-access
-    assert _console._decode(session._stderr, encoder, True) == stderr  # pylint: disable=protected-access
+    assert _session._decode(session._stdout, encoder, True) == stdout  # pylint: disable=protected-access
+    assert _session._decode(session._stderr, encoder, True) == stderr  # pylint: disable=protected-access
 
 
 # -- real shells on a real terminal -----------------------------------------------------------------------------------
