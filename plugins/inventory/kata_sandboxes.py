@@ -135,6 +135,7 @@ NODE_VARS = (
     ('private_key_file', 'kata_node_private_key_file'),
     ('python', 'kata_node_python'),
     ('become', 'kata_node_become'),
+    ('control_path_dir', 'kata_node_control_path_dir'),
 )
 
 
