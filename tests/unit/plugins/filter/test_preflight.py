@@ -970,7 +970,7 @@ def test_handler_verdicts_from_the_real_modules(tmp_path, cpuinfo_fixture, capsy
 ])
 def test_how_the_configuration_was_found_is_shown(handler, source, shown):
     cells = render.runtime_cells(dict(handler=handler, runtime='rust', hypervisor='qemu', config='/x.toml',
-                                          config_source=source, status='capable', failed_checks=[]))
+                                      config_source=source, status='capable', failed_checks=[]))
     assert cells == (handler or '(default)', 'runtime-rs', 'qemu', shown, 'capable', '')
 
 
