@@ -7,6 +7,7 @@ answers the stats and resize requests and logs them."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -14,10 +15,7 @@ import stat
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.katacontainers.kata.plugins.modules import kata_direct_volume
-from ansible_collections.katacontainers.kata.tests.unit.ansible_compat import patch_module_args
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils import shim_http_server as srv
 
 VOLUME = '/var/lib/kubelet/pv/pvc-1/globalmount'
@@ -33,29 +31,6 @@ RENDERED = ('{\n  "volume-type": "block",\n  "device": "/dev/sdb",\n  "fstype": 
             '    "noatime"\n  ]\n}\n')
 
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def capture_exit(monkeypatch):
-    warnings = []
-
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise FailJson(kwargs)
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, msg: warnings.append(msg))
-    return warnings
-
-
 @pytest.fixture
 def host(tmp_path):
     factory = srv.ServerFactory()
@@ -66,11 +41,11 @@ def host(tmp_path):
     factory.close()
 
 
-def run_module(args, expect='exit'):
-    with patch_module_args(args):
-        with pytest.raises(ExitJson if expect == 'exit' else FailJson) as exc_info:
-            kata_direct_volume.main()
-    return exc_info.value.args[0]
+@pytest.fixture
+def run(run_module):
+    """``run(args, expect='exit'|'fail')``: kata_direct_volume's main() through the shared runner (conftest.py), which
+    returns the result it exited or failed with and the run's ``warnings``."""
+    return functools.partial(run_module, kata_direct_volume)
 
 
 def args_for(host, **kwargs):
@@ -102,85 +77,86 @@ def mount_info_path(host):
 # The record
 
 
-def test_present_twice(host):
-    result = run_module(args_for(host))
+def test_present_twice(host, run):
+    result = run(args_for(host))
     assert result == {'changed': True, 'volume': {'volume_path': VOLUME, 'directory': os.path.join(host.volumes, NAME),
-                                                  'mount_info': RETURNED, 'sandbox_id': None}}
+                                                  'mount_info': RETURNED, 'sandbox_id': None}, 'warnings': []}
     with open(mount_info_path(host), 'rb') as f:
         assert f.read() == FILE
     assert stat.S_IMODE(os.stat(mount_info_path(host)).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(os.path.dirname(mount_info_path(host))).st_mode) == 0o700
     inode = os.stat(mount_info_path(host)).st_ino
 
-    result = run_module(args_for(host))
+    result = run(args_for(host))
     assert result['changed'] is False
     assert os.stat(mount_info_path(host)).st_ino == inode
 
 
-def test_check_mode_writes_nothing(host):
+def test_check_mode_writes_nothing(host, run):
     before = tree_digest(host.tmp)
-    result = run_module(args_for(host, _ansible_check_mode=True, _ansible_diff=True))
+    result = run(args_for(host, _ansible_check_mode=True, _ansible_diff=True))
     assert result['changed'] is True
     assert result['volume']['mount_info'] == RETURNED
     assert result['diff']['after'] == RENDERED
     assert tree_digest(host.tmp) == before
 
-    run_module(args_for(host))
+    run(args_for(host))
     before = tree_digest(host.tmp)
     changed = dict(MOUNT_INFO, options=['ro'])
-    assert run_module(args_for(host, mount_info=changed, _ansible_check_mode=True))['changed'] is True
-    assert run_module(args_for(host, mount_info=MOUNT_INFO, _ansible_check_mode=True))['changed'] is False
-    assert run_module(args_for(host, state='absent', _ansible_check_mode=True))['changed'] is True
+    assert run(args_for(host, mount_info=changed, _ansible_check_mode=True))['changed'] is True
+    assert run(args_for(host, mount_info=MOUNT_INFO, _ansible_check_mode=True))['changed'] is False
+    assert run(args_for(host, state='absent', _ansible_check_mode=True))['changed'] is True
     assert tree_digest(host.tmp) == before
 
 
-def test_diff(host):
-    result = run_module(args_for(host, _ansible_diff=True))
+def test_diff(host, run):
+    result = run(args_for(host, _ansible_diff=True))
     path = mount_info_path(host)
     assert result['diff'] == {'before': '', 'after': RENDERED, 'before_header': '%s (absent)' % path,
                               'after_header': '%s (directory mode 0700, file mode 0600)' % path}
-    result = run_module(args_for(host, mount_info=dict(MOUNT_INFO, metadata=None, options=None), _ansible_diff=True))
+    result = run(args_for(host, mount_info=dict(MOUNT_INFO, metadata=None, options=None), _ansible_diff=True))
     assert result['changed'] is True
     assert result['diff']['before'] == RENDERED
     assert result['diff']['after'] == '{\n  "volume-type": "block",\n  "device": "/dev/sdb",\n  "fstype": "ext4"\n}\n'
-    result = run_module(args_for(host, state='absent', _ansible_diff=True))
+    result = run(args_for(host, state='absent', _ansible_diff=True))
     assert result['diff'] == {
         'before': '{\n  "volume-type": "block",\n  "device": "/dev/sdb",\n  "fstype": "ext4"\n}\n', 'after': '',
         'before_header': '%s (directory mode 0700, file mode 0600)' % path, 'after_header': '%s (absent)' % path}
 
 
-def test_no_diff_without_diff_mode(host):
-    assert 'diff' not in run_module(args_for(host))
-    assert 'diff' not in run_module(args_for(host, state='absent'))
+def test_no_diff_without_diff_mode(host, run):
+    assert 'diff' not in run(args_for(host))
+    assert 'diff' not in run(args_for(host, state='absent'))
 
 
-def test_diff_of_an_unreadable_file(host):
+def test_diff_of_an_unreadable_file(host, run):
     os.makedirs(os.path.join(host.volumes, NAME))
     with open(mount_info_path(host), 'w') as f:
         f.write('{"device": 5}')
-    result = run_module(args_for(host, _ansible_diff=True))
+    result = run(args_for(host, _ansible_diff=True))
     assert result['diff']['before'] == ('{"device": 5}\n(kata cannot read it: cannot unmarshal number into Go struct '
                                         'field MountInfo.device of type string)\n')
 
 
-def test_absent_twice(host, capture_exit):
-    run_module(args_for(host))
-    run_module(args_for(host, volume_path='/other'))
+def test_absent_twice(host, run):
+    run(args_for(host))
+    run(args_for(host, volume_path='/other'))
     open(os.path.join(host.volumes, NAME, 'sandbox-7'), 'w').close()
-    result = run_module(args_for(host, state='absent', mount_info=None))
+    result = run(args_for(host, state='absent', mount_info=None))
+    warnings = result.pop('warnings')
     assert result == {'changed': True, 'volume': {'volume_path': VOLUME, 'directory': os.path.join(host.volumes, NAME),
                                                   'mount_info': None, 'sandbox_id': None}}
-    assert capture_exit == ['the removed volume %s was recorded as used by sandbox sandbox-7; its record is gone, the '
-                            'volume itself stays attached to the running sandbox' % VOLUME]
+    assert warnings == ['the removed volume %s was recorded as used by sandbox sandbox-7; its record is gone, the '
+                        'volume itself stays attached to the running sandbox' % VOLUME]
     assert os.listdir(host.volumes) == ['L290aGVy']
-    assert run_module(args_for(host, state='absent'))['changed'] is False
+    assert run(args_for(host, state='absent'))['changed'] is False
 
 
-def test_existing_non_directory_fails_and_changes_nothing(host):
+def test_existing_non_directory_fails_and_changes_nothing(host, run):
     os.makedirs(host.volumes)
     os.symlink('/etc', os.path.join(host.volumes, NAME))
     before = tree_digest(host.tmp)
-    result = run_module(args_for(host), expect='fail')
+    result = run(args_for(host), expect='fail')
     assert result['msg'] == '%s/%s should be a directory' % (host.volumes, NAME)
     assert result['file'] == os.path.join(host.volumes, NAME)
     assert tree_digest(host.tmp) == before
@@ -213,25 +189,25 @@ def test_existing_non_directory_fails_and_changes_nothing(host):
     ({'size': '1.5'}, "size: the size '1.5' is not a whole number of bytes"),
     ({'size': [1]}, 'size: expected a number of bytes or a size string like 10Gi, got list [1]'),
 ])
-def test_invalid_arguments_fail_and_change_nothing(host, args, message):
+def test_invalid_arguments_fail_and_change_nothing(host, args, message, run):
     before = tree_digest(host.tmp)
-    result = run_module(args_for(host, **args), expect='fail')
+    result = run(args_for(host, **args), expect='fail')
     assert result['msg'] == message
     assert tree_digest(host.tmp) == before
 
 
-def test_unknown_mount_info_key_is_refused_by_the_argument_spec(host):
-    result = run_module(args_for(host, mount_info={'volume_type': 'block', 'device': '/dev/sdb', 'fs_type': 'x'}),
-                        expect='fail')
+def test_unknown_mount_info_key_is_refused_by_the_argument_spec(host, run):
+    result = run(args_for(host, mount_info={'volume_type': 'block', 'device': '/dev/sdb', 'fs_type': 'x'}),
+                 expect='fail')
     assert result['msg'].startswith('Unsupported parameters for (')
     assert result['msg'].endswith('module: mount_info.fs_type. Supported parameters include: device, fstype, metadata, '
                                   'options, volume_type.')
 
 
-def test_not_root_message(host, world_tmp, unprivileged):
+def test_not_root_message(host, world_tmp, unprivileged, run):
     locked = os.path.join(world_tmp, 'locked')
     os.mkdir(locked, 0o555)
-    outcome = unprivileged(lambda: run_module(args_for(host, volume_root=os.path.join(locked, 'dv')), expect='fail'))
+    outcome = unprivileged(lambda: run(args_for(host, volume_root=os.path.join(locked, 'dv')), expect='fail'))
     assert outcome[0] == 'return', outcome
     assert 'run the task as root' in outcome[1]['msg']
     assert os.listdir(locked) == []
@@ -279,9 +255,9 @@ class FakeShim(object):
             conn.sendall(srv.answer(404, '404 page not found\n'))
 
 
-def attach(host, shim, sandbox_id='sb-1'):
+def attach(run, host, shim, sandbox_id='sb-1'):
     """Record ``sandbox_id`` in the volume directory (as the shim does) and serve its shim socket."""
-    run_module(args_for(host))
+    run(args_for(host))
     open(os.path.join(host.volumes, NAME, sandbox_id), 'w').close()
     return host.start(shim.behaviour, path=os.path.join(host.sbs, sandbox_id, 'shim-monitor.sock'))
 
@@ -290,66 +266,66 @@ def requests_of(server):
     return [(r.method, r.target, r.body) for r in server.requests]
 
 
-def test_stats(host):
-    server = attach(host, FakeShim())
-    result = run_module(args_for(host, stats=True))
+def test_stats(host, run):
+    server = attach(run, host, FakeShim())
+    result = run(args_for(host, stats=True))
     assert result['changed'] is False
     assert result['volume']['sandbox_id'] == 'sb-1'
     assert result['volume']['stats'] == STATS
     assert requests_of(server) == [('GET', '/direct-volume/stats?path=%2Fdev%2Fsdb', b'')]
 
 
-def test_stats_in_check_mode_are_read(host):
-    server = attach(host, FakeShim())
-    result = run_module(args_for(host, stats=True, _ansible_check_mode=True))
+def test_stats_in_check_mode_are_read(host, run):
+    server = attach(run, host, FakeShim())
+    result = run(args_for(host, stats=True, _ansible_check_mode=True))
     assert result['volume']['stats'] == STATS
     assert len(server.requests) == 1
 
 
-def test_stats_without_a_sandbox_are_null(host, capture_exit):
-    result = run_module(args_for(host, stats=True))
+def test_stats_without_a_sandbox_are_null(host, run):
+    result = run(args_for(host, stats=True))
     assert result['volume']['stats'] is None
     assert result['volume']['sandbox_id'] is None
-    assert capture_exit == []
+    assert result['warnings'] == []
 
 
-def test_stats_error_fails_with_the_shim_message(host):
-    server = attach(host, FakeShim(device='/dev/other'))
-    result = run_module(args_for(host, stats=True), expect='fail')
+def test_stats_error_fails_with_the_shim_message(host, run):
+    server = attach(run, host, FakeShim(device='/dev/other'))
+    result = run(args_for(host, stats=True), expect='fail')
     assert result['msg'] == ('GET http://shim/direct-volume/stats?path=%%2Fdev%%2Fsdb via %s: HTTP 500 Internal Server '
                              'Error: mount /dev/sdb not found in sandbox' % server.path)
     assert result['changed'] is False
 
 
-def test_sandbox_without_shim_fails(host):
-    run_module(args_for(host))
+def test_sandbox_without_shim_fails(host, run):
+    run(args_for(host))
     open(os.path.join(host.volumes, NAME, 'gone'), 'w').close()
-    result = run_module(args_for(host, stats=True), expect='fail')
+    result = run(args_for(host, stats=True), expect='fail')
     assert result['msg'].startswith('no shim socket for sandbox gone: neither %s nor ' % os.path.join(
         host.sbs, 'gone', 'shim-monitor.sock'))
 
 
-def test_invalid_sandbox_record_fails(host):
-    run_module(args_for(host))
+def test_invalid_sandbox_record_fails(host, run):
+    run(args_for(host))
     open(os.path.join(host.volumes, NAME, '-bad'), 'w').close()
-    result = run_module(args_for(host, stats=True), expect='fail')
+    result = run(args_for(host, stats=True), expect='fail')
     assert result['msg'] == ("the sandbox recorded for the volume, the entry '-bad' in %s/%s, is not a valid sandbox ID"
                              % (host.volumes, NAME))
 
 
 @pytest.mark.parametrize('size', [10000000000, '10G', '9Gi', '1k'])
-def test_size_not_larger_sends_no_resize(host, size):
-    server = attach(host, FakeShim(total=10000000000))
-    result = run_module(args_for(host, size=size))
+def test_size_not_larger_sends_no_resize(host, size, run):
+    server = attach(run, host, FakeShim(total=10000000000))
+    result = run(args_for(host, size=size))
     assert result['changed'] is False
     assert 'stats' not in result['volume']
     assert [m for m, _t, _b in requests_of(server)] == ['GET']
 
 
-def test_size_larger_resizes_once(host):
+def test_size_larger_resizes_once(host, run):
     shim = FakeShim(total=10000000000)
-    server = attach(host, shim)
-    result = run_module(args_for(host, size='20Gi', stats=True, _ansible_diff=True))
+    server = attach(run, host, shim)
+    result = run(args_for(host, size='20Gi', stats=True, _ansible_diff=True))
     assert result['changed'] is True
     assert requests_of(server) == [
         ('GET', '/direct-volume/stats?path=%2Fdev%2Fsdb', b''),
@@ -364,22 +340,22 @@ def test_size_larger_resizes_once(host):
     assert result['diff'][0]['before'] == result['diff'][0]['after'] == RENDERED
 
     del server.requests[:]
-    result = run_module(args_for(host, size='20Gi'))
+    result = run(args_for(host, size='20Gi'))
     assert result['changed'] is False
     assert [m for m, _t, _b in requests_of(server)] == ['GET']
 
 
-def test_size_in_check_mode_sends_no_resize(host):
-    server = attach(host, FakeShim(total=10000000000))
-    result = run_module(args_for(host, size='20Gi', _ansible_check_mode=True))
+def test_size_in_check_mode_sends_no_resize(host, run):
+    server = attach(run, host, FakeShim(total=10000000000))
+    result = run(args_for(host, size='20Gi', _ansible_check_mode=True))
     assert result['changed'] is True
     assert [m for m, _t, _b in requests_of(server)] == ['GET']
 
 
-def test_resize_not_supported_by_the_agent(host):
-    server = attach(host, FakeShim(resize_error='rpc error: code = NotFound desc = /grpc.AgentService/ResizeVolume '
-                                                'is not supported'))
-    result = run_module(args_for(host, size='20Gi'), expect='fail')
+def test_resize_not_supported_by_the_agent(host, run):
+    server = attach(run, host, FakeShim(resize_error='rpc error: code = NotFound desc = '
+                                                     '/grpc.AgentService/ResizeVolume is not supported'))
+    result = run(args_for(host, size='20Gi'), expect='fail')
     assert result['msg'] == ('cannot resize /dev/sdb to 21474836480 bytes: the Kata agent of sandbox sb-1 does not '
                              'support resizing volumes (kata-agent 3.0.0 up to at least 4.0.0 does not implement '
                              'ResizeVolume); the agent said: rpc error: code = NotFound desc = '
@@ -389,26 +365,26 @@ def test_resize_not_supported_by_the_agent(host):
     assert [m for m, _t, _b in requests_of(server)] == ['GET', 'POST']
 
 
-def test_resize_failure_after_a_rewrite_reports_changed(host):
-    attach(host, FakeShim(resize_error='boom'))
-    result = run_module(args_for(host, size='20Gi', mount_info=dict(MOUNT_INFO, options=['ro'])), expect='fail')
+def test_resize_failure_after_a_rewrite_reports_changed(host, run):
+    attach(run, host, FakeShim(resize_error='boom'))
+    result = run(args_for(host, size='20Gi', mount_info=dict(MOUNT_INFO, options=['ro'])), expect='fail')
     assert result['changed'] is True
     assert result['msg'] == ('cannot resize /dev/sdb to 21474836480 bytes in sandbox sb-1: POST /direct-volume/resize '
                              'answered HTTP 500: boom')
 
 
-def test_size_without_a_sandbox_warns(host, capture_exit):
-    result = run_module(args_for(host, size='20Gi'))
+def test_size_without_a_sandbox_warns(host, run):
+    result = run(args_for(host, size='20Gi'))
     assert result['changed'] is True
-    assert capture_exit == ['size is not applied: no sandbox uses the volume %s yet, and only a sandbox can resize it'
-                            % VOLUME]
+    assert result['warnings'] == ['size is not applied: no sandbox uses the volume %s yet, and only a sandbox can '
+                                  'resize it' % VOLUME]
 
 
-def test_explicit_shim_socket(host):
-    run_module(args_for(host))
+def test_explicit_shim_socket(host, run):
+    run(args_for(host))
     open(os.path.join(host.volumes, NAME, 'sb-2'), 'w').close()
     server = host.start(FakeShim().behaviour)
-    result = run_module(args_for(host, stats=True, shim_socket=server.path))
+    result = run(args_for(host, stats=True, shim_socket=server.path))
     assert result['volume']['stats'] == STATS
     assert len(server.requests) == 1
 
@@ -417,16 +393,16 @@ def test_explicit_shim_socket(host):
 # Found by the robustness suite (tests/robustness)
 
 
-def test_volume_root_with_nul_names_the_option(host):
-    result = run_module(args_for(host, volume_root='/run/kata\0x'), expect='fail')
+def test_volume_root_with_nul_names_the_option(host, run):
+    result = run(args_for(host, volume_root='/run/kata\0x'), expect='fail')
     assert result['msg'] == "volume_root: invalid path '/run/kata\\x00x': it contains a NUL character"
 
 
-def test_mount_info_nested_too_deeply_is_reported_as_invalid(host):
-    run_module(args_for(host))
+def test_mount_info_nested_too_deeply_is_reported_as_invalid(host, run):
+    run(args_for(host))
     with open(mount_info_path(host), 'wb') as f:
         f.write(b'{"volume-type": ' + b'[' * 100000 + b']' * 100000 + b'}')
-    result = run_module(args_for(host))
+    result = run(args_for(host))
     assert result['changed'] is True
     with open(mount_info_path(host), 'rb') as f:
         assert f.read() == FILE
@@ -437,15 +413,15 @@ def test_mount_info_nested_too_deeply_is_reported_as_invalid(host):
     ('/a//b', "'/a//b' is not in its clean form '/a/b'"),
     ('/a/b/', "'/a/b/' is not in its clean form '/a/b'"),
 ])
-def test_volume_path_kata_could_never_match_is_refused(host, volume_path, words):
+def test_volume_path_kata_could_never_match_is_refused(host, volume_path, words, run):
     """kata looks a volume up by a bind mount's source (absolute, clean): a record under another path is never used.
     state=absent still removes such a record (written by kata-runtime or an earlier version of the module)."""
-    result = run_module(args_for(host, volume_path=volume_path), expect='fail')
+    result = run(args_for(host, volume_path=volume_path), expect='fail')
     assert result['msg'].startswith('volume_path: the volume path %s' % words), result['msg']
     assert not os.path.exists(host.volumes) or os.listdir(host.volumes) == []
     directory = os.path.join(host.volumes, base64.urlsafe_b64encode(volume_path.encode()).decode())
     os.makedirs(directory, 0o700)
     with open(os.path.join(directory, 'mountInfo.json'), 'w') as f:
         f.write('{"volume-type":"block","device":"/dev/sdb","fstype":"ext4"}')
-    assert run_module(args_for(host, volume_path=volume_path, state='absent'))['changed'] is True
+    assert run(args_for(host, volume_path=volume_path, state='absent'))['changed'] is True
     assert os.listdir(host.volumes) == []

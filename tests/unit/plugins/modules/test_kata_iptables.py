@@ -7,17 +7,15 @@ Every request is logged, so the tests assert exactly when a PUT is sent."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.katacontainers.kata.plugins.module_utils import _iptables as ipt
 from ansible_collections.katacontainers.kata.plugins.modules import kata_iptables
-from ansible_collections.katacontainers.kata.tests.unit.ansible_compat import patch_module_args
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils import shim_http_server as srv
 
 SANDBOX = 'sb-0123456789abcdef'
@@ -147,25 +145,6 @@ class FakeGuest(object):
             conn.sendall(srv.answer(501, ''))
 
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def capture_exit(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise FailJson(kwargs)
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-
-
 @pytest.fixture
 def shim():
     factory = srv.ServerFactory()
@@ -177,11 +156,11 @@ def shim():
     factory.close()
 
 
-def run_module(args, expect='exit'):
-    with patch_module_args(args):
-        with pytest.raises(ExitJson if expect == 'exit' else FailJson) as exc_info:
-            kata_iptables.main()
-    return exc_info.value.args[0]
+@pytest.fixture
+def run(run_module):
+    """``run(args, expect='exit'|'fail')``: kata_iptables's main() through the shared runner (conftest.py), which
+    returns the result it exited or failed with and the run's ``warnings``."""
+    return functools.partial(run_module, kata_iptables)
 
 
 def args_for(shim, **kwargs):
@@ -195,8 +174,8 @@ def log(shim):
     return [(r.method, r.target) for r in shim.server.requests]
 
 
-def test_change_then_unchanged(shim):
-    result = run_module(args_for(shim, rules=WANTED))
+def test_change_then_unchanged(shim, run):
+    result = run(args_for(shim, rules=WANTED))
     assert result['changed'] is True
     assert log(shim) == [('GET', '/iptables'), ('PUT', '/iptables'), ('GET', '/iptables')]
     put = shim.server.requests[1]
@@ -206,14 +185,14 @@ def test_change_then_unchanged(shim):
     assert 'diff' not in result and 'backup_file' not in result
 
     del shim.server.requests[:]
-    result = run_module(args_for(shim, rules=WANTED))
-    assert result == {'changed': False, 'rules': shim.guest.save(4)}
+    result = run(args_for(shim, rules=WANTED))
+    assert result == {'changed': False, 'rules': shim.guest.save(4), 'warnings': []}
     assert log(shim) == [('GET', '/iptables')]
 
 
-def test_check_mode_sends_no_put_and_diff_shows_the_plan(shim):
+def test_check_mode_sends_no_put_and_diff_shows_the_plan(shim, run):
     before = shim.guest.save(4)
-    result = run_module(args_for(shim, rules=WANTED, _ansible_check_mode=True, _ansible_diff=True))
+    result = run(args_for(shim, rules=WANTED, _ansible_check_mode=True, _ansible_diff=True))
     assert result['changed'] is True
     assert log(shim) == [('GET', '/iptables')]
     assert shim.guest.save(4) == before
@@ -223,36 +202,36 @@ def test_check_mode_sends_no_put_and_diff_shows_the_plan(shim):
                               'after_header': 'sandbox %s iptables (wanted)' % SANDBOX}
 
 
-def test_diff_when_unchanged_is_empty(shim):
-    run_module(args_for(shim, rules=WANTED))
-    result = run_module(args_for(shim, rules=WANTED, _ansible_diff=True))
+def test_diff_when_unchanged_is_empty(shim, run):
+    run(args_for(shim, rules=WANTED))
+    result = run(args_for(shim, rules=WANTED, _ansible_diff=True))
     assert result['changed'] is False
     assert result['diff']['before'] == result['diff']['after'] == NORMALIZED_WANTED
 
 
-def test_equal_rules_written_differently_send_no_put(shim):
-    run_module(args_for(shim, rules=WANTED))
+def test_equal_rules_written_differently_send_no_put(shim, run):
+    run(args_for(shim, rules=WANTED))
     del shim.server.requests[:]
     same = ('# my rules\n*filter\n:OUTPUT ACCEPT\n:INPUT DROP [99:99]\n:FORWARD   DROP\n\n'
             '[3:4] -A INPUT -i lo -j ACCEPT\n'
             '-A INPUT  -s 10.0.0.0/8 -p tcp -m tcp --dport 22 -m comment --comment "ssh in" -j "ACCEPT"\nCOMMIT')
-    result = run_module(args_for(shim, rules=same, _ansible_check_mode=True))
+    result = run(args_for(shim, rules=same, _ansible_check_mode=True))
     assert result['changed'] is False
-    result = run_module(args_for(shim, rules=same))
+    result = run(args_for(shim, rules=same))
     assert result['changed'] is False
     assert [m for m, _t in log(shim)] == ['GET', 'GET']
 
 
-def test_missing_final_newline_is_added(shim):
-    result = run_module(args_for(shim, rules=WANTED.rstrip('\n')))
+def test_missing_final_newline_is_added(shim, run):
+    result = run(args_for(shim, rules=WANTED.rstrip('\n')))
     assert result['changed'] is True
     assert shim.server.requests[1].body == WANTED.encode()
 
 
-def test_rejected_rules_fail_with_the_agent_message_and_keep_the_rules(shim):
+def test_rejected_rules_fail_with_the_agent_message_and_keep_the_rules(shim, run):
     before = shim.guest.save(4)
     bad = '*filter\n:INPUT DROP [0:0]\n-A INPUT -j NOPE\nCOMMIT\n'
-    result = run_module(args_for(shim, rules=bad), expect='fail')
+    result = run(args_for(shim, rules=bad), expect='fail')
     assert result['msg'] == (
         'the Kata agent in sandbox %s rejected the iptables rules (rules), the previous rules stay in place; the agent '
         'said: rpc error: code = Internal desc = /sbin/iptables-restore --wait 5 failed: "iptables-restore v1.8.9 '
@@ -264,9 +243,9 @@ def test_rejected_rules_fail_with_the_agent_message_and_keep_the_rules(shim):
     assert shim.guest.save(4) == before
 
 
-def test_rules_printed_differently_fail_the_verification(shim):
+def test_rules_printed_differently_fail_the_verification(shim, run):
     wanted = '*filter\n-A INPUT -s 10.0.0.1 -j ACCEPT\nCOMMIT\n'
-    result = run_module(args_for(shim, rules=wanted), expect='fail')
+    result = run(args_for(shim, rules=wanted), expect='fail')
     assert result['msg'] == (
         'the iptables rules were applied to sandbox %s, but the rules it reports now still differ from the wanted '
         "ones: table filter, chain INPUT: rule 1 is '-A INPUT -s 10.0.0.1/32 -j ACCEPT', wanted '-A INPUT -s "
@@ -278,34 +257,34 @@ def test_rules_printed_differently_fail_the_verification(shim):
     assert log(shim) == [('GET', '/iptables'), ('PUT', '/iptables'), ('GET', '/iptables')]
 
 
-def test_ipv6(shim):
+def test_ipv6(shim, run):
     wanted = '*filter\n:INPUT DROP [0:0]\n-A INPUT -s fd00::/8 -j ACCEPT\nCOMMIT\n'
-    result = run_module(args_for(shim, rules=wanted, ipv6=True))
+    result = run(args_for(shim, rules=wanted, ipv6=True))
     assert result['changed'] is True
     assert log(shim) == [('GET', '/ip6tables'), ('PUT', '/ip6tables'), ('GET', '/ip6tables')]
     assert '-A INPUT -s fd00::/8 -j ACCEPT' in result['rules']
     assert '-A INPUT' not in shim.guest.save(4)
-    assert run_module(args_for(shim, rules=wanted, ipv6=True))['changed'] is False
+    assert run(args_for(shim, rules=wanted, ipv6=True))['changed'] is False
 
 
-def test_src_file(shim, tmp_path):
+def test_src_file(shim, tmp_path, run):
     path = tmp_path / 'sandbox.rules'
     path.write_bytes(WANTED.encode())
-    assert run_module(args_for(shim, src=str(path)))['changed'] is True
+    assert run(args_for(shim, src=str(path)))['changed'] is True
     assert shim.server.requests[1].body == WANTED.encode()
-    assert run_module(args_for(shim, src=str(path)))['changed'] is False
+    assert run(args_for(shim, src=str(path)))['changed'] is False
 
 
-def test_src_unreadable(shim, tmp_path):
-    result = run_module(args_for(shim, src=str(tmp_path / 'nope.rules')), expect='fail')
+def test_src_unreadable(shim, tmp_path, run):
+    result = run(args_for(shim, src=str(tmp_path / 'nope.rules')), expect='fail')
     assert result['msg'] == 'src: cannot read the rules file %s: No such file or directory' % (tmp_path / 'nope.rules')
     assert log(shim) == []
 
 
-def test_src_not_in_iptables_save_format(shim, tmp_path):
+def test_src_not_in_iptables_save_format(shim, tmp_path, run):
     path = tmp_path / 'bad.rules'
     path.write_bytes(b'-A INPUT -j ACCEPT\n')
-    result = run_module(args_for(shim, src=str(path)), expect='fail')
+    result = run(args_for(shim, src=str(path)), expect='fail')
     assert result['msg'] == ('src (%s): not in iptables-save format: line 1: \'-A INPUT -j ACCEPT\' is outside a table: '
                              'expected a "*<table>" line first' % path)
     assert log(shim) == []
@@ -316,27 +295,27 @@ def test_src_not_in_iptables_save_format(shim, tmp_path):
          'and rule lines, then "COMMIT"'),
     ('*filter\n-A INPUT -j ACCEPT\n', 'rules: not in iptables-save format: table filter is not terminated by COMMIT'),
 ])
-def test_rules_not_in_iptables_save_format(shim, rules, message):
-    result = run_module(args_for(shim, rules=rules), expect='fail')
+def test_rules_not_in_iptables_save_format(shim, rules, message, run):
+    result = run(args_for(shim, rules=rules), expect='fail')
     assert result['msg'] == message
     assert log(shim) == []
 
 
-def test_rules_and_src_are_exclusive(shim):
-    result = run_module(args_for(shim, rules=WANTED, src='/x'), expect='fail')
+def test_rules_and_src_are_exclusive(shim, run):
+    result = run(args_for(shim, rules=WANTED, src='/x'), expect='fail')
     assert result['msg'] == 'parameters are mutually exclusive: rules|src'
-    result = run_module(args_for(shim), expect='fail')
+    result = run(args_for(shim), expect='fail')
     assert result['msg'] == 'one of the following is required: rules, src'
 
 
-def test_invalid_sandbox_id(shim):
-    result = run_module(args_for(shim, sandbox_id='../etc', rules=WANTED), expect='fail')
+def test_invalid_sandbox_id(shim, run):
+    result = run(args_for(shim, sandbox_id='../etc', rules=WANTED), expect='fail')
     assert result['msg'].startswith("sandbox_id: invalid sandbox ID '../etc': expected a string matching")
     assert log(shim) == []
 
 
-def test_unknown_sandbox(shim):
-    result = run_module(args_for(shim, sandbox_id='other', rules=WANTED), expect='fail')
+def test_unknown_sandbox(shim, run):
+    result = run(args_for(shim, sandbox_id='other', rules=WANTED), expect='fail')
     assert result['msg'] == (
         'no shim socket for sandbox other: neither %s nor %s exists (is the sandbox running on this host? Set '
         'sandbox_root, rs_sandbox_root or shim_socket if its shim listens elsewhere)'
@@ -344,22 +323,22 @@ def test_unknown_sandbox(shim):
                                                                                'shim-monitor.sock')))
 
 
-def test_get_error_fails(shim):
+def test_get_error_fails(shim, run):
     server = shim.start(srv.respond(500, 'rpc error: code = Internal desc = failed to spawn iptables-save'))
-    result = run_module(args_for(shim, shim_socket=server.path, rules=WANTED), expect='fail')
+    result = run(args_for(shim, shim_socket=server.path, rules=WANTED), expect='fail')
     assert result['msg'] == ('GET http://shim/iptables via %s: HTTP 500 Internal Server Error: rpc error: code = '
                              'Internal desc = failed to spawn iptables-save' % server.path)
     assert [(r.method, r.target) for r in server.requests] == [('GET', '/iptables')]
 
 
-def test_backup(shim, tmp_path):
+def test_backup(shim, tmp_path, run):
     backups = tmp_path / 'backups'
     before = shim.guest.save(4)
-    result = run_module(args_for(shim, rules=WANTED, backup=True, backup_dir=str(backups), _ansible_check_mode=True))
+    result = run(args_for(shim, rules=WANTED, backup=True, backup_dir=str(backups), _ansible_check_mode=True))
     assert 'backup_file' not in result
     assert not backups.exists()
 
-    result = run_module(args_for(shim, rules=WANTED, backup=True, backup_dir=str(backups)))
+    result = run(args_for(shim, rules=WANTED, backup=True, backup_dir=str(backups)))
     assert result['changed'] is True
     assert os.path.dirname(result['backup_file']) == str(backups)
     assert os.path.basename(result['backup_file']).startswith(SANDBOX + '.iptables.')
@@ -367,14 +346,14 @@ def test_backup(shim, tmp_path):
         assert f.read() == before
     assert os.stat(result['backup_file']).st_mode & 0o777 == 0o600
 
-    result = run_module(args_for(shim, rules=WANTED, backup=True, backup_dir=str(backups)))
+    result = run(args_for(shim, rules=WANTED, backup=True, backup_dir=str(backups)))
     assert result['changed'] is False and 'backup_file' not in result
     assert len(os.listdir(str(backups))) == 1
 
 
-def test_backup_is_kept_when_the_agent_rejects(shim, tmp_path):
-    result = run_module(args_for(shim, rules='*filter\n-A INPUT -j NOPE\nCOMMIT\n', backup=True,
-                                 backup_dir=str(tmp_path)), expect='fail')
+def test_backup_is_kept_when_the_agent_rejects(shim, tmp_path, run):
+    result = run(args_for(shim, rules='*filter\n-A INPUT -j NOPE\nCOMMIT\n', backup=True,
+                          backup_dir=str(tmp_path)), expect='fail')
     assert os.path.dirname(result['backup_file']) == str(tmp_path)
     assert os.path.exists(result['backup_file'])
 
@@ -433,22 +412,22 @@ def netns_shim():
         subprocess.run(['ip', 'netns', 'del', name], capture_output=True, check=False)
 
 
-def test_real_iptables_end_to_end(netns_shim):
+def test_real_iptables_end_to_end(netns_shim, run):
     shim = netns_shim
     wanted = WANTED + '*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -s 10.88.0.0/16 ! -o lo -j MASQUERADE\nCOMMIT\n'
-    result = run_module(args_for(shim, rules=wanted, _ansible_diff=True))
+    result = run(args_for(shim, rules=wanted, _ansible_diff=True))
     assert result['changed'] is True
     assert '-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 22 -m comment --comment "ssh in" -j ACCEPT' in result['rules']
     assert result['rules'].startswith('# Generated by iptables-save')
 
     del shim.server.requests[:]
-    result = run_module(args_for(shim, rules=wanted))
+    result = run(args_for(shim, rules=wanted))
     assert result['changed'] is False
     assert log(shim) == [('GET', '/iptables')]
 
     # Rejected by the real iptables-restore: the agent's message, and the rules stay.
     live = subprocess.run(['ip', 'netns', 'exec', shim.netns, 'iptables-save'], capture_output=True, text=True, check=False).stdout
-    result = run_module(args_for(shim, rules='*filter\n-A INPUT -j NOPE\nCOMMIT\n'), expect='fail')
+    result = run(args_for(shim, rules='*filter\n-A INPUT -j NOPE\nCOMMIT\n'), expect='fail')
     assert result['msg'].startswith('the Kata agent in sandbox %s rejected the iptables rules (rules), the previous '
                                     'rules stay in place; the agent said: rpc error: code = Internal desc = '
                                     '/sbin/iptables-restore --wait 5 failed: "iptables-restore v' % SANDBOX)
@@ -457,8 +436,8 @@ def test_real_iptables_end_to_end(netns_shim):
     assert ipt.normalize(after) == ipt.normalize(live)
 
     # Short forms: applied, then reported as printed differently.
-    result = run_module(args_for(shim, rules='*filter\n-A INPUT -s 10.0.0.1 -p tcp --dport 22 -j ACCEPT\nCOMMIT\n'),
-                        expect='fail')
+    result = run(args_for(shim, rules='*filter\n-A INPUT -s 10.0.0.1 -p tcp --dport 22 -j ACCEPT\nCOMMIT\n'),
+                 expect='fail')
     assert result['changed'] is True
     assert ("rule 1 is '-A INPUT -s 10.0.0.1/32 -p tcp -m tcp --dport 22 -j ACCEPT', wanted '-A INPUT -s 10.0.0.1 -p "
             "tcp --dport 22 -j ACCEPT'") in result['msg']
@@ -466,24 +445,24 @@ def test_real_iptables_end_to_end(netns_shim):
 
 # -- found by the robustness suite (tests/robustness) ----------------------------------------------------------------
 
-def test_rules_with_nul_are_refused_before_any_put(shim):
+def test_rules_with_nul_are_refused_before_any_put(shim, run):
     # iptables-restore would have cut the rule at the NUL and applied "-A INPUT -s 10.0.0.1" without its target.
     rules = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.1\0 -j DROP\nCOMMIT\n'
-    result = run_module(args_for(shim, rules=rules), expect='fail')
+    result = run(args_for(shim, rules=rules), expect='fail')
     assert result['msg'] == 'rules: the rules contain a NUL character (line 3), which iptables-restore would cut the line at'
     assert log(shim) == []
 
 
-def test_src_with_nul_is_refused_before_any_put(shim, tmp_path):
+def test_src_with_nul_is_refused_before_any_put(shim, tmp_path, run):
     path = tmp_path / 'nul.rules'
     path.write_bytes(b'*filter\n-A INPUT -j DROP\0\nCOMMIT\n')
-    result = run_module(args_for(shim, src=str(path)), expect='fail')
+    result = run(args_for(shim, src=str(path)), expect='fail')
     assert result['msg'] == ('src (%s): the rules contain a NUL character (line 2), which iptables-restore would cut '
                              'the line at' % path)
     assert log(shim) == []
 
 
-def test_src_path_with_nul_names_the_option(shim):
-    result = run_module(args_for(shim, src='/tmp/a\0b'), expect='fail')
+def test_src_path_with_nul_names_the_option(shim, run):
+    result = run(args_for(shim, src='/tmp/a\0b'), expect='fail')
     assert result['msg'] == "src: invalid path '/tmp/a\\x00b': it contains a NUL character"
     assert log(shim) == []

@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 import base64
+import functools
 import os
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.katacontainers.kata.plugins.module_utils import _sandbox_info
 from ansible_collections.katacontainers.kata.plugins.modules import kata_direct_volume, kata_sandbox_info
-from ansible_collections.katacontainers.kata.tests.unit.ansible_compat import patch_module_args
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils import shim_http_server as srv
 
 try:
@@ -22,25 +20,6 @@ try:
     HAS_REQUESTS_UNIXSOCKET = True
 except ImportError:
     HAS_REQUESTS_UNIXSOCKET = False
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-@pytest.fixture(autouse=True)
-def capture_exit(monkeypatch):
-    def exit_json(self, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise FailJson(kwargs)
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
 
 
 @pytest.fixture
@@ -56,11 +35,11 @@ def host():
     factory.close()
 
 
-def run_module(args, expect='exit'):
-    with patch_module_args(args):
-        with pytest.raises(ExitJson if expect == 'exit' else FailJson) as exc_info:
-            kata_sandbox_info.main()
-    return exc_info.value.args[0]
+@pytest.fixture
+def run(run_module):
+    """``run(args, expect='exit'|'fail')``: kata_sandbox_info's main() through the shared runner (conftest.py), which
+    returns the result it exited or failed with and the run's ``warnings``."""
+    return functools.partial(run_module, kata_sandbox_info)
 
 
 def base_args(host, **kwargs):
@@ -88,7 +67,7 @@ def sock(root, sandbox_id):
 
 
 @pytest.mark.parametrize('transport', ['stdlib', 'requests'])
-def test_reachable_and_unreachable_sandboxes(host, transport):
+def test_reachable_and_unreachable_sandboxes(host, transport, run):
     if transport == 'requests' and not HAS_REQUESTS_UNIXSOCKET:
         pytest.skip('requests-unixsocket is not installed (see tests/unit/requirements.txt)')
     host.start(srv.respond(200, 'vsock://1234567:1024'), path=sock(host.go, 'go-ok'))
@@ -97,7 +76,7 @@ def test_reachable_and_unreachable_sandboxes(host, transport):
     host.start(srv.never_answer, path=sock(host.go, 'go-hung'))
     os.makedirs(os.path.join(host.go, 'go-gone'))
     host.start(srv.respond(200, 'hvsock:///run/vc/vm/rs-ok/clh.sock:1024'), path=sock(host.rs, 'rs-ok'))
-    result = run_module(base_args(host, agent_url=True, volumes=False, transport=transport))
+    result = run(base_args(host, agent_url=True, volumes=False, transport=transport))
     where = 'GET http://shim/agent-url via %s: '
     assert result == {
         'changed': False,
@@ -116,43 +95,44 @@ def test_reachable_and_unreachable_sandboxes(host, transport):
             {'id': 'rs-ok', 'runtime': 'rust', 'socket': sock(host.rs, 'rs-ok'), 'reachable': True,
              'agent_url': 'hvsock:///run/vc/vm/rs-ok/clh.sock:1024', 'error': None},
         ],
+        'warnings': [],
     }
 
 
-def test_without_agent_url_an_error_answer_is_still_reachable(host):
+def test_without_agent_url_an_error_answer_is_still_reachable(host, run):
     server = host.start(srv.respond(500, 'Invalid socket type'), path=sock(host.go, 'abc'))
-    result = run_module(base_args(host, volumes=False))
+    result = run(base_args(host, volumes=False))
     assert result['sandboxes'] == [{'id': 'abc', 'runtime': 'go', 'socket': server.path, 'reachable': True, 'error': None}]
     assert server.requests[0].target == '/agent-url'
     assert 'volumes' not in result
 
 
-def test_many_hung_shims_are_probed_concurrently(host):
+def test_many_hung_shims_are_probed_concurrently(host, run):
     # 40 shims that never answer, 0.5 s each: probed one after the other this would take 20 s; the module must
     # still report every one of them (the duration itself is not asserted).
     for i in range(40):
         host.start(srv.never_answer, path=sock(host.go, 'hung%02d' % i))
-    result = run_module(base_args(host, volumes=False))
+    result = run(base_args(host, volumes=False))
     assert [s['id'] for s in result['sandboxes']] == ['hung%02d' % i for i in range(40)]
     assert all(s['reachable'] is False and s['error'].endswith('no complete answer within the timeout of 0.5 seconds')
                for s in result['sandboxes'])
 
 
-def test_agent_url_that_is_not_utf8_is_an_error(host):
+def test_agent_url_that_is_not_utf8_is_an_error(host, run):
     host.start(srv.respond(200, b'vsock://12:1024\xc3(\xa0'), path=sock(host.go, 'bad-url'))
-    result = run_module(base_args(host, agent_url=True, volumes=False))
+    result = run(base_args(host, agent_url=True, volumes=False))
     assert result['sandboxes'] == [
         {'id': 'bad-url', 'runtime': 'go', 'socket': sock(host.go, 'bad-url'), 'reachable': True, 'agent_url': None,
          'error': "GET http://shim/agent-url via %s: the agent URL the shim answered is not UTF-8 text: "
                   "b'\\xc3(\\xa0' at byte 15" % sock(host.go, 'bad-url')}]
 
 
-def test_sandbox_id_restricts_and_reports_missing(host):
+def test_sandbox_id_restricts_and_reports_missing(host, run):
     host.start(srv.respond(200, 'vsock://3:1024'), path=sock(host.go, 'one'))
     host.start(srv.respond(200, 'vsock://4:1024'), path=sock(host.go, 'two'))
     add_volume(host, '/dev/sda', '{"device": "/dev/sda"}', ['one'])
     add_volume(host, '/dev/sdb', '{"device": "/dev/sdb"}', ['two'])
-    result = run_module(base_args(host, sandbox_id=['two', 'missing', 'two']))
+    result = run(base_args(host, sandbox_id=['two', 'missing', 'two']))
     assert result['sandboxes'] == [
         {'id': 'two', 'runtime': 'go', 'socket': sock(host.go, 'two'), 'reachable': True, 'error': None},
         {'id': 'missing', 'runtime': None, 'socket': None, 'reachable': False,
@@ -163,22 +143,22 @@ def test_sandbox_id_restricts_and_reports_missing(host):
     assert [v['volume_path'] for v in result['volumes']] == ['/dev/sdb']
 
 
-def test_single_sandbox_id_as_a_string(host):
+def test_single_sandbox_id_as_a_string(host, run):
     host.start(srv.respond(200, 'vsock://3:1024'), path=sock(host.rs, 'one'))
-    result = run_module(base_args(host, sandbox_id='one', agent_url=True, volumes=False))
+    result = run(base_args(host, sandbox_id='one', agent_url=True, volumes=False))
     assert result['sandboxes'] == [{'id': 'one', 'runtime': 'rust', 'socket': sock(host.rs, 'one'), 'reachable': True,
                                     'agent_url': 'vsock://3:1024', 'error': None}]
 
 
-def test_explicit_shim_socket(host):
+def test_explicit_shim_socket(host, run):
     server = host.start(srv.respond(200, 'vsock://9:1024\n'))
-    result = run_module(base_args(host, sandbox_id=['mine'], shim_socket=server.path, agent_url=True, volumes=False))
+    result = run(base_args(host, sandbox_id=['mine'], shim_socket=server.path, agent_url=True, volumes=False))
     assert result['sandboxes'] == [{'id': 'mine', 'runtime': None, 'socket': server.path, 'reachable': True,
                                     'agent_url': 'vsock://9:1024', 'error': None}]
 
 
-def test_explicit_shim_socket_needs_one_sandbox(host):
-    result = run_module(base_args(host, shim_socket='/tmp/x.sock'), expect='fail')
+def test_explicit_shim_socket_needs_one_sandbox(host, run):
+    result = run(base_args(host, shim_socket='/tmp/x.sock'), expect='fail')
     assert result['msg'] == ('shim_socket: it is the socket of one sandbox, so sandbox_id must name exactly one '
                              'sandbox (got none)')
 
@@ -187,18 +167,18 @@ def test_explicit_shim_socket_needs_one_sandbox(host):
     ('../x', "sandbox_id[0]: invalid sandbox ID '../x'"),
     (['ok-id', 'a/b'], "sandbox_id[1]: invalid sandbox ID 'a/b'"),
 ])
-def test_bad_sandbox_id_fails(host, value, message):
-    result = run_module(base_args(host, sandbox_id=value), expect='fail')
+def test_bad_sandbox_id_fails(host, value, message, run):
+    result = run(base_args(host, sandbox_id=value), expect='fail')
     assert result['msg'].startswith(message + ': expected a string matching ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$')
 
 
-def test_bad_timeout_fails(host):
+def test_bad_timeout_fails(host, run):
     host.start(srv.respond(200, 'x'), path=sock(host.go, 'abc'))
-    result = run_module(base_args(host, timeout=0), expect='fail')
+    result = run(base_args(host, timeout=0), expect='fail')
     assert result['msg'] == 'timeout: expected a number of seconds greater than 0, got 0.0'
 
 
-def test_volumes(host):
+def test_volumes(host, run):
     mount_info = '{"volume-type":"block","device":"/dev/sdb","fstype":"ext4","metadata":{"fsGroup":"2000"},"options":["ro"]}'
     good = add_volume(host, '/dev/sdb', mount_info, ['sb-b', 'sb-a'])
     unused = add_volume(host, '/srv/data vol', '{"device": "/dev/loop0", "Fstype": "xfs", "extra": 1}')
@@ -215,7 +195,7 @@ def test_volumes(host):
     add_volume(host, None, '{"volume-type":"block","device":"/dev/old"}', name='.kata-removing-abc')
     open(os.path.join(host.volumes, 'mountInfo.json'), 'w').close()
     os.symlink(os.path.join(host.volumes, good), os.path.join(host.volumes, 'L2xpbms='))
-    result = run_module(base_args(host))
+    result = run(base_args(host))
     assert result['sandboxes'] == []
     by_name = dict((v['name'], v) for v in result['volumes'])
     assert [v['name'] for v in result['volumes']] == sorted(by_name)
@@ -248,29 +228,27 @@ def test_volumes(host):
     assert len(result['volumes']) == 9
 
 
-def test_mount_info_is_the_form_kata_direct_volume_returns(host):
+def test_mount_info_is_the_form_kata_direct_volume_returns(host, run, run_module):
     # The record kata_direct_volume writes and returns is reported by kata_sandbox_info in the very same form.
     wanted = {'volume_type': 'block', 'device': '/dev/sdc', 'fstype': 'xfs',
               'metadata': {'fsGroup': '3000', 'fsGroupChangePolicy': 'OnRootMismatch'}, 'options': ['noatime', 'ro']}
-    with patch_module_args({'volume_path': '/srv/vol <1>', 'volume_root': host.volumes, 'mount_info': wanted}):
-        with pytest.raises(ExitJson) as exc_info:
-            kata_direct_volume.main()
-    written = exc_info.value.args[0]['volume']['mount_info']
-    result = run_module(base_args(host))
+    written = run_module(kata_direct_volume, {'volume_path': '/srv/vol <1>', 'volume_root': host.volumes,
+                                              'mount_info': wanted})['volume']['mount_info']
+    result = run(base_args(host))
     assert [v['mount_info'] for v in result['volumes']] == [written]
     assert written == wanted
     assert result['volumes'][0]['volume_path'] == '/srv/vol <1>'
 
 
-def test_mount_info_exact_key_wins_over_a_case_variant(host):
+def test_mount_info_exact_key_wins_over_a_case_variant(host, run):
     # Go's encoding/json: an exact key match is preferred, a case-insensitive one fills the field otherwise.
     add_volume(host, '/dev/sdd', '{"Device": "/dev/other", "device": "/dev/sdd", "VOLUME-TYPE": "block"}')
-    result = run_module(base_args(host))
+    result = run(base_args(host))
     assert result['volumes'][0]['mount_info'] == {'volume_type': 'block', 'device': '/dev/sdd', 'fstype': '',
                                                   'metadata': {}, 'options': []}
 
 
-def test_mount_info_symlink_and_fifo_are_not_read(host):
+def test_mount_info_symlink_and_fifo_are_not_read(host, run):
     target = os.path.join(host.dir, 'elsewhere.json')
     with open(target, 'w') as f:
         f.write('{"volume-type": "block", "device": "/dev/sde"}')
@@ -278,7 +256,7 @@ def test_mount_info_symlink_and_fifo_are_not_read(host):
     os.symlink(target, os.path.join(host.volumes, linked, 'mountInfo.json'))
     fifo = add_volume(host, '/dev/fifo')
     os.mkfifo(os.path.join(host.volumes, fifo, 'mountInfo.json'))  # opening it for reading must not block
-    result = run_module(base_args(host))
+    result = run(base_args(host))
     by_name = dict((v['name'], v) for v in result['volumes'])
     assert by_name[linked]['mount_info'] is None
     assert by_name[linked]['error'] == 'mountInfo.json is a symbolic link (not followed)'
@@ -293,23 +271,23 @@ def test_volume_name_encoding_matches_kata():
     assert _sandbox_info.decode_volume_name('Li4vLi4vZXRjL3Bhc3N3ZA==') == '../../etc/passwd'
 
 
-def test_missing_volume_root(host):
-    result = run_module(base_args(host, volume_root=os.path.join(host.dir, 'none')))
+def test_missing_volume_root(host, run):
+    result = run(base_args(host, volume_root=os.path.join(host.dir, 'none')))
     assert result['volumes'] == []
 
 
-def test_volume_root_is_a_file(host):
+def test_volume_root_is_a_file(host, run):
     server = host.start(srv.respond(200, 'vsock://3:1024'), path=sock(host.go, 'abc'))
     path = os.path.join(host.dir, 'file')
     open(path, 'w').close()
-    result = run_module(base_args(host, volume_root=path), expect='fail')
+    result = run(base_args(host, volume_root=path), expect='fail')
     assert result['msg'] == 'cannot list the direct volumes in %s: Not a directory' % path
     assert server.requests == []  # the task failed before asking any shim
 
 
-def test_check_mode(host):
+def test_check_mode(host, run):
     host.start(srv.respond(200, 'vsock://3:1024'), path=sock(host.go, 'abc'))
-    result = run_module(base_args(host, _ansible_check_mode=True, agent_url=True))
+    result = run(base_args(host, _ansible_check_mode=True, agent_url=True))
     assert result['changed'] is False
     assert result['sandboxes'][0]['agent_url'] == 'vsock://3:1024'
 
@@ -317,16 +295,16 @@ def test_check_mode(host):
 # -- found by the robustness suite (tests/robustness) ----------------------------------------------------------------
 
 @pytest.mark.parametrize('option', ['volume_root', 'sandbox_root', 'rs_sandbox_root'])
-def test_path_with_nul_names_the_option(host, option):
+def test_path_with_nul_names_the_option(host, option, run):
     server = host.start(srv.respond(200, 'vsock://3:1024'), path=sock(host.go, 'abc'))
-    result = run_module(base_args(host, **{option: '/run/a\0b'}), expect='fail')
+    result = run(base_args(host, **{option: '/run/a\0b'}), expect='fail')
     assert result['msg'] == "%s: invalid path '/run/a\\x00b': it contains a NUL character" % option
     assert server.requests == []
 
 
-def test_mount_info_nested_too_deeply(host):
+def test_mount_info_nested_too_deeply(host, run):
     add_volume(host, '/a', mount_info='{"device": ' + '[' * 100000 + ']' * 100000 + '}')
-    result = run_module(base_args(host))
+    result = run(base_args(host))
     assert result['volumes'][0]['mount_info'] is None
     assert result['volumes'][0]['error'] == ('kata cannot read mountInfo.json: it is not valid JSON: arrays or objects '
                                              'nested too deeply')
