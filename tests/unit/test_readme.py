@@ -56,8 +56,10 @@ CONTENT = (
     [('module', name, 'plugins/modules/%s.py' % name) for name in _files('plugins/modules/*.py', '.py')]
     + [('filter', name, 'plugins/filter/%s.py' % name) for name in _files('plugins/filter/*.py', '.py')]
     + [('role', name, 'roles/%s/' % name) for name in _roles()]
-    # A playbook is listed on the line of the role of the same name ("role and playbook").
-    + [('playbook', name, 'roles/%s/' % name) for name in _files('playbooks/*.yml', '.yml')]
+    # A playbook is listed on the line of the role of the same name ("role and playbook"), or on its own line when
+    # no role has its name.
+    + [('playbook', name, 'roles/%s/' % name if name in _roles() else 'playbooks/%s.yml' % name)
+       for name in _files('playbooks/*.yml', '.yml')]
 )
 
 
