@@ -5,7 +5,7 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""kata_check: the whole of ``kata-runtime check`` for one host, as data.
+"""Driver of kata_check: the whole of ``kata-runtime check`` for one host, as data.
 
 Order of work, as kata-runtime's (the ``check`` command's action, ``kataCheckCLICommand`` in kata-containers 3.0.0
 ``src/runtime/cmd/kata-runtime/kata-check.go``): configuration (which hypervisor), the host capability check, then the

@@ -5,7 +5,7 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""kata_env: kata-runtime's EnvInfo as snake_case facts.
+"""Clients/parsers layer, kata_env's facts (also gathered by kata_check): kata-runtime's EnvInfo as snake_case facts.
 
 EnvInfo is what ``getEnvInfo`` builds (kata-containers ``src/runtime/cmd/kata-runtime/kata-env.go``), in the format
 of the installed kata-runtime: 1.0.27 for 3.3 and later (4.1.0 included), 1.0.26 for 3.0 to 3.2. When its version is

@@ -5,7 +5,7 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""kata_factory: the desired state of kata's VM factory, the VM template and the VM cache.
+"""Driver of kata_factory: the desired state of kata's VM factory, the VM template and the VM cache.
 
 What kata-runtime 3.0.0 does (kata-containers 3.0.0: ``src/runtime/cmd/kata-runtime/factory.go``,
 ``src/runtime/virtcontainers/factory/template/template.go``, ``src/runtime/protocols/cache/cache.proto``), and what is

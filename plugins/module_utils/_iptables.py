@@ -5,7 +5,7 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""kata_iptables: the iptables / ip6tables rules inside a sandbox, through the shim's ``/iptables`` endpoints.
+"""Driver of kata_iptables: the iptables / ip6tables rules inside a sandbox, through the shim's ``/iptables`` endpoints.
 
 The shim (``genericIPTablesHandler`` in kata-containers 3.0.0
 ``src/runtime/pkg/containerd-shim-v2/shim_management.go``) answers ``GET /iptables`` (``/ip6tables``) with the guest's

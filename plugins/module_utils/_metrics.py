@@ -5,7 +5,7 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""kata_metrics: scrape the shim ``/metrics`` endpoint of one, several or all sandboxes and parse it.
+"""Driver of kata_metrics: scrape the shim ``/metrics`` endpoint of one, several or all sandboxes and parse it.
 
 kata-runtime ``metrics <id>`` (kata-containers 3.0.0, ``src/runtime/cmd/kata-runtime/kata-metrics.go``) GETs
 ``http://shim/metrics`` on the sandbox's shim socket with a 3 s timeout and prints the body, whatever the HTTP status.

@@ -5,7 +5,7 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""kata_sandbox_info: the sandboxes on a host (with a probe of each shim) and its direct volumes.
+"""Driver of kata_sandbox_info: the sandboxes on a host (with a probe of each shim) and its direct volumes.
 
 Sandboxes are the directories under the Go and runtime-rs roots (_sandbox.list_sandboxes). Each shim is asked
 ``GET /agent-url`` (``agentURL`` in kata-containers 3.0.0 ``src/runtime/pkg/containerd-shim-v2/shim_management.go``): a
