@@ -213,14 +213,9 @@ def _selected_handlers(host, names):
         return handlers, warnings, True
     # the same words as kata_runtime_info's handlers option
     known = [h['handler'] for h in handlers]
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise ArgumentError('runtimes: %s %s of this host\'s container engines; %s'
-                            % (', '.join(unknown), 'is not a Kata runtime handler' if len(unknown) == 1
-                               else 'are not Kata runtime handlers',
-                               'the handlers found are: %s' % ', '.join(known) if known
-                               else 'none was found in the containerd or CRI-O configuration'),
-                            handlers=known)
+    problem = _runtimes.unknown_handlers('runtimes', names, known)
+    if problem:
+        raise ArgumentError(problem, handlers=known)
     # in the engines' order; a name several engines define is the first one's, as with runtime
     selected, seen = [], set()
     for handler in handlers:

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError
 from ansible_collections.katacontainers.kata.plugins.module_utils._probes import Host
-from ansible_collections.katacontainers.kata.plugins.module_utils._runtimes import find_handlers, find_installations
+from ansible_collections.katacontainers.kata.plugins.module_utils._runtimes import (
+    find_handlers,
+    find_installations,
+    unknown_handlers,
+)
 
 
 def runtime_info_module(module):
@@ -21,14 +25,9 @@ def runtime_info_module(module):
     handlers, warnings = find_handlers(host)
     names = module.params.get('handlers')
     if names:
-        known = [h['handler'] for h in handlers]
-        unknown = [name for name in names if name not in known]
-        if unknown:
-            raise ArgumentError('handlers: %s %s of this host\'s container engines; %s'
-                                % (', '.join(unknown), 'is not a Kata runtime handler' if len(unknown) == 1
-                                   else 'are not Kata runtime handlers',
-                                   'the handlers found are: %s' % ', '.join(known) if known
-                                   else 'none was found in the containerd or CRI-O configuration'))
+        problem = unknown_handlers('handlers', names, [h['handler'] for h in handlers])
+        if problem:
+            raise ArgumentError(problem)
         handlers = [h for h in handlers if h['handler'] in names]
     installations = find_installations(host, run_command=module.run_command if module.params['versions'] else None,
                                        handlers=handlers)

@@ -910,3 +910,16 @@ def find_kata_runtime(host, runtime_path, get_bin_path, cfg=None):
     if found:
         return found
     return installations[0]['kata_runtime'] if installations else None
+
+
+def unknown_handlers(option, names, known):
+    """The message for the names of ``names`` that are not among the handler names ``known`` (``option`` first),
+    or None when there are none."""
+    unknown = [name for name in names if name not in known]
+    if not unknown:
+        return None
+    return ('%s: %s %s of this host\'s container engines; %s'
+            % (option, ', '.join(unknown), 'is not a Kata runtime handler' if len(unknown) == 1
+               else 'are not Kata runtime handlers',
+               'the handlers found are: %s' % ', '.join(known) if known
+               else 'none was found in the containerd or CRI-O configuration'))

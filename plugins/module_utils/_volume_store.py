@@ -402,6 +402,16 @@ def _random_name(prefix, suffix=''):
     return '%s%s%s' % (prefix, base64.b32encode(os.urandom(10)).decode('ascii').lower(), suffix)
 
 
+def _write_synced(fd, data):
+    """Give the new file ``fd`` FILE_MODE, write all of ``data`` and fsync it."""
+    os.fchmod(fd, FILE_MODE)
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+    os.fsync(fd)
+
+
 def _lock(fd):
     """Hold ``fd``'s file with ``flock`` (released when the process ends, killed or not): work in progress."""
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -443,12 +453,7 @@ def _create_volume(root_fd, directory, data):
             fd = os.open(MOUNT_INFO_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC, FILE_MODE,
                          dir_fd=temp_fd)
             try:
-                os.fchmod(fd, FILE_MODE)
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
+                _write_synced(fd, data)
             finally:
                 os.close(fd)
             os.fsync(temp_fd)
@@ -536,12 +541,7 @@ def _write_mount_info(root_fd, vol_fd, directory, data):
                 _lock(fd)
             except OSError:
                 pass  # taken for a leftover by another task in the instant before the lock: the rename will fail
-            os.fchmod(fd, FILE_MODE)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
+            _write_synced(fd, data)
         finally:
             os.close(fd)
         try:

@@ -15,7 +15,7 @@ import json
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._arch import ARCH_ALIASES, ARCHITECTURES
 from ansible_collections.katacontainers.kata.plugins.module_utils._config._schema import _BARE_KEY, _BOOL, _GO_SPACE, _IMAGES, _LIST, _STR
-from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ConfigError
 from ansible_collections.katacontainers.kata.plugins.module_utils._toml import toml_module
 
 def _toml_module():
@@ -116,3 +116,21 @@ def _zero(kind):
     if kind in (_LIST, _IMAGES):
         return []
     return 0
+
+
+def parse_toml(data, path):
+    """The TOML document in ``data`` (the bytes of the host file ``path``; a UTF-8 byte order mark is skipped, as
+    BurntSushi/toml and serde do), or ConfigError with kata's ``error decoding file`` wording."""
+    toml_module = _toml_module()
+    if data.startswith(b'\xef\xbb\xbf'):
+        data = data[3:]
+    try:
+        return toml_module.loads(data.decode('utf-8'))
+    except UnicodeDecodeError as exc:
+        raise ConfigError('error decoding file %s: invalid UTF-8: %s' % (go_quote(path), exc), path=path)
+    except ValueError as exc:
+        raise ConfigError('error decoding file %s: %s' % (go_quote(path), exc), path=path)
+    except RecursionError:
+        # tomllib/tomli parse nested arrays and inline tables recursively: a deep enough nesting exhausts the stack.
+        raise ConfigError('error decoding file %s: arrays or inline tables nested too deeply' % go_quote(path),
+                          path=path) from None

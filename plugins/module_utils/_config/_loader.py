@@ -21,7 +21,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._config._build
 from ansible_collections.katacontainers.kata.plugins.module_utils._config._gotypes import (
     _go_type,
     _key_string,
-    _toml_module,
+    parse_toml,
     _toml_repr,
     _walk_keys,
     go_quote,
@@ -124,20 +124,7 @@ class _Loader(_HypervisorBuilders):
 
     def decode(self, data, path):
         """Parse and type one file; return (typed document, undecoded keys, unknown keys of map tables)."""
-        toml_module = _toml_module()
-        if data.startswith(b'\xef\xbb\xbf'):
-            data = data[3:]
-        try:
-            text = data.decode('utf-8')
-            parsed = toml_module.loads(text)
-        except UnicodeDecodeError as exc:
-            raise ConfigError('error decoding file %s: invalid UTF-8: %s' % (go_quote(path), exc), path=path)
-        except ValueError as exc:
-            raise ConfigError('error decoding file %s: %s' % (go_quote(path), exc), path=path)
-        except RecursionError:
-            # tomllib/tomli parse nested arrays and inline tables recursively: a deep enough nesting exhausts the stack.
-            raise ConfigError('error decoding file %s: arrays or inline tables nested too deeply' % go_quote(path),
-                              path=path) from None
+        parsed = parse_toml(data, path)
         doc = dict((table, {}) for table in _SCHEMAS)
         undecoded, unknown = [], []
         for top, value in parsed.items():

@@ -16,7 +16,7 @@ import math
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._config._gotypes import (
     _key_string,
-    _toml_module,
+    parse_toml,
     go_quote,
     _zero,
 )
@@ -335,18 +335,7 @@ def detect_runtime(path, doc):
 
 def _parse_plain(loader, data, path):
     """Parse TOML bytes into a dict with kata's decoding error texts (no typing)."""
-    toml_module = _toml_module()
-    if data.startswith(b'\xef\xbb\xbf'):
-        data = data[3:]
-    try:
-        return toml_module.loads(data.decode('utf-8'))
-    except UnicodeDecodeError as exc:
-        raise ConfigError('error decoding file %s: invalid UTF-8: %s' % (go_quote(path), exc), path=path)
-    except ValueError as exc:
-        raise ConfigError('error decoding file %s: %s' % (go_quote(path), exc), path=path)
-    except RecursionError:
-        raise ConfigError('error decoding file %s: arrays or inline tables nested too deeply' % go_quote(path),
-                          path=path) from None
+    return parse_toml(data, path)
 
 
 def _rs_cpus(loader, cpu):
