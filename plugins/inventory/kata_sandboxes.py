@@ -19,7 +19,7 @@ description:
     C(fact_caching = ansible.builtin.jsonfile) with C(fact_caching_connection)) for both runs, or name it with
     O(fact_cache_plugin) and O(fact_cache_connection).
   - Each host is named after its pod, C(<namespace>/<pod name>). A sandbox without pod metadata is named
-    C(<node>/<sandbox ID>). When several sandboxes would get the same name (the same pod on two nodes, or a pod whose
+    C(<sandbox ID>@<node>). When several sandboxes would get the same name (the same pod on two nodes, or a pod whose
     sandbox was recreated), each of them is named C(<namespace>/<pod name>@<node>), and, if that is still not unique,
     C(<namespace>/<pod name>@<node>/<sandbox ID>).
   - "Groups: V(kata_sandboxes) (every host), C(kata_node_<node>), C(kata_namespace_<namespace>), C(kata_pod_<namespace>_<pod>),
@@ -83,8 +83,8 @@ notes:
     3.0.0 C(src/runtime/virtcontainers/fc.go), C(clh.go), C(qemu.go); runtime-rs 4.1.0
     C(crates/hypervisor/src/{firecracker,ch,dragonball})). C(vsock://) is V(qemu); a C(hvsock://) path ending in
     C(clh.sock) is V(clh); one ending in C(kata.hvsock) is V(firecracker) (Go runtime, or a path through a
-    C(firecracker) directory) or V(dragonball) (runtime-rs). Otherwise RV(kata_hypervisor) is V(null) and the host is
-    in no hypervisor group. Set it with O(compose) where the rule does not fit.
+    C(firecracker) directory) or V(dragonball) (runtime-rs). Otherwise the host variable C(kata_hypervisor) is
+    V(null) and the host is in no hypervisor group. Use O(compose) and O(keyed_groups) where the rule does not fit.
 seealso:
   - plugin: katacontainers.kata.kata_console
     plugin_type: connection
@@ -183,7 +183,8 @@ class Sandbox(object):
     def names(self):
         """The candidate host names, preferred first (the last one is unique per node and sandbox)."""
         if self.pod is None:
-            return ['%s/%s' % (self.node, self.id)]
+            # No "/" here: a file fact cache would look for this host's facts under the node's own facts file.
+            return ['%s@%s' % (self.id, self.node)]
         base = '%s/%s' % (self.pod['namespace'], self.pod['name'])
         return [base, '%s@%s' % (base, self.node), '%s@%s/%s' % (base, self.node, self.id)]
 
@@ -242,6 +243,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         cache = cache_loader.get(plugin, **options)
         if cache is None:
             raise AnsibleParserError('fact_cache_plugin: cannot load the cache plugin %r' % plugin)
+        try:
+            # The file caches take an unset prefix as none when they store, but their keys() needs a string.
+            if cache.get_option('_prefix') is None:
+                cache.set_option('_prefix', '')
+        except (KeyError, AttributeError):
+            pass
         return cache
 
     def read_reports(self):

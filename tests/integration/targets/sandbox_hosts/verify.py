@@ -30,7 +30,7 @@ EXPECTED = {
     'shop/api': ('a-api', NODE_A, 'rust', 'firecracker', 'shop', 'kata-qemu-runtime-rs', 'containerd'),
     'payments/api': ('b-pay', NODE_B, 'go', 'firecracker', 'payments', 'kata-qemu', 'crio'),
     'shop/cart@' + NODE_B: ('b-cart', NODE_B, 'go', 'firecracker', 'shop', None, 'containerd'),
-    NODE_B + '/b-none': ('b-none', NODE_B, 'go', 'firecracker', None, None, None),
+    'b-none@' + NODE_B: ('b-none', NODE_B, 'go', 'firecracker', None, None, None),
     'payments/hang': ('b-hang', NODE_B, 'go', 'firecracker', 'payments', None, 'containerd'),
     'payments/db': ('b-db', NODE_B, 'rust', 'firecracker', 'payments', 'kata-qemu', 'crio'),
 }
