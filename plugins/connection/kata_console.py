@@ -199,24 +199,25 @@ _PAYLOAD = {}
 _PAYLOAD_LOCK = threading.Lock()
 
 
-def _imports(source, name, is_package):
-    """The collection module_utils ``source`` (of module ``name``) imports, anywhere in it (also inside functions)."""
-    import ast
+_IMPORT_RE = None
 
+
+def _imports(source):
+    """The collection module_utils that ``source`` names (in imports anywhere, also inside functions)."""
+    global _IMPORT_RE  # pylint: disable=global-statement
+    if _IMPORT_RE is None:
+        import re
+
+        _IMPORT_RE = re.compile(r'\b(ansible_collections\.katacontainers\.kata\.plugins\.module_utils\.[\w.]+)'
+                                r'(?:\s+import\s+\(?([\w\s,]+))?')
     found = set()
-    package = name if is_package else name.rpartition('.')[0]
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ''
-            if node.level:
-                parts = package.split('.')
-                parent = '.'.join(parts[:len(parts) - node.level + 1])
-                base = parent + ('.' + base if base else '')
-            found.add(base)
-            found.update(base + '.' + alias.name for alias in node.names)
-    return set(n for n in found if n.startswith(_COLLECTION_UTILS))
+    for match in _IMPORT_RE.finditer(source):
+        found.add(match.group(1))
+        for name in (match.group(2) or '').replace('\n', ' ').split(','):
+            name = name.strip().split(' ')[0]
+            if name:
+                found.add(match.group(1) + '.' + name)  # "from package import module"
+    return found
 
 
 def relay_payload():
@@ -224,9 +225,9 @@ def relay_payload():
     module_utils it needs, found by following their imports (computed once per process)."""
     with _PAYLOAD_LOCK:
         if 'data' not in _PAYLOAD:
-            import importlib
             import importlib.util
             import json
+            import pkgutil
             import zlib
 
             modules = {}
@@ -237,31 +238,24 @@ def relay_payload():
                     continue
                 try:
                     spec = importlib.util.find_spec(name)
-                except (ImportError, ValueError):
+                except (ImportError, ValueError, AttributeError):
                     spec = None
-                if spec is None:
+                if spec is None or spec.loader is None:
                     continue  # a name imported from a module ("from x import name"), not a module itself
-                module = importlib.import_module(name)
-                is_package = spec.submodule_search_locations is not None
+                locations = spec.submodule_search_locations
                 source = spec.loader.get_source(name) or ''
-                modules[name] = [is_package, source]
-                pending.extend(_imports(source, name, is_package))
-                if is_package:
-                    pending.extend(_package_modules(module))
+                modules[name] = [locations is not None, source]
+                pending.extend(_imports(source))
+                if locations is not None:
+                    # a module made a package keeps its parts: all of them go
+                    pending.extend(name + '.' + info.name for info in pkgutil.iter_modules(list(locations)))
             for name in list(modules):
                 parts = name.split('.')
                 for index in range(1, len(parts)):
                     modules.setdefault('.'.join(parts[:index]), [True, ''])
-            data = zlib.compress(json.dumps({'modules': modules, 'main': RELAY_MODULE}).encode('utf-8'), 9)
+            data = zlib.compress(json.dumps({'modules': modules, 'main': RELAY_MODULE}).encode('utf-8'), 6)
             _PAYLOAD['data'] = b'%d\n' % len(data) + data
         return _PAYLOAD['data']
-
-
-def _package_modules(module):
-    """The submodules of a package of the collection's module_utils (a module made a package keeps its parts)."""
-    import pkgutil
-
-    return [module.__name__ + '.' + info.name for info in pkgutil.iter_modules(getattr(module, '__path__', []))]
 
 
 class Connection(ConnectionBase):
