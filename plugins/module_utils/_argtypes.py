@@ -38,6 +38,8 @@ import re
 
 from ansible.module_utils.common.validation import check_type_dict
 
+from ansible_collections.katacontainers.kata.plugins.module_utils._text import short_repr
+
 # ansible-core's boolean spellings (ansible.module_utils.parsing.convert_bool.BOOLEANS), compared in lower case.
 _BOOLEAN_STRINGS = frozenset(('y', 'yes', 'on', '1', 'true', 't', 'n', 'no', 'off', '0', 'false', 'f'))
 _INT_RE = re.compile(r'^\s*[+-]?[0-9]+\s*$', re.ASCII)
@@ -73,10 +75,7 @@ def json_type(value):
 
 
 def _quote(value, secret, limit=40):
-    if secret:
-        return ''
-    text = repr(value)
-    return ' %s' % (text if len(text) <= limit else text[:limit] + '...')
+    return '' if secret else ' %s' % short_repr(value, limit)
 
 
 class _TypeMismatch(Exception):

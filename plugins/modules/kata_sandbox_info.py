@@ -243,6 +243,7 @@ volumes:
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import pod_metadata_argument_spec, shim_argument_spec
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox_info import sandbox_info_module
+from ansible_collections.katacontainers.kata.plugins.module_utils._volume_store import DEFAULT_VOLUME_ROOT
 
 
 def main():
@@ -253,7 +254,7 @@ def main():
         pods=dict(type='bool', default=True),
         agent_url=dict(type='bool', default=False),
         volumes=dict(type='bool', default=True),
-        volume_root=dict(type='path', default='/run/kata-containers/shared/direct-volumes'),
+        volume_root=dict(type='path', default=DEFAULT_VOLUME_ROOT),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run(module, sandbox_info_module)
