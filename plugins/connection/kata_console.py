@@ -203,21 +203,14 @@ _IMPORT_RE = None
 
 
 def _imports(source):
-    """The collection module_utils that ``source`` names (in imports anywhere, also inside functions)."""
+    """The collection module_utils that ``source`` names (in imports anywhere, also inside functions). Modules
+    imported from a package (``from ..._console import _dial``) come with the package, which brings all its parts."""
     global _IMPORT_RE  # pylint: disable=global-statement
     if _IMPORT_RE is None:
         import re
 
-        _IMPORT_RE = re.compile(r'\b(ansible_collections\.katacontainers\.kata\.plugins\.module_utils\.[\w.]+)'
-                                r'(?:\s+import\s+\(?([\w\s,]+))?')
-    found = set()
-    for match in _IMPORT_RE.finditer(source):
-        found.add(match.group(1))
-        for name in (match.group(2) or '').replace('\n', ' ').split(','):
-            name = name.strip().split(' ')[0]
-            if name:
-                found.add(match.group(1) + '.' + name)  # "from package import module"
-    return found
+        _IMPORT_RE = re.compile(r'\bansible_collections\.katacontainers\.kata\.plugins\.module_utils\.[\w.]*\w')
+    return set(_IMPORT_RE.findall(source))
 
 
 def relay_payload():
