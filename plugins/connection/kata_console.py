@@ -321,7 +321,8 @@ class Connection(ConnectionBase):
             self._process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                              stderr=subprocess.PIPE, close_fds=True)
         except OSError as exc:
-            raise AnsibleConnectionFailure('%s: cannot start %s: %s' % (self._where(), argv[0], exc.strerror or exc))
+            raise AnsibleConnectionFailure('%s: cannot start %s: %s'
+                                           % (self._where(), argv[0], exc.strerror or exc)) from exc
         self._stderr_chunks = []
         self._stderr_thread = threading.Thread(target=self._drain_stderr, args=(self._process.stderr,))
         self._stderr_thread.daemon = True
@@ -441,7 +442,7 @@ class Connection(ConnectionBase):
                 os.unlink(temporary)
             except OSError:
                 pass
-            raise AnsibleError('cannot write %s: %s' % (to_text(out_path), exc.strerror or exc))
+            raise AnsibleError('cannot write %s: %s' % (to_text(out_path), exc.strerror or exc)) from exc
 
     def reset(self):
         self.close()

@@ -258,7 +258,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         reports = {}
         try:
             keys = sorted(cache.keys())
-        except Exception as exc:  # cache plugins raise what their backend raises
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # cache plugins raise what their backend raises
             raise AnsibleParserError('cannot list the hosts of the fact cache: %s' % exc) from exc
         for node in keys:
             if wanted is not None and node not in wanted:
@@ -267,7 +267,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 facts = cache.get(node)
             except KeyError:
                 continue  # expired between keys() and get()
-            except Exception as exc:
+            except Exception as exc:  # pylint: disable=broad-exception-caught
                 raise AnsibleParserError('cannot read the facts of %s from the fact cache: %s' % (node, exc)) from exc
             report = facts.get(FACT_NAME) if isinstance(facts, dict) else None
             if report is None:
@@ -389,7 +389,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 hosts = self.hosts(self.read_reports())
             except AnsibleError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # pylint: disable=broad-exception-caught
                 raise AnsibleParserError('cannot read the Kata sandbox reports: %s' % exc) from exc
         if update_cache:
             self._cache[cache_key] = hosts

@@ -97,7 +97,7 @@ def read_frame(stream):
     try:
         header = json.loads(_read_exact(stream, header_length).decode('utf-8'))
     except ValueError as exc:
-        raise ProtocolError('a frame header is not JSON: %s' % exc)
+        raise ProtocolError('a frame header is not JSON: %s' % exc) from exc
     if not isinstance(header, dict):
         raise ProtocolError('a frame header is not a JSON object')
     return header, _read_exact(stream, data_length)
@@ -154,29 +154,29 @@ class Relay(object):
         try:
             validate_sandbox_id(sandbox.get('id'), option='kata_sandbox_id')
         except ArgumentError as exc:
-            raise _Failed(exc.msg)
+            raise _Failed(exc.msg) from exc
         try:
             address = self._address(sandbox)
             sock, received = dial_console(address, port, connect_timeout)
         except ArgumentError as exc:
-            raise _Failed(exc.msg)
+            raise _Failed(exc.msg) from exc
         except KataError as exc:
-            raise _Unreachable('sandbox %s: %s' % (sandbox.get('id'), exc.msg))
+            raise _Unreachable('sandbox %s: %s' % (sandbox.get('id'), exc.msg)) from exc
         where = 'the debug console of sandbox %s (%s)' % (sandbox.get('id'), address.describe(port))
         session = ConsoleSession(sock, received, where=where)
         try:
             try:
                 session.start(connect_timeout)
             except PeerError as exc:
-                raise _Unreachable(exc.msg)
+                raise _Unreachable(exc.msg) from exc
             try:
                 return session.run(command, stdin=stdin, timeout=timeout or None)
             except PeerError as exc:
                 if session.eof:
-                    raise _Unreachable(exc.msg)
-                raise _Failed(exc.msg)
+                    raise _Unreachable(exc.msg) from exc
+                raise _Failed(exc.msg) from exc
             except KataError as exc:
-                raise _Failed(exc.msg)
+                raise _Failed(exc.msg) from exc
         finally:
             session.close()
 
