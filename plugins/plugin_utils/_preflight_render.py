@@ -21,6 +21,9 @@ import os
 import re
 from collections.abc import Mapping
 
+import jinja2
+from markupsafe import Markup
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight import (
@@ -31,12 +34,6 @@ from ansible_collections.katacontainers.kata.plugins.plugin_utils._preflight imp
     STATES,
     STATUSES,
 )
-
-try:
-    import jinja2
-    from markupsafe import Markup
-except ImportError:  # pragma: no cover - ansible-core requires both
-    jinja2 = None
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                             'roles', 'preflight', 'templates')
@@ -137,8 +134,6 @@ _ENVIRONMENT = None
 def _environment():
     global _ENVIRONMENT  # pylint: disable=global-statement
     if _ENVIRONMENT is None:
-        if jinja2 is None:  # pragma: no cover
-            raise AnsibleFilterError('the preflight report templates need the Python library jinja2')
         environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
             autoescape=jinja2.select_autoescape(enabled_extensions=('html', 'html.j2'), default_for_string=True,
