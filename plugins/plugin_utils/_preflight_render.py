@@ -121,6 +121,14 @@ def fact_lines(facts, handlers=0):
     return lines
 
 
+def rows_by_id(rows):
+    """``{id: row}`` of a host's check rows (the first row of each id): the matrix cell of each column."""
+    found = {}
+    for row in rows:
+        found.setdefault(row['id'], row)
+    return found
+
+
 def _finalize(eval_ctx, value):
     """In an autoescaped template, each value output is escaped as ``html.escape`` does (None is empty)."""
     if not eval_ctx.autoescape or hasattr(value, '__html__'):
@@ -145,7 +153,7 @@ def _environment():
             title=TITLE, generator=GENERATOR, report_format=REPORT_FORMAT, statuses=list(STATUSES),
             states=list(STATES), status_labels=STATUS_LABELS, state_labels=STATE_LABELS, state_symbols=STATE_SYMBOLS,
             extra_columns=list(EXTRA_COLUMNS), summary_line=summary_line, runtime_cells=runtime_cells,
-            fact_lines=fact_lines)
+            fact_lines=fact_lines, rows_by_id=rows_by_id)
         _ENVIRONMENT = environment
     return _ENVIRONMENT
 
