@@ -10,8 +10,6 @@ console session run, and the module's result."""
 
 from __future__ import annotations
 
-from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, PeerError
-from ansible_collections.katacontainers.kata.plugins.module_utils._limits import check_timeout
 from ansible_collections.katacontainers.kata.plugins.module_utils._console._address import (
     DEFAULT_DEBUG_PORT,
     MAX_VSOCK_PORT,
@@ -22,6 +20,8 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._console._dial
     dial_console,
 )
 from ansible_collections.katacontainers.kata.plugins.module_utils._console._session import ConsoleSession
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, PeerError
+from ansible_collections.katacontainers.kata.plugins.module_utils._limits import check_timeout
 
 
 def _text(data):

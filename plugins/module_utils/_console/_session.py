@@ -15,8 +15,6 @@ import os
 import select
 import time
 
-from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, PeerError
-from ansible_collections.katacontainers.kata.plugins.module_utils._text import terminal_tail
 from ansible_collections.katacontainers.kata.plugins.module_utils._console._dial import (
     DEFAULT_CONNECT_TIMEOUT,
     _POLL_SLICE_MS,
@@ -28,6 +26,8 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._console._scri
     job_script,
     start_lines,
 )
+from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, PeerError
+from ansible_collections.katacontainers.kata.plugins.module_utils._text import terminal_tail
 
 INTERRUPT_GRACE = 2.0
 QUIT_GRACE = 2.0
