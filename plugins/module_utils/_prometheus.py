@@ -329,6 +329,7 @@ def parse_counted(text, prefixes=None, keep_none=False):
     sampled = set()  # the families not kept that have samples
     found = 0
     placed = {}  # names already placed in a skipped family (the placement cannot change later)
+    counted = set()  # sample names placed in a skipped family that is already in ``sampled``
     sample_re = _SAMPLE_RE.match
     name_re = _NAME_RE.match
     for number, raw in enumerate(text.split('\n'), 1):
@@ -346,6 +347,9 @@ def parse_counted(text, prefixes=None, keep_none=False):
             match = name_re(line)
             if match is not None:
                 name = match.group(0)
+                if name in counted:
+                    found += 1
+                    continue
                 family = placed.get(name)
                 if family is None and _lookup(families, name) is None:
                     family = _lookup(skipped, name)
@@ -356,6 +360,7 @@ def parse_counted(text, prefixes=None, keep_none=False):
                         placed[name] = family
                 if family is not None:
                     sampled.add(family.name)
+                    counted.add(name)
                     found += 1
                     continue
         match = sample_re(line)
