@@ -188,6 +188,14 @@ def measure_cell(args, size, latency, ansible_playbook):
             'bytes': result_bytes}
 
 
+def settle(load, longest):
+    """Wait (at most ``longest`` seconds) for the 1-minute load average to fall under ``load``: a 500-sandbox cell
+    leaves the load average high for a minute after its processes are gone."""
+    deadline = time.monotonic() + longest
+    while os.getloadavg()[0] >= load and time.monotonic() < deadline:
+        time.sleep(5)
+
+
 def int_list(text):
     try:
         values = [int(part) for part in text.split(',') if part.strip()]
@@ -205,6 +213,9 @@ def main():
     parser.add_argument('--shim-processes', type=int, default=0, help='simulator processes (0: one per sandbox)')
     parser.add_argument('--full-max', type=int, default=100, help='largest size at which detail=full is measured')
     parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--settle-load', type=float, default=1.0,
+                        help='before each cell, wait for the 1-minute load average to fall under this (default 1.0)')
+    parser.add_argument('--settle-max', type=float, default=180, help='longest wait for it, seconds (default 180)')
     parser.add_argument('--python', default=sys.executable, help='interpreter for the modules (ansible_python_interpreter)')
     parser.add_argument('--collections-path', default=os.environ.get('ANSIBLE_COLLECTIONS_PATH', ''),
                         help='directory that holds ansible_collections/katacontainers/kata')
@@ -220,6 +231,7 @@ def main():
     cells = []
     for latency in args.latencies:
         for size in args.sizes:
+            settle(args.settle_load, args.settle_max)
             cell = measure_cell(args, size, latency, ansible_playbook)
             cells.append(cell)
             print('\n%d sandboxes, agent latency %d ms, %d rounds, medians (load average %.1f at the start, %.1f at '
