@@ -196,6 +196,8 @@ display = Display()
 RELAY_MODULE = 'ansible_collections.katacontainers.kata.plugins.module_utils._console_relay'
 _COLLECTION_UTILS = 'ansible_collections.katacontainers.kata.plugins.module_utils.'
 _PAYLOAD = {}
+# What ssh says when the master connection's server refuses one more session (sshd's MaxSessions).
+MUX_REFUSED = ('Session open refused by peer', 'mux_client_request_session')
 _PAYLOAD_LOCK = threading.Lock()
 
 
@@ -264,6 +266,7 @@ class Connection(ConnectionBase):
         self._process = None
         self._stderr_chunks = []
         self._stderr_thread = None
+        self._no_mux = False
 
     # the relay process
 
@@ -292,10 +295,13 @@ class Connection(ConnectionBase):
         control_dir = os.path.expanduser(self.get_option('node_control_path_dir') or '~/.ansible/cp')
         if not os.path.isdir(control_dir):
             os.makedirs(control_dir, mode=0o700, exist_ok=True)
-        argv = [self.get_option('node_ssh_executable') or 'ssh', '-T', '-o', 'BatchMode=yes',
-                '-o', 'ControlMaster=auto', '-o', 'ControlPersist=%ds' % self.get_option('node_control_persist'),
-                '-o', 'ControlPath=%s' % os.path.join(control_dir, 'kata-%C'),
-                '-o', 'ConnectTimeout=%d' % self.get_option('node_timeout')]
+        argv = [self.get_option('node_ssh_executable') or 'ssh', '-T', '-o', 'BatchMode=yes']
+        if self._no_mux:
+            argv += ['-o', 'ControlMaster=no', '-o', 'ControlPath=none']
+        else:
+            argv += ['-o', 'ControlMaster=auto', '-o', 'ControlPersist=%ds' % self.get_option('node_control_persist'),
+                     '-o', 'ControlPath=%s' % os.path.join(control_dir, 'kata-%C')]
+        argv += ['-o', 'ConnectTimeout=%d' % self.get_option('node_timeout')]
         if self.get_option('node_port'):
             argv += ['-p', str(self.get_option('node_port'))]
         if self.get_option('node_user'):
@@ -327,7 +333,7 @@ class Connection(ConnectionBase):
         self._stderr_thread = threading.Thread(target=self._drain_stderr, args=(self._process.stderr,))
         self._stderr_thread.daemon = True
         self._stderr_thread.start()
-        self._send(relay_payload())
+        self._send(relay_payload())  # a relay that is gone already is found out by the first request
         self._connected = True
         return self
 
@@ -344,8 +350,8 @@ class Connection(ConnectionBase):
         text = to_text(b''.join(self._stderr_chunks), errors='surrogate_or_replace').strip()
         return text[-1500:]
 
-    def _lost(self, what):
-        """The relay is gone: AnsibleConnectionFailure with what the node's side said."""
+    def _stop_relay(self):
+        """End the relay process; ``(exit status, what it said on stderr)``."""
         process = self._process
         self._process = None
         self._connected = False
@@ -360,7 +366,11 @@ class Connection(ConnectionBase):
             except subprocess.TimeoutExpired:
                 process.kill()
                 rc = process.wait()
-        said = self._relay_stderr()
+        return rc, self._relay_stderr()
+
+    def _lost(self, what):
+        """The relay is gone: AnsibleConnectionFailure with what the node's side said."""
+        rc, said = self._stop_relay()
         how = 'ssh to the node' if self.get_option('node_connection') != 'local' else 'the local relay'
         raise AnsibleConnectionFailure('%s: %s (%s exited with status %s)%s'
                                        % (self._where(), what, how, rc, ': %s' % said if said else ''))
@@ -369,19 +379,40 @@ class Connection(ConnectionBase):
         try:
             self._process.stdin.write(data)
             self._process.stdin.flush()
+            return True
         except (OSError, ValueError):
-            self._lost('the relay stopped reading')
+            return False
+
+    def _exchange(self, data):
+        """Send a request frame; the answer frame, or None when the relay is gone (see _lost)."""
+        if not self._send(data):
+            return None
+        try:
+            return read_frame(self._process.stdout)
+        except ProtocolError as exc:
+            self._lost('the relay answered something else than a frame: %s' % exc)
 
     def request(self, header, data=b''):
         """Send one request to the relay; its answer ``(header, data)``; AnsibleConnectionFailure when the sandbox
         cannot be reached, AnsibleError when the request failed there."""
+        request = frame(dict(header, sandbox=self._sandbox()), data)
+        first = self._process is None
         self._connect()
-        header = dict(header, sandbox=self._sandbox())
-        self._send(frame(header, data))
-        try:
-            answer = read_frame(self._process.stdout)
-        except ProtocolError as exc:
-            self._lost('the relay answered something else than a frame: %s' % exc)
+        answer = self._exchange(request)
+        if answer is None and first and not self._no_mux and self.get_option('node_connection') != 'local':
+            rc, said = self._stop_relay()
+            if any(marker in said for marker in MUX_REFUSED):
+                # The node's sshd refuses more sessions on the shared master (MaxSessions, 10 by default): this
+                # relay gets a connection of its own. Nothing ran: the relay never started.
+                display.vvv('KATA_CONSOLE: %s; connecting without the shared SSH master' % said,
+                            host=self._play_context.remote_addr)
+                self._no_mux = True
+                self._connect()
+                answer = self._exchange(request)
+            else:
+                how = 'ssh to the node'
+                raise AnsibleConnectionFailure('%s: the relay ended without answering (%s exited with status %s)%s'
+                                               % (self._where(), how, rc, ': %s' % said if said else ''))
         if answer is None:
             self._lost('the relay ended without answering')
         header, data = answer

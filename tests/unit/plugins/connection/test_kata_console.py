@@ -239,3 +239,48 @@ def test_the_payload_carries_the_console_code():
     assert any(name == prefix + '_console' or name.startswith(prefix + '_console.') for name in modules)
     assert modules['ansible_collections'] == [True, '']
     assert not any(name.startswith('ansible.') for name in modules)
+
+
+FAKE_SSH = '''#!/bin/sh
+# A stand-in for ssh: the remote command (the last argument) runs here, as the node's login shell would run it;
+# "mux" refuses a session on the shared master (sshd's MaxSessions), "down" cannot connect.
+for a in "$@"; do last=$a; case "$a" in ControlPath=none) alone=1;; esac; done
+echo "$*" >>"$0.log"
+case "%s" in
+  mux) if [ -z "$alone" ]; then
+         echo 'mux_client_request_session: session request failed: Session open refused by peer' >&2; exit 255
+       fi;;
+  down) echo 'ssh: connect to host 10.9.9.9 port 22: Connection refused' >&2; exit 255;;
+esac
+exec /bin/sh -c "$last"
+'''
+
+
+def fake_ssh(tmp_path, mode):
+    path = tmp_path / ('ssh-' + mode)
+    path.write_text(FAKE_SSH % mode, encoding='utf-8')
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize('mode', ['plain', 'mux'])
+def test_over_ssh_the_remote_command_survives_the_login_shell(connect, tmp_path, mode):
+    """The relay command line goes through the node's shell intact; a master that refuses one more session (sshd's
+    MaxSessions) is replaced by a connection of this relay's own."""
+    ssh = fake_ssh(tmp_path, mode)
+    connection = connect('sb-bash', node_connection='ssh', node_host='node-1', node_ssh_executable=str(ssh),
+                         node_control_path_dir=str(tmp_path / 'cp'))
+    assert connection.exec_command("printf '%s' \"it's\"") == (0, b"it's", b'')
+    assert connection.exec_command('echo again') == (0, b'again\n', b'')  # the same relay
+    calls = (tmp_path / ('ssh-%s.log' % mode)).read_text(encoding='utf-8').splitlines()
+    assert len(calls) == (2 if mode == 'mux' else 1)
+    assert ('ControlPath=none' in calls[-1]) == (mode == 'mux')
+
+
+def test_a_node_that_ssh_cannot_reach_is_unreachable(connect, tmp_path):
+    connection = connect('sb-bash', node_connection='ssh', node_host='10.9.9.9',
+                         node_ssh_executable=str(fake_ssh(tmp_path, 'down')), node_control_path_dir=str(tmp_path / 'cp'))
+    with pytest.raises(AnsibleConnectionFailure, match=r'sandbox sb-bash on node 10.9.9.9: the relay ended without '
+                                                       r'answering \(ssh to the node exited with status 255\): ssh: '
+                                                       r'connect to host 10.9.9.9 port 22: Connection refused'):
+        connection.exec_command('true')
