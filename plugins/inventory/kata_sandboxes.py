@@ -166,6 +166,18 @@ def _text(value):
     return value if isinstance(value, str) and value else None
 
 
+def _node_value(key, value):
+    """A value of the node's connection as the refresh recorded it, in its type. Before ansible-core 2.19 a template
+    that gives None gives '' instead, and numbers and booleans may come as text."""
+    if value is None or value == '':
+        return None
+    if key == 'port':
+        return int(value) if isinstance(value, int) or str(value).isdigit() else value
+    if key == 'become':
+        return value if isinstance(value, bool) else str(value).lower() in ('true', 'yes', '1', 'on')
+    return value
+
+
 class Sandbox(object):
     """One sandbox as a node reported it, with the names and groups it gets."""
 
@@ -331,7 +343,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             'kata_reported': report.get('reported'),
         }
         for key, var in NODE_VARS:
-            variables[var] = connection.get(key)
+            variables[var] = _node_value(key, connection.get(key))
         return variables
 
     def _groups(self, sandbox):

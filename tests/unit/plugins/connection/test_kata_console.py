@@ -47,7 +47,7 @@ def connect(node):
     made = []
 
     def make(sandbox_id, **options):
-        connection = kata_console.Connection(PlayContext())
+        connection = kata_console.Connection(PlayContext(), None)  # ansible-core 2.15 still takes new_stdin
         connection._load_name = 'kata_console'  # what the plugin loader sets
         settings = dict(sandbox_id=sandbox_id, sandbox_root=node.sandbox_root, rs_sandbox_root=node.rs_sandbox_root,
                         node_connection='local', node_python=sys.executable, connect_timeout=2)

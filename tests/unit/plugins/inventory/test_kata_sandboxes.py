@@ -301,3 +301,15 @@ def test_names_stay_unique():
     assert len(set(names)) == len(names)
     twice = [s.name for s in assign_names([sandbox('n1', 'a', 'x/p'), sandbox('n1', 'a', 'x/p')])]
     assert twice == ['x/p@n1/a#1', 'x/p@n1/a#2']
+
+
+def test_what_older_ansible_core_recorded_is_read_in_its_type(tmp_path, facts):
+    """Before 2.19 a template giving None gave '', and numbers and booleans could come as text."""
+    old = dict(NODE2, connection={'connection': 'ssh', 'host': 'n2', 'port': '2200', 'user': '', 'ssh_args': '',
+                                  'private_key_file': '', 'python': '/usr/bin/python3', 'become': 'True',
+                                  'control_path_dir': ''})
+    facts('node2', {'kata_sandbox_inventory': report('node2', old)})
+    variables = inventory(tmp_path, base(facts))['_meta']['hostvars']['shop/cart']
+    assert (variables['kata_node_port'], variables['kata_node_user'], variables['kata_node_ssh_args'],
+            variables['kata_node_private_key_file'], variables['kata_node_become'],
+            variables['kata_node_control_path_dir']) == (2200, None, None, None, True, None)
