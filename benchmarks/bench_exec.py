@@ -23,14 +23,13 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+import _bench
 
 TASKS = 20
-SIM = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'kata_sim', 'kata_sim.py')
 EXEC_MODULE = 'ansible_collections.katacontainers.kata.plugins.modules.kata_exec_cmd'
 TIMER = '''
 import json
@@ -76,26 +75,13 @@ def contenders(sandbox_root):
 
 
 def write_playbook(path, tasks):
-    lines = ['- hosts: localhost', '  connection: local', '  gather_facts: false', '  tasks:']
-    for index, (name, module, module_args) in enumerate(tasks):
-        lines.append('    - name: %s %d' % (name, index))
-        lines.append('      %s: %s' % (module, json.dumps(module_args)))
-    with open(path, 'w', encoding='utf-8') as f:
-        f.write('\n'.join(lines) + '\n')
-    return path
-
-
-def timed(argv, env=None):
-    start = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, check=False)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit('benchmark command failed (%s):\n%s' % (' '.join(argv), proc.stdout.decode(errors='replace')[-3000:]))
-    return elapsed
+    """The play of ``tasks`` (``[(contender, module, args)]``), each task named ``<contender> <index>``."""
+    return _bench.write_playbook(path, [('%s %d' % (name, index), module, module_args)
+                                        for index, (name, module, module_args) in enumerate(tasks)])
 
 
 def start_node(python, root):
-    argv = [python, SIM, 'start', '--root', root, '--no-netns', '--no-install', '--max-lifetime', '3600',
+    argv = [python, _bench.SIMULATOR, 'start', '--root', root, '--no-netns', '--no-install', '--max-lifetime', '3600',
             '--sandbox-id', 'bench-bash', '--sandbox-id', 'bench-dash', '--opt', 'console.shell.bench-dash=dash']
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     if proc.returncode != 0:
@@ -105,9 +91,9 @@ def start_node(python, root):
 
 def measure(args, work, sandbox_root):
     """``(task_times, play_times, proc_times)``: lists of seconds per contender."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections_path, ANSIBLE_PYTHON_INTERPRETER=args.python,
-               ANSIBLE_NOCOLOR='1', ANSIBLE_DEPRECATION_WARNINGS='0')
-    module_env = dict(env, PYTHONPATH=os.pathsep.join(p for p in (args.collections_path, env.get('PYTHONPATH')) if p))
+    env = _bench.ansible_env(args.collections_path, args.python)
+    module_env = _bench.module_env(env, args.collections_path)
+    playbook = _bench.ansible_playbook()
     plugins = os.path.join(work, 'callback_plugins')
     os.mkdir(plugins)
     with open(os.path.join(plugins, 'bench_timer.py'), 'w', encoding='utf-8') as f:
@@ -119,23 +105,26 @@ def measure(args, work, sandbox_root):
     plays, arg_files = {}, {}
     for name, (module, python_module, module_args) in table.items():
         plays[name] = write_playbook(os.path.join(work, '%s.yml' % name), [(name, module, module_args)] * TASKS)
-        arg_files[name] = (python_module, os.path.join(work, '%s.json' % name))
-        with open(arg_files[name][1], 'w', encoding='utf-8') as f:
-            json.dump({'ANSIBLE_MODULE_ARGS': module_args}, f)
+        arg_files[name] = (python_module, _bench.write_module_args(os.path.join(work, '%s.json' % name), module_args))
     mixed = write_playbook(os.path.join(work, 'mixed.yml'),
                            [(name,) + table[name][::2] for dummy_i in range(TASKS // 2) for name in table])
 
-    play_times = dict((name, []) for name in table)
-    proc_times = dict((name, []) for name in table)
+    def play(path, play_env):
+        return lambda: _bench.timed([playbook, '-i', 'localhost,', path], env=play_env)
+
+    def process(name):
+        return lambda: _bench.timed([args.python, '-m', arg_files[name][0], arg_files[name][1]], env=module_env)
+
     for name in plays:  # warm-up: compile caches, page cache
-        timed(['ansible-playbook', '-i', 'localhost,', plays[name]], env=env)
-    for dummy_round in range(args.rounds):
-        timed(['ansible-playbook', '-i', 'localhost,', mixed], env=timer_env)
-        for name in plays:
-            play_times[name].append(timed(['ansible-playbook', '-i', 'localhost,', plays[name]], env=env))
-            for dummy_i in range(4):
-                proc_times[name].append(timed([args.python, '-m', arg_files[name][0], arg_files[name][1]],
-                                              env=module_env))
+        play(plays[name], env)()
+    # Each round: the mixed playbook (its tasks timed by the callback), then every contender's playbook, each followed
+    # by four runs of its module's process (four contenders of the same name, whose times interleave keeps together).
+    runs = [('mixed', play(mixed, timer_env))] + [
+        (kind + ' ' + name, function) for name in plays
+        for kind, function in [('play', play(plays[name], env))] + [('process', process(name))] * 4]
+    times = _bench.interleave(runs, args.rounds, rotate=False)
+    play_times = dict((name, times['play ' + name]) for name in table)
+    proc_times = dict((name, times['process ' + name]) for name in table)
     task_times = dict((name, []) for name in table)
     with open(times_file, encoding='utf-8') as f:
         for line in f:
@@ -146,11 +135,9 @@ def measure(args, work, sandbox_root):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--rounds', type=int, default=5)
-    parser.add_argument('--python', default=sys.executable, help='interpreter for the modules (ansible_python_interpreter)')
-    parser.add_argument('--collections-path', default=os.environ.get('ANSIBLE_COLLECTIONS_PATH', ''),
-                        help='directory that holds ansible_collections/katacontainers/kata')
+    _bench.add_common_arguments(parser, rounds=5)
     args = parser.parse_args()
+    _bench.check_collections_path(args.collections_path)
 
     work = tempfile.mkdtemp(prefix='kata-bench-')
     root = tempfile.mkdtemp(prefix='kb-', dir='/tmp')
@@ -158,7 +145,7 @@ def main():
     try:
         task_times, play_times, proc_times = measure(args, work, state['sandbox_root'])
     finally:
-        subprocess.run([args.python, SIM, 'stop', '--root', root], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        subprocess.run([args.python, _bench.SIMULATOR, 'stop', '--root', root], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        check=False)
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
@@ -167,10 +154,11 @@ def main():
               'ratios': {}}
     print('%-10s %16s %7s %14s %7s %15s %7s' % ('contender', 'task (paired)', 'ratio', 'playbook(20)', 'ratio',
                                                 'process alone', 'ratio'))
-    base = dict((kind, statistics.median(times['ping'])) for kind, times in
-                (('task', task_times), ('playbook', play_times), ('process', proc_times)))
+    medians = dict((kind, _bench.medians(times)) for kind, times in
+                   (('task', task_times), ('playbook', play_times), ('process', proc_times)))
+    base = dict((kind, values['ping']) for kind, values in medians.items())
     for name in task_times:
-        task, play, proc = (statistics.median(times[name]) for times in (task_times, play_times, proc_times))
+        task, play, proc = (medians[kind][name] for kind in ('task', 'playbook', 'process'))
         report['task_ms'][name] = round(task * 1000, 1)
         report['playbook_s'][name] = round(play, 3)
         report['process_ms'][name] = round(proc * 1000, 1)
@@ -179,12 +167,9 @@ def main():
         print('%-10s %13.1f ms %7.2f %12.2f s %7.2f %12.1f ms %7.2f'
               % (name, task * 1000, task / base['task'], play, play / base['playbook'], proc * 1000,
                  proc / base['process']))
-    report['load_average'] = [round(v, 2) for v in os.getloadavg()]
-    print('load average at the end: %s' % ' '.join('%.2f' % v for v in os.getloadavg()))
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, 'exec.json'), 'w', encoding='utf-8') as f:
-        json.dump(report, f, indent=2)
+    report['load_average'] = _bench.load_average()
+    print('load average at the end: %s' % ' '.join('%.2f' % v for v in report['load_average']))
+    _bench.write_results('exec', report)
     print('goal: the kata_exec_cmd task ratio <= 1.3; results in benchmarks/results/exec.json')
 
 

@@ -14,19 +14,16 @@ Run it with `make bench` (it needs the collection installed where ANSIBLE_COLLEC
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import statistics
-import subprocess
-import sys
 import tempfile
-import time
+
+import _bench
 
 TASKS = 20
 PLAYS = {
-    'ping': 'ansible.builtin.ping:',
-    'kata_env': 'katacontainers.kata.kata_env:',
-    'kata_check': 'katacontainers.kata.kata_check: {fail_on_incapable: false}',
+    'ping': ('ansible.builtin.ping', {}),
+    'kata_env': ('katacontainers.kata.kata_env', {}),
+    'kata_check': ('katacontainers.kata.kata_check', {'fail_on_incapable': False}),
 }
 MODULE_ARGS = {
     'ping': ('ansible.modules.ping', {}),
@@ -35,71 +32,50 @@ MODULE_ARGS = {
 }
 
 
-def write_playbook(directory, name, task):
-    path = os.path.join(directory, '%s.yml' % name)
-    lines = ['- hosts: localhost', '  connection: local', '  gather_facts: false', '  tasks:']
-    for i in range(TASKS):
-        lines.append('    - name: %s %d' % (name, i))
-        lines.append('      %s' % task)
-    with open(path, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    return path
-
-
-def timed(argv, env=None):
-    start = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, check=False)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit('benchmark command failed (%s):\n%s' % (' '.join(argv), proc.stdout.decode(errors='replace')[-3000:]))
-    return elapsed
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--rounds', type=int, default=5)
-    parser.add_argument('--python', default=sys.executable, help='interpreter for the modules (ansible_python_interpreter)')
-    parser.add_argument('--collections-path', default=os.environ.get('ANSIBLE_COLLECTIONS_PATH', ''),
-                        help='directory that holds ansible_collections/katacontainers/kata')
+    _bench.add_common_arguments(parser, rounds=5)
     args = parser.parse_args()
+    _bench.check_collections_path(args.collections_path)
 
     work = tempfile.mkdtemp(prefix='kata-bench-')
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections_path, ANSIBLE_PYTHON_INTERPRETER=args.python,
-               ANSIBLE_NOCOLOR='1', ANSIBLE_DEPRECATION_WARNINGS='0')
-    playbooks = dict((name, write_playbook(work, name, task)) for name, task in PLAYS.items())
-    module_env = dict(env, PYTHONPATH=os.pathsep.join(p for p in (args.collections_path, env.get('PYTHONPATH')) if p))
-    arg_files = {}
-    for name, (dummy_mod, margs) in MODULE_ARGS.items():
-        arg_files[name] = os.path.join(work, '%s.json' % name)
-        with open(arg_files[name], 'w') as f:
-            json.dump({'ANSIBLE_MODULE_ARGS': margs}, f)
+    env = _bench.ansible_env(args.collections_path, args.python)
+    module_env = _bench.module_env(env, args.collections_path)
+    playbook = _bench.ansible_playbook()
+    playbooks = dict((name, _bench.write_playbook(os.path.join(work, '%s.yml' % name),
+                                                  [('%s %d' % (name, i), module, module_args) for i in range(TASKS)]))
+                     for name, (module, module_args) in PLAYS.items())
+    arg_files = dict((name, _bench.write_module_args(os.path.join(work, '%s.json' % name), module_args))
+                     for name, (dummy, module_args) in MODULE_ARGS.items())
 
-    play_times = dict((name, []) for name in PLAYS)
-    proc_times = dict((name, []) for name in PLAYS)
-    # Warm-up: compile caches, page cache.
-    for name in PLAYS:
-        timed(['ansible-playbook', '-i', 'localhost,', playbooks[name]], env=env)
-    for dummy_round in range(args.rounds):
-        for name in PLAYS:
-            play_times[name].append(timed(['ansible-playbook', '-i', 'localhost,', playbooks[name]], env=env))
-            for dummy_i in range(4):
-                proc_times[name].append(timed([args.python, '-m', MODULE_ARGS[name][0], arg_files[name]], env=module_env))
+    def play(name):
+        return lambda: _bench.timed([playbook, '-i', 'localhost,', playbooks[name]], env=env)
 
-    report = {'rounds': args.rounds, 'tasks_per_playbook': TASKS, 'playbook_s': {}, 'process_ms': {}, 'ratios': {}}
+    def process(name):
+        return lambda: _bench.timed([args.python, '-m', MODULE_ARGS[name][0], arg_files[name]], env=module_env)
+
+    for name in PLAYS:  # warm-up: compile caches, page cache
+        play(name)()
+    # Each round: every playbook, each followed by four runs of its module's process (four contenders of the same
+    # name, whose times interleave keeps together), in the same order.
+    contenders = [(kind + ' ' + name, function(name)) for name in PLAYS
+                  for kind, function in [('play', play)] + [('process', process)] * 4]
+    times = _bench.interleave(contenders, args.rounds, rotate=False)
+    play_times = dict((name, times['play ' + name]) for name in PLAYS)
+    proc_times = dict((name, times['process ' + name]) for name in PLAYS)
+
+    report = {'rounds': args.rounds, 'tasks_per_playbook': TASKS, 'playbook_s': {}, 'process_ms': {}, 'ratios': {},
+              'load_average': _bench.load_average()}
     print('%-11s %14s %12s %16s %12s' % ('module', 'playbook(20)', 'ratio', 'process alone', 'ratio'))
-    base_play = statistics.median(play_times['ping'])
-    base_proc = statistics.median(proc_times['ping'])
+    plays, procs = _bench.medians(play_times), _bench.medians(proc_times)
     for name in PLAYS:
-        play = statistics.median(play_times[name])
-        proc = statistics.median(proc_times[name])
-        report['playbook_s'][name] = round(play, 3)
-        report['process_ms'][name] = round(proc * 1000, 1)
-        report['ratios'][name] = {'playbook': round(play / base_play, 3), 'process': round(proc / base_proc, 3)}
-        print('%-11s %12.2f s %12.2f %13.1f ms %12.2f' % (name, play, play / base_play, proc * 1000, proc / base_proc))
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, 'host_modules.json'), 'w') as f:
-        json.dump(report, f, indent=2)
+        play_s, proc_s = plays[name], procs[name]
+        report['playbook_s'][name] = round(play_s, 3)
+        report['process_ms'][name] = round(proc_s * 1000, 1)
+        report['ratios'][name] = {'playbook': round(play_s / plays['ping'], 3), 'process': round(proc_s / procs['ping'], 3)}
+        print('%-11s %12.2f s %12.2f %13.1f ms %12.2f' % (name, play_s, play_s / plays['ping'], proc_s * 1000,
+                                                          proc_s / procs['ping']))
+    _bench.write_results('host_modules', report)
     print('goal: every ratio <= 1.3; results in benchmarks/results/host_modules.json')
 
 

@@ -34,14 +34,13 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SIMULATOR = os.path.join(HERE, '..', 'tests', 'kata_sim', 'kata_sim.py')
+import _bench
+
 MODULE = 'ansible_collections.katacontainers.kata.plugins.modules.kata_metrics'
 KATA_TIMEOUT = 3.0
 SMALL = ['kata_guest_load']
@@ -74,24 +73,9 @@ def sequential_scrape(sockets):
     return total
 
 
-def run(argv, env=None, stdin=None):
-    """(seconds, stdout) of a command that must succeed."""
-    start = time.perf_counter()
-    proc = subprocess.run(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, check=False)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit('benchmark command failed (%s):\n%s\n%s' % (' '.join(argv), proc.stdout.decode(errors='replace')[-2000:],
-                                                             proc.stderr.decode(errors='replace')[-2000:]))
-    return elapsed, proc.stdout
-
-
-def write_playbook(directory, name, task):
-    """A playbook (JSON is YAML) running ``task`` once on localhost."""
-    path = os.path.join(directory, '%s.yml' % name)
-    with open(path, 'w', encoding='utf-8') as f:
-        json.dump([{'hosts': 'localhost', 'connection': 'local', 'gather_facts': False,
-                    'tasks': [dict({'name': name}, **task)]}], f)
-    return path
+def write_playbook(directory, name, module, module_args):
+    """A playbook running the one task ``module`` on localhost."""
+    return _bench.write_playbook(os.path.join(directory, '%s.yml' % name), [(name, module, module_args)])
 
 
 def concurrent_get(collections_path, sockets):
@@ -114,13 +98,12 @@ def measure_cell(args, size, latency, ansible_playbook):
     """Start a node of ``size`` sandboxes at ``latency`` ms, run the rounds, stop it; the cell's report."""
     work = tempfile.mkdtemp(prefix='kata-bench-metrics-')
     root = tempfile.mkdtemp(prefix='kb.', dir='/tmp')  # short: unix socket paths hold 107 bytes
-    sim = [sys.executable, SIMULATOR, '--root', root]
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections_path, ANSIBLE_PYTHON_INTERPRETER=args.python,
-               ANSIBLE_NOCOLOR='1', ANSIBLE_DEPRECATION_WARNINGS='0')
-    module_env = dict(env, PYTHONPATH=os.pathsep.join(p for p in (args.collections_path, env.get('PYTHONPATH')) if p))
-    load_start = os.getloadavg()
+    sim = [sys.executable, _bench.SIMULATOR, '--root', root]
+    env = _bench.ansible_env(args.collections_path, args.python)
+    module_env = _bench.module_env(env, args.collections_path)
+    load_start = os.getloadavg()  # unrounded, as the cell reports it
     try:
-        dummy, out = run(sim + ['start', '--sandboxes', str(size), '--rs', '0', '--max-lifetime', '3600',
+        dummy, out = _bench.run(sim + ['start', '--sandboxes', str(size), '--rs', '0', '--max-lifetime', '3600',
                                 '--shim-processes', str(args.shim_processes), '--agent-latency', str(latency)])
         state = json.loads(out)
         sockets = [s['socket'] for s in sorted(state['sandboxes'], key=lambda s: s['id'])]
@@ -128,23 +111,21 @@ def measure_cell(args, size, latency, ansible_playbook):
         variants = {'module': common, 'module_small': dict(common, families=SMALL)}
         if size <= args.full_max:
             variants['module_full'] = dict(common, detail='full')
-        arg_files = {}
-        for name, margs in variants.items():
-            arg_files[name] = os.path.join(work, '%s.json' % name)
-            with open(arg_files[name], 'w', encoding='utf-8') as f:
-                json.dump({'ANSIBLE_MODULE_ARGS': margs}, f)
+        arg_files = dict((name, _bench.write_module_args(os.path.join(work, '%s.json' % name), margs))
+                         for name, margs in variants.items())
         playbooks = {}
         if not args.no_playbooks:
             playbooks = {
-                'task': write_playbook(work, 'task', {'katacontainers.kata.kata_metrics': common}),
-                'task_small': write_playbook(work, 'task_small', {'katacontainers.kata.kata_metrics': variants['module_small']}),
-                'ping': write_playbook(work, 'ping', {'ansible.builtin.ping': {}}),
+                'task': write_playbook(work, 'task', 'katacontainers.kata.kata_metrics', common),
+                'task_small': write_playbook(work, 'task_small', 'katacontainers.kata.kata_metrics',
+                                             variants['module_small']),
+                'ping': write_playbook(work, 'ping', 'ansible.builtin.ping', {}),
             }
         result_bytes = {}
 
         def module(name):
             def contender():
-                elapsed, out = run([args.python, '-m', MODULE, arg_files[name]], env=module_env)
+                elapsed, out = _bench.run([args.python, '-m', MODULE, arg_files[name]], env=module_env)
                 result = json.loads(out)
                 if result.get('scraped') != size or result.get('failures'):
                     sys.exit('%s scraped %r of %d sandboxes: %r'
@@ -154,7 +135,7 @@ def measure_cell(args, size, latency, ansible_playbook):
             return contender
 
         def playbook(name):
-            return lambda: run([ansible_playbook, '-i', 'localhost,', playbooks[name]], env=env)[0]
+            return lambda: _bench.run([ansible_playbook, '-i', 'localhost,', playbooks[name]], env=env)[0]
 
         def sequential():
             start = time.perf_counter()
@@ -169,16 +150,14 @@ def measure_cell(args, size, latency, ansible_playbook):
         get_round = concurrent_get(args.collections_path, sockets)
         get_times = []
         for index in range(args.rounds):
-            shift = index % len(contenders)
-            for name, contender in contenders[shift:] + contenders[:shift]:
+            for name, contender in _bench.rotation(contenders, index):
                 times[name].append(contender())
             get_times.append(get_round()[0])
     finally:
         subprocess.run(sim + ['stop'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
-    medians = dict((name, statistics.median(values)) for name, values in times.items())
-    medians['concurrent_get'] = statistics.median(get_times)
+    medians = _bench.medians(dict(times, concurrent_get=get_times))
     base = medians['sequential']
     return {'sandboxes': size, 'agent_latency_ms': latency, 'shim_processes': args.shim_processes,
             'rounds': args.rounds, 'loadavg_start': load_start, 'loadavg_end': os.getloadavg(),
@@ -188,50 +167,28 @@ def measure_cell(args, size, latency, ansible_playbook):
             'bytes': result_bytes}
 
 
-def settle(load, longest):
-    """Wait (at most ``longest`` seconds) for the 1-minute load average to fall under ``load``: a 500-sandbox cell
-    leaves the load average high for a minute after its processes are gone."""
-    deadline = time.monotonic() + longest
-    while os.getloadavg()[0] >= load and time.monotonic() < deadline:
-        time.sleep(5)
-
-
-def int_list(text):
-    try:
-        values = [int(part) for part in text.split(',') if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError('expected comma-separated integers, got %r' % text) from None
-    if not values or min(values) < 0:
-        raise argparse.ArgumentTypeError('expected comma-separated integers >= 0, got %r' % text)
-    return values
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--sizes', type=int_list, default=[10, 100, 500], help='sandbox counts (default 10,100,500)')
-    parser.add_argument('--latencies', type=int_list, default=[0, 3], help='agent latencies in ms (default 0,3)')
+    parser.add_argument('--sizes', type=_bench.int_list, default=[10, 100, 500], help='sandbox counts (default 10,100,500)')
+    parser.add_argument('--latencies', type=_bench.int_list, default=[0, 3], help='agent latencies in ms (default 0,3)')
     parser.add_argument('--shim-processes', type=int, default=0, help='simulator processes (0: one per sandbox)')
     parser.add_argument('--full-max', type=int, default=100, help='largest size at which detail=full is measured')
-    parser.add_argument('--rounds', type=int, default=3)
+    _bench.add_common_arguments(parser, rounds=3)
     parser.add_argument('--settle-load', type=float, default=1.0,
                         help='before each cell, wait for the 1-minute load average to fall under this (default 1.0)')
     parser.add_argument('--settle-max', type=float, default=180, help='longest wait for it, seconds (default 180)')
-    parser.add_argument('--python', default=sys.executable, help='interpreter for the modules (ansible_python_interpreter)')
-    parser.add_argument('--collections-path', default=os.environ.get('ANSIBLE_COLLECTIONS_PATH', ''),
-                        help='directory that holds ansible_collections/katacontainers/kata')
     parser.add_argument('--no-playbooks', action='store_true', help='skip the ansible-playbook contenders')
     args = parser.parse_args()
-    if not os.path.isdir(os.path.join(args.collections_path, 'ansible_collections', 'katacontainers', 'kata')):
-        sys.exit('--collections-path: no ansible_collections/katacontainers/kata under %r' % args.collections_path)
+    _bench.check_collections_path(args.collections_path)
     if os.sep in args.python:
         args.python = os.path.abspath(args.python)  # the playbooks run from another directory
-    beside = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-    ansible_playbook = beside if os.access(beside, os.X_OK) else shutil.which('ansible-playbook') or 'ansible-playbook'
+    ansible_playbook = _bench.ansible_playbook()
 
     cells = []
     for latency in args.latencies:
         for size in args.sizes:
-            settle(args.settle_load, args.settle_max)
+            # a 500-sandbox cell leaves the load average high for a minute after its processes are gone
+            _bench.settle(args.settle_load, args.settle_max)
             cell = measure_cell(args, size, latency, ansible_playbook)
             cells.append(cell)
             print('\n%d sandboxes, agent latency %d ms, %d rounds, medians (load average %.1f at the start, %.1f at '
@@ -252,10 +209,7 @@ def main():
                 and cell['median_s'].get('task', 0) < 2.0)
         report['goal_met'] = goal
         print('\ngoal (100 sandboxes, 3 ms: module <= 0.5 x sequential, task < 2 s): %s' % ('met' if goal else 'NOT met'))
-    out = os.path.join(HERE, 'results')
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, 'metrics.json'), 'w', encoding='utf-8') as f:
-        json.dump(report, f, indent=2)
+    _bench.write_results('metrics', report)
     print('results in benchmarks/results/metrics.json')
 
 

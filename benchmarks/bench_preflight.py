@@ -30,8 +30,10 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FLEET = os.path.join(HERE, '..', 'tests', 'fleet', 'fleet.py')
+import _bench
+
+HERE = _bench.HERE
+FLEET = _bench.FLEET
 PING_PLAY = '''---
 - name: Ping
   hosts: all
@@ -40,10 +42,6 @@ PING_PLAY = '''---
     - name: Ping
       ansible.builtin.ping:
 '''
-
-
-def uptime():
-    return subprocess.run(['uptime'], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def start_fleet(python, directory, count):
@@ -97,7 +95,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--collections-path', default=os.environ.get('ANSIBLE_COLLECTIONS_PATH'))
     parser.add_argument('--ansible-playbook', default=os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'))
-    parser.add_argument('--sizes', default='5,20,50', help='fleet sizes, comma-separated (default %(default)s)')
+    parser.add_argument('--sizes', type=_bench.int_list, default=[5, 20, 50],
+                        help='fleet sizes, comma-separated (default 5,20,50)')
     parser.add_argument('--strategies', default='linear,free,mitogen_linear')
     parser.add_argument('--forks', type=int, default=20, help='forks of every run (default %(default)s)')
     parser.add_argument('--rounds', type=int, default=3)
@@ -106,7 +105,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not args.collections_path:
         parser.error('--collections-path (or ANSIBLE_COLLECTIONS_PATH) is required: run `make collection` first')
-    sizes = [int(s) for s in args.sizes.split(',')]
+    sizes = args.sizes
     strategies = args.strategies.split(',')
 
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=args.collections_path, ANSIBLE_FORKS=str(args.forks),
@@ -126,7 +125,7 @@ def main(argv=None):
     ping = os.path.join(work, 'ping.yml')
     with open(ping, 'w', encoding='utf-8') as f:
         f.write(PING_PLAY)
-    results = dict(forks=args.forks, rounds=args.rounds, load_before=uptime(), runs=[], table=[], profiles=[])
+    results = dict(forks=args.forks, rounds=args.rounds, load_before=_bench.uptime(), runs=[], table=[], profiles=[])
     profiles = {}
     print('load before:', results['load_before'], flush=True)
     proc = None
@@ -147,8 +146,7 @@ def main(argv=None):
                 # one untimed ping run first: the SSH ControlPersist masters (linear) exist for every timed run alike
                 run_playbook(ping, inventory, hosts, run_env, os.path.join(work, 'warmup.log'))
                 for rnd in range(args.rounds):
-                    order = ['preflight', 'ping'] if rnd % 2 == 0 else ['ping', 'preflight']
-                    for name in order:
+                    for name in _bench.rotation(['preflight', 'ping'], rnd):
                         log = os.path.join(work, '%s-%d-%s-%d.log' % (strategy, size, name, rnd))
                         extra_vars = None
                         if name == 'preflight':
@@ -166,14 +164,15 @@ def main(argv=None):
                               flush=True)
                         if rc not in (0, 4) or (name == 'preflight' and rc != 0):
                             print(recap)
-                print('load:', uptime(), flush=True)
-                pre, png = statistics.median(times['preflight']), statistics.median(times['ping'])
+                print('load:', _bench.uptime(), flush=True)
+                medians = _bench.medians(times)
+                pre, png = medians['preflight'], medians['ping']
                 results['table'].append(dict(hosts=size, strategy=strategy, preflight=round(pre, 2), ping=round(png, 2),
                                              ratio=round(pre / png, 2)))
     finally:
         stop_fleet(args.python, fleet_dir, proc)
         shutil.rmtree(work, ignore_errors=True)
-    results['load_after'] = uptime()
+    results['load_after'] = _bench.uptime()
     for (size, strategy), runs in profiles.items():
         # the median of each task's time over the rounds (tasks in the order of the first run)
         names = [row['task'] for row in runs[0]['tasks']]
@@ -190,10 +189,7 @@ def main(argv=None):
     print('\n| hosts | strategy | preflight | ping | ratio |\n|---|---|---|---|---|')
     for row in results['table']:
         print('| %(hosts)d | %(strategy)s | %(preflight).2f s | %(ping).2f s | %(ratio).2f |' % row)
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output, 'w', encoding='utf-8') as f:
-        json.dump(results, f, indent=2)
-        f.write('\n')
+    _bench.write_results(os.path.abspath(args.output), results)
     return 0
 
 
