@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Files the bad-input matrix points options at: malformed Kata configurations, malformed iptables files, host roots
-with hostile /proc and /etc files, and special files (FIFO, socket, device, directory, dangling and looping links).
+with hostile /proc and /etc files, node roots with hostile container engine configurations (kata_runtime_info), and
+special files (FIFO, socket, device, directory, dangling and looping links).
 
 Everything is built under one directory, read-only for the modules; ``Fixtures.paths`` maps a case label to a path.
 """
@@ -12,6 +13,10 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KATA_SIM = os.path.join(HERE, '..', 'kata_sim')
 
 CONFIG_BASE = '''[hypervisor.qemu]
 path = "{assets}/qemu-system-x86_64"
@@ -105,6 +110,7 @@ class Fixtures(object):
         self.paths['ipt-too-large'] = self._sparse(os.path.join('rules', 'too-large.rules'), 17 * 1024 * 1024)
         self._specials()
         self._host_roots(cpuinfo_text if cpuinfo_text is not None else _read('/proc/cpuinfo'))
+        self._engine_roots()
 
     # -- building blocks
 
@@ -218,6 +224,99 @@ class Fixtures(object):
         root('proc-escape-link', dict((k, v) for k, v in good.items() if not k.startswith('proc/')),
              links={'proc': '/'})
         self.paths['host-file'] = self.paths['regular-file']
+
+
+    def _engine_roots(self):
+        """Node roots for kata_runtime_info: ``engine_root``, a real containerd 1.x node (tests/kata_sim/sim_layouts.py:
+        kata-deploy's handlers kata, kata-fc, kata-qemu, kata-clh, kata-dragonball), and ``paths['engine-*']``, the
+        same node with one engine file made hostile. None may fail the task: a file that cannot be read or parsed is
+        named in a warning; none may block (FIFOs, /dev/zero), read outside the root or take long."""
+        if KATA_SIM not in sys.path:
+            sys.path.insert(0, KATA_SIM)
+        import sim_layouts  # pylint: disable=import-outside-toplevel
+
+        def node(label):
+            base = os.path.join(self.base, 'engines', label)
+            sim_layouts.build(base, 'containerd-1.x', assets=False)
+            return base
+
+        def write(base, rel, data):
+            path = os.path.join(base, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if os.path.lexists(path) and not os.path.isdir(path):
+                os.unlink(path)
+            with open(path, 'wb') as f:
+                f.write(data)
+            return path
+
+        def replace(base, rel):
+            path = os.path.join(base, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if os.path.lexists(path):
+                os.unlink(path)
+            return path
+
+        self.engine_root = node('good')
+        config = 'etc/containerd/config.toml'
+        cri = b'plugins."io.containerd.grpc.v1.cri".containerd.runtimes'
+        kata = b'runtime_type = "io.containerd.kata.v2"\n'
+        variants = {
+            'binary': lambda base: write(base, config, bytes(range(256)) * 64),
+            'invalid-utf8': lambda base: write(base, config, b'version = 2\n[' + cri + b'."kata-\xff\xfe"]\n' + kata),
+            'deep-array': lambda base: write(base, config, b'version = 2\nx = ' + b'[' * 20000 + b']' * 20000 + b'\n'),
+            'fifo': lambda base: os.mkfifo(replace(base, config)),
+            'directory': lambda base: os.makedirs(replace(base, config)),
+            'too-large': lambda base: _truncated(replace(base, config), 64 * 1024 * 1024),
+            'link-out-absolute': lambda base: os.symlink('/etc/shadow', replace(base, config)),
+            'link-out-relative': lambda base: os.symlink('../../../../../../../../etc/shadow', replace(base, config)),
+            'link-loop': lambda base: os.symlink('config.toml', replace(base, config)),
+            'version-garbage': lambda base: write(base, config, b'version = "two"\n[' + cri + b'.kata]\n' + kata),
+            'wrong-types': lambda base: write(base, config, (
+                b'version = 2\nimports = [1, {a = 1}]\n[' + cri + b']\n"kata-int" = 5\n"kata-list" = [1]\n'
+                b'[' + cri + b'."kata-x"]\nruntime_type = 7\nruntime_path = ["a"]\noptions = "x"\n'
+                b'[' + cri + b'."kata-y"]\n' + kata + b'[' + cri + b'."kata-y".options]\nConfigPath = 5\n')),
+            'hostile-names': lambda base: write(base, config, b'version = 2\n' + b''.join(
+                b'[' + cri + b'."' + name + b'"]\n' + kata for name in (
+                    b'../../../etc', b'kata\\nqemu', b'', b'kata qemu', b'-rf', b'k' * 5000, b'kata\\u0000x'))),
+            'imports-loop': lambda base: (
+                write(base, config, b'version = 2\nimports = ["/etc/containerd/config.toml", "b.toml"]\n'),
+                write(base, 'etc/containerd/b.toml', b'version = 2\nimports = ["config.toml", "/etc/containerd/b.toml"]\n')),
+            'imports-many': lambda base: (
+                write(base, config, b'version = 2\nimports = ["/etc/containerd/conf.d/*.toml"]\n'),
+                [write(base, 'etc/containerd/conf.d/%04d.toml' % i, b'version = 2\n') for i in range(1000)]),
+            'imports-escape': lambda base: write(base, config, (
+                b'version = 2\nimports = ["../../../../../../../../etc/*", "/proc/self/environ", "/dev/zero"]\n')),
+            'config-path-fifo': lambda base: (
+                os.mkfifo(replace(base, 'opt/kata/fifo.toml')),
+                write(base, config, b'version = 2\n[' + cri + b'.kata]\n' + kata + b'[' + cri
+                      + b'.kata.options]\nConfigPath = "/opt/kata/fifo.toml"\n')),
+            'systemd-env-hostile': lambda base: (
+                os.mkfifo(replace(base, 'opt/kata/fifo.toml')),
+                write(base, 'etc/systemd/system/containerd.service.d/kata.conf',
+                      b'[Service]\nEnvironment="KATA_CONF_FILE=/opt/kata/fifo.toml\nEnvironment=\xff\xfe "unterminated\n'
+                      + b'Environment=' + b'A' * (1 << 20) + b'\n'),
+                write(base, 'etc/systemd/system/containerd.service', bytes(range(256)) * 16)),
+            'crio-hostile': lambda base: (
+                write(base, 'etc/crio/crio.conf', bytes(range(256)) * 16),
+                os.mkfifo(replace(base, 'etc/crio/crio.conf.d/10-fifo.conf')),
+                os.makedirs(replace(base, 'etc/crio/crio.conf.d/20-dir.conf')),
+                os.symlink('/nowhere', replace(base, 'etc/crio/crio.conf.d/30-dangling.conf')),
+                write(base, 'etc/crio/crio.conf.d/40-broken.conf', b'[crio.runtime.runtimes.kata\n'),
+                write(base, 'etc/crio/crio.conf.d/50-types.conf', (
+                    b'[crio.runtime.runtimes.kata-crio]\nruntime_type = "vm"\nruntime_path = '
+                    b'"/usr/local/bin/containerd-shim-kata-v2"\nruntime_config_path = 5\n'
+                    b'[crio.runtime.runtimes.kata-crio2]\nruntime_type = "vm"\nruntime_path = 5\n'))),
+        }
+        for label, sabotage in sorted(variants.items()):
+            base = node(label)
+            sabotage(base)
+            self.paths['engine-' + label] = base
+
+
+def _truncated(path, size):
+    """A sparse file of ``size`` bytes (NUL bytes) at ``path``."""
+    with open(path, 'wb') as f:
+        f.truncate(size)
 
 
 def _read(path):

@@ -211,6 +211,22 @@ def host_root_values(ctx):
     return [(label, p[label]) for label in sorted(k for k in p if k.startswith('host-'))] + path_values(ctx)
 
 
+def engine_root_values(ctx):
+    """kata_runtime_info's host_root: the node with one hostile container engine file each, then the other roots."""
+    p = ctx.fixtures.paths
+    return [(label, p[label]) for label in sorted(k for k in p if k.startswith('engine-'))] + host_root_values(ctx)
+
+
+def handler_values(ctx):
+    """kata_runtime_info's handlers (the base node has kata, kata-fc, kata-qemu, kata-clh, kata-dragonball)."""
+    return list_values('str') + [
+        ('unknown', ['kata-nope']), ('known-and-unknown', ['kata-qemu', 'kata-nope', 'kata-other']),
+        ('traversal', ['../../etc']), ('upper', ['KATA-QEMU']), ('padded', [' kata-qemu ']),
+        ('duplicate', ['kata-qemu', 'kata-qemu']), ('empty-list', []), ('newline', ['kata-qemu\n']),
+        ('string-not-list', 'kata-qemu'), ('comma-string', 'kata-qemu,kata-fc'),
+    ] + [(label, [value]) for label, value in injections(ctx)]
+
+
 def rules_text_values(ctx):
     values = []
     for label, data in sorted(BAD_RULES.items()):
@@ -346,7 +362,9 @@ def _specific_values(ctx, module, option, spec):
     if option in CONFIG_OPTIONS:
         return config_values(ctx)
     if option == 'host_root':
-        return host_root_values(ctx)
+        return engine_root_values(ctx) if module == 'kata_runtime_info' else host_root_values(ctx)
+    if module == 'kata_runtime_info' and option == 'handlers':
+        return handler_values(ctx)
     if option == 'families':
         return list_values('str') + [('digit-prefix', ['1abc']), ('space', ['kata guest']), ('regex', ['kata_.*'])]
     if option == 'gather_subset':
@@ -409,6 +427,9 @@ class Context(object):
         if module == 'kata_env':
             return {'default': {'config': cfg, 'host_root': '/'}, 'host': {'host_root': '/'}}, (
                 lambda o: 'host' if o == 'host_root' else 'default')
+        if module == 'kata_runtime_info':
+            # A containerd 1.x node's root (its engine files only): the versions are only run with host_root=/.
+            return {'default': {'host_root': self.fixtures.engine_root, 'versions': False}}, None
         if module == 'kata_sandbox_info':
             return {'default': dict(shim, volume_root=self.sim.volume_root, agent_url=True)}, None
         if module == 'kata_metrics':
@@ -808,6 +829,8 @@ def sample_cases(ctx):
     return [
         ('kata_check', 'config', {'config': p['toml-deep-array'], 'kvm_test': 'never'}),
         ('kata_env', 'config', {'config': p['toml-wrong-type']}),
+        ('kata_runtime_info', 'handlers', {'host_root': ctx.fixtures.engine_root, 'versions': False,
+                                           'handlers': ['kata-nope']}),
         ('kata_sandbox_info', 'volume_root', dict(shim, volume_root='/run/a\x00b')),
         ('kata_metrics', 'query', dict(shim, sandbox_id=sb, query='(' * 5000 + 'a' + ')' * 5000)),
         ('kata_iptables', 'rules', dict(shim, sandbox_id=sb, rules='*filter\n-A INPUT -s 10.0.0.1\x00 -j DROP\nCOMMIT\n')),

@@ -27,8 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, '..', '..'))
 SIM = os.path.join(REPO, 'tests', 'kata_sim', 'kata_sim.py')
 MODULE_PACKAGE = 'ansible_collections.katacontainers.kata.plugins.modules'
-MODULES = ('kata_check', 'kata_env', 'kata_sandbox_info', 'kata_metrics', 'kata_iptables', 'kata_direct_volume',
-           'kata_factory', 'kata_exec_cmd')
+MODULES = ('kata_check', 'kata_env', 'kata_runtime_info', 'kata_sandbox_info', 'kata_metrics', 'kata_iptables',
+           'kata_direct_volume', 'kata_factory', 'kata_exec_cmd')
 TRACEBACK_MARK = b'Traceback (most recent call last)'
 # Files the simulator rewrites on every request: never part of a "did anything change" hash.
 SIM_NOISE = ('requests.log', 'state.json', 'console.log', 'daemon.log', 'kata-sim.pid')
