@@ -267,6 +267,7 @@ class Connection(ConnectionBase):
         self._stderr_chunks = []
         self._stderr_thread = None
         self._no_mux = False
+        self._fresh = False  # a relay that has not answered yet
 
     # the relay process
 
@@ -334,6 +335,7 @@ class Connection(ConnectionBase):
         self._stderr_thread.daemon = True
         self._stderr_thread.start()
         self._send(relay_payload())  # a relay that is gone already is found out by the first request
+        self._fresh = True
         self._connected = True
         return self
 
@@ -396,9 +398,10 @@ class Connection(ConnectionBase):
         """Send one request to the relay; its answer ``(header, data)``; AnsibleConnectionFailure when the sandbox
         cannot be reached, AnsibleError when the request failed there."""
         request = frame(dict(header, sandbox=self._sandbox()), data)
-        first = self._process is None
         self._connect()
+        first = self._fresh
         answer = self._exchange(request)
+        self._fresh = False
         if answer is None and first and not self._no_mux and self.get_option('node_connection') != 'local':
             rc, said = self._stop_relay()
             if any(marker in said for marker in MUX_REFUSED):
