@@ -481,7 +481,7 @@ def fetch_releases(url, timeout=10, validate_certs=True, max_bytes=DEFAULT_MAX_B
         raise ArgumentError('release URL %r is not valid: expected an http:// or https:// URL' % (url,))
     if any(ord(c) <= 0x20 or ord(c) == 0x7f for c in url):
         raise ArgumentError('release URL %r is not valid: it contains white space or control characters' % (url,))
-    timeout = check_timeout(timeout, 'release_timeout')
+    check_timeout(timeout, 'release_timeout')
     import threading
 
     outcome = []

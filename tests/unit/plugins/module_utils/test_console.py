@@ -19,7 +19,7 @@ import time
 import pytest
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _console
-from ansible_collections.katacontainers.kata.plugins.module_utils._console import _dial, _exec
+from ansible_collections.katacontainers.kata.plugins.module_utils._console import _dial, _exec, _session
 from ansible_collections.katacontainers.kata.plugins.module_utils._console import (
     EXEC_LINE,
     ConsoleSession,
@@ -133,7 +133,7 @@ def test_job_script_types_plain_text_and_encodes_the_rest():
 
 
 def test_decode_strict_and_partial():
-    decode = getattr(_console, '_decode')
+    decode = getattr(_session, '_decode')
     encoded = base64.encodebytes(ALL_BYTES * 3).split(b'\n')
     assert decode(encoded, 'base64', True) == ALL_BYTES * 3
     with pytest.raises(ValueError):
