@@ -53,7 +53,19 @@ def check(condition, message):
 
 def load(path):
     with open(path, encoding='utf-8') as f:
-        return json.load(f)
+        return plain(json.load(f))
+
+
+def plain(value):
+    """``value`` without ansible-core 2.19's marks of untrusted strings (``{"__ansible_unsafe": text}``): what the
+    nodes reported is data, never a template, and is listed so."""
+    if isinstance(value, dict):
+        if list(value) == ['__ansible_unsafe']:
+            return value['__ansible_unsafe']
+        return dict((key, plain(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
 
 
 def safe(name):
