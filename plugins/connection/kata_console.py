@@ -239,6 +239,8 @@ def relay_payload():
                     continue  # a name imported from a module ("from x import name"), not a module itself
                 locations = spec.submodule_search_locations
                 source = spec.loader.get_source(name) or ''
+                if isinstance(source, bytes):  # Ansible's collection loader gives bytes
+                    source = source.decode('utf-8')
                 modules[name] = [locations is not None, source]
                 pending.extend(_imports(source))
                 if locations is not None:

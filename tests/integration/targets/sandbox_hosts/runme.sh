@@ -70,7 +70,14 @@ export ANSIBLE_PIPELINING=1 ANSIBLE_NOCOLOR=1 ANSIBLE_SSH_RETRIES=0 ANSIBLE_TIME
 export ANSIBLE_CACHE_PLUGIN=ansible.builtin.jsonfile ANSIBLE_CACHE_PLUGIN_CONNECTION="$work/facts"
 export ANSIBLE_INVENTORY_ENABLED=host_list,yaml,ini,auto,katacontainers.kata.kata_sandboxes
 export ANSIBLE_INVENTORY_UNPARSED_FAILED=1 ANSIBLE_LOAD_CALLBACK_PLUGINS=1
-json=(env ANSIBLE_STDOUT_CALLBACK=ansible.builtin.json)
+export ANSIBLE_CALLBACK_PLUGINS="$here/callback_plugins" ANSIBLE_CALLBACKS_ENABLED=results_json
+
+# A command whose per-host results verify.py reads: results FILE WANT_RC COMMAND...
+results() {
+    local file=$1 want_rc=$2
+    shift 2
+    KATA_RESULTS_JSON="$file" run "$file.out" "$want_rc" "$@"
+}
 
 step "start two simulated nodes and a fleet of two SSH nodes"
 common=(start --sandboxes 0 --no-netns --no-install --max-lifetime 900)
@@ -103,7 +110,7 @@ cat >"$work/kata_sandboxes.yml" <<EOF
 plugin: katacontainers.kata.kata_sandboxes
 compose:
   ansible_python_interpreter: "'/usr/bin/python3'"
-  kata_console_connect_timeout: 1
+  kata_console_connect_timeout: "1"
 EOF
 
 step "refresh the sandbox inventory from the nodes, over SSH"
@@ -112,25 +119,25 @@ run "$work/inventory.json" 0 ansible-inventory -i "$work/kata_sandboxes.yml" --l
 "${verify[@]}" inventory "$work/inventory.json" "$node_a" "$node_b"
 
 step "ansible -m raw over every sandbox, 11 forks: exact output; the broken ones UNREACHABLE with their reasons"
-run "$work/raw.json" 4 "${json[@]}" ansible all -i "$work/kata_sandboxes.yml" -f 11 -m raw \
+results "$work/raw.json" 4 ansible all -i "$work/kata_sandboxes.yml" -f 11 -m raw \
     -a 'pwd; printf "err|" >&2; exit 0'
 "${verify[@]}" raw "$work/raw.json"
 # one SSH master per node, reused by every relay to it
 test "$(find "$work/fleet/cp" -name 'kata-*' -type s | wc -l)" -eq 2
 
 step "the issue's pattern, and --limit by pod"
-run "$work/pattern.json" 0 "${json[@]}" ansible 'kata_namespace_payments:&kata_handler_kata_qemu' \
+results "$work/pattern.json" 0 ansible 'kata_namespace_payments:&kata_handler_kata_qemu' \
     -i "$work/kata_sandboxes.yml" -m raw -a pwd
 "${verify[@]}" hosts "$work/pattern.json" payments/api=b-pay payments/db=b-db
-run "$work/limit.json" 0 "${json[@]}" ansible all -i "$work/kata_sandboxes.yml" --limit 'shop/cart@xeon-x7550' \
+results "$work/limit.json" 0 ansible all -i "$work/kata_sandboxes.yml" --limit 'shop/cart@xeon-x7550' \
     -m raw -a pwd
 "${verify[@]}" hosts "$work/limit.json" shop/cart@xeon-x7550=b-cart
-run "$work/limit-glob.json" 0 "${json[@]}" ansible all -i "$work/kata_sandboxes.yml" --limit 'shop/*' -m raw -a pwd
+results "$work/limit-glob.json" 0 ansible all -i "$work/kata_sandboxes.yml" --limit 'shop/*' -m raw -a pwd
 "${verify[@]}" hosts "$work/limit-glob.json" shop/api=a-api shop/cart@xeon-e5-2680v3=a-cart shop/cart@xeon-x7550=b-cart
 
 step "script with arguments (the guest shell runs it; no Python needed)"
 reachable='kata_sandboxes:!kata_shim_unreachable:!ops/busybox:!ops/off'
-run "$work/script.json" 2 "${json[@]}" ansible "$reachable" -i "$work/kata_sandboxes.yml" -f 8 -m script \
+results "$work/script.json" 2 ansible "$reachable" -i "$work/kata_sandboxes.yml" -f 8 -m script \
     -a "$here/files/probe.sh 'a b' \"c'd\" ''"
 "${verify[@]}" script "$work/script.json"
 
@@ -147,7 +154,7 @@ done
 
 step "check mode: raw is skipped and opens no console; the refresh changes nothing"
 sessions_before=$(cat "$node_a/kata-sim/console.log" "$node_b/kata-sim/console.log" | wc -l)
-run "$work/check.json" 0 "${json[@]}" ansible "$reachable" -i "$work/kata_sandboxes.yml" -C -m raw \
+results "$work/check.json" 0 ansible "$reachable" -i "$work/kata_sandboxes.yml" -C -m raw \
     -a "touch $work/touched"
 "${verify[@]}" skipped "$work/check.json" 8
 test ! -e "$work/touched"
@@ -158,12 +165,12 @@ grep -qE 'xeon-x7550 +: ok=2 +changed=0 ' "$work/refresh-check.log" || { cat "$w
 
 step "the node is the controller: node_connection local"
 export ANSIBLE_CACHE_PLUGIN_CONNECTION="$work/facts-local"
-run "$work/refresh-local.log" 0 ansible-playbook -i localhost, -c local katacontainers.kata.sandbox_inventory \
+run "$work/refresh-local.log" 0 ansible-playbook -i localhost, -e ansible_connection=local katacontainers.kata.sandbox_inventory \
     -e "kata_sandbox_inventory_sandbox_root=$node_a/run/vc/sbs" -e "kata_sandbox_inventory_rs_sandbox_root=$node_a/run/kata" \
     -e "kata_sandbox_inventory_containerd_state_dir=$node_a/run/containerd/io.containerd.runtime.v2.task" \
     -e "kata_sandbox_inventory_crio_containers_dir=$node_a/run/containers/storage/overlay-containers" \
     -e ansible_python_interpreter=/usr/bin/python3
-run "$work/local.json" 0 "${json[@]}" ansible 'kata_node_localhost:!ops/busybox:!ops/off' -i "$work/kata_sandboxes.yml" \
+results "$work/local.json" 0 ansible 'kata_node_localhost:!ops/busybox:!ops/off' -i "$work/kata_sandboxes.yml" \
     -m raw -a pwd
 "${verify[@]}" hosts "$work/local.json" default/web=a-web shop/cart=a-cart ops/tools=a-tools shop/api=a-api
 step "done"
