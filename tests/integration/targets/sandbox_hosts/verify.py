@@ -154,6 +154,7 @@ def raw(path):
         if host in UNREACHABLE:
             check(result.get('unreachable') is True and UNREACHABLE[host] in result.get('msg', ''),
                   '%s: expected UNREACHABLE (%s), got %r' % (host, UNREACHABLE[host], result))
+            print('%s UNREACHABLE: %s' % (host, result['msg']))
             continue
         check(not result.get('failed') and not result.get('unreachable') and result.get('rc') == 0,
               '%s: %r' % (host, result))
