@@ -225,7 +225,6 @@ class Fixtures(object):
              links={'proc': '/'})
         self.paths['host-file'] = self.paths['regular-file']
 
-
     def _engine_roots(self):
         """Node roots for kata_runtime_info: ``engine_root``, a real containerd 1.x node (tests/kata_sim/sim_layouts.py:
         kata-deploy's handlers kata, kata-fc, kata-qemu, kata-clh, kata-dragonball), and ``paths['engine-*']``, the
