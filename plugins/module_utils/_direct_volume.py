@@ -26,27 +26,18 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
     KataError,
     ShimError,
 )
-from ansible_collections.katacontainers.kata.plugins.module_utils._mount_info import (  # noqa: F401 (re-exported)
-    FS_GROUP_CHANGE_POLICIES,
-    MAX_GID,
+from ansible_collections.katacontainers.kata.plugins.module_utils._mount_info import (
     MOUNT_INFO_FILE,
     build_mount_info,
-    dump_mount_info,
     mount_info_option_form,
-    parse_mount_info,
     render_mount_info,
 )
 from ansible_collections.katacontainers.kata.plugins.module_utils._text import short_repr as _short
-from ansible_collections.katacontainers.kata.plugins.module_utils._volume_store import (  # noqa: F401 (re-exported)
+from ansible_collections.katacontainers.kata.plugins.module_utils._volume_store import (
     DEFAULT_VOLUME_ROOT,
-    NAME_MAX,
     check_mount_source,
-    clean_path,
-    decode_volume_name,
-    encode_volume_path,
     ensure_absent,
     ensure_present,
-    inspect_volume,
     validate_volume_path,
     volume_directory,
 )
@@ -65,7 +56,6 @@ for _index, _letter in enumerate('KMGTPE'):
     _SIZE_UNITS[_letter + 'i'] = 1024 ** (_index + 1)
 _SIZE_UNITS['k'] = 1000
 _SIZE_UNITS['ki'] = 1024
-
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -106,7 +96,6 @@ def parse_size(value, option='size'):
     if not 1 <= size <= MAX_SIZE:
         raise ArgumentError('%s: the size %s is out of range: expected 1 to %d bytes' % (option, _short(value), MAX_SIZE))
     return size
-
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -247,7 +236,6 @@ def resize_volume(client, device, size, sandbox_id=None):
     raise ShimError('cannot resize %s to %d bytes in %s: POST %s answered HTTP %d: %s'
                     % (device, size, where, RESIZE_URL, response.status, text or '(empty body)'),
                     url=response.url, status=response.status, body=text)
-
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -56,7 +56,6 @@ _LEGACY_IOC_ARCHES = frozenset((
 ))
 
 
-
 def host_arch():
     """This machine's architecture in kata's naming (``amd64``, ``arm64``, ...), from ``uname -m``.
 

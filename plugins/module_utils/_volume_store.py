@@ -165,7 +165,6 @@ def volume_directory(volume_root, volume_path):
     return os.path.join(volume_root, encode_volume_path(volume_path))
 
 
-
 # --------------------------------------------------------------------------------------------------------------------
 # The record on disk
 
@@ -238,6 +237,7 @@ def _read_mount_info_at(vol_fd, directory):
         if st is not None and stat.S_ISLNK(st.st_mode):
             return 'symlink', None, '(a symbolic link, not followed)', None
         raise KataError('cannot read %s: %s%s' % (path, _strerror(exc), _root_hint(exc)), path=path)
+    mode = None
     try:
         mode = stat.S_IMODE(os.fstat(fd).st_mode)
         data = read_fd(fd, MOUNT_INFO_MAX_BYTES)

@@ -111,11 +111,12 @@ class VolumeRecord(object):
     """What the record of VOLUME looks like on disk, judged against the wanted versions."""
 
     def __init__(self, root):
-        from ansible_collections.katacontainers.kata.plugins.module_utils import _direct_volume as dv
+        from ansible_collections.katacontainers.kata.plugins.module_utils import _mount_info as mi
+        from ansible_collections.katacontainers.kata.plugins.module_utils import _volume_store as vs
 
         self.root = root
-        self.directory = dv.volume_directory(root, VOLUME)
-        self.expected = dict((name, dv.dump_mount_info(dv.build_mount_info(info))) for name, info in MOUNT_INFOS.items())
+        self.directory = vs.volume_directory(root, VOLUME)
+        self.expected = dict((name, mi.dump_mount_info(mi.build_mount_info(info))) for name, info in MOUNT_INFOS.items())
 
     def read_like_kata(self):
         """One read of the record as a reader sees it at one moment (kata reads ``<dir>/mountInfo.json``): ``absent``,

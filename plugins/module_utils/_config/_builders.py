@@ -57,6 +57,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._fs import (
     ResolveError as _ResolveError,
 )
 
+
 class _HypervisorBuilders(object):
     """The builders of _loader._Loader: what each hypervisor type reads, its defaults and validations."""
 

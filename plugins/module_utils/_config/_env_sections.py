@@ -12,7 +12,6 @@ the format of the kata-runtime release (1.0.26 or 1.0.27), and the keys that tel
 from __future__ import annotations
 
 
-
 # Keys the Go runtime reads since 3.3.0 and not in 3.0.0 (config.go at both tags): a file that sets one of them was
 # written for 3.3 or later, which kata_env uses when it cannot run the installed kata-runtime.
 KEYS_SINCE_3_3 = frozenset((

@@ -18,6 +18,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._config._schem
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ConfigError
 from ansible_collections.katacontainers.kata.plugins.module_utils._toml import toml_module
 
+
 def _toml_module():
     """The TOML parser module (_toml.toml_module)."""
     return toml_module()

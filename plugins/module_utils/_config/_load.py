@@ -47,6 +47,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._config._schem
 )
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError
 
+
 def load_config(path, host_root='/', hypervisor=None, host_cpus=None, host_memory_mib=None, arch='amd64',
                 runtime=None):
     """Load a Kata configuration file (a host path read under ``host_root``) and its drop-ins; return a KataConfig.

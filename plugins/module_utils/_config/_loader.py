@@ -61,6 +61,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._hypervisors i
     RUST_HYPERVISOR_TYPES,
 )
 
+
 class KataConfig(object):
     """The loaded configuration: what kata-runtime's RuntimeConfig holds, as TOML-named dicts."""
 

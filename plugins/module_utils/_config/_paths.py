@@ -33,6 +33,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._fs import (
     ResolveError as _ResolveError,
 )
 
+
 def _absolute(path, host_root):
     """kata's filepath.Abs + Clean, for a path given on the host (relative paths are taken from /)."""
     if not path.startswith('/'):

@@ -18,7 +18,6 @@ import time
 
 import pytest
 
-from ansible_collections.katacontainers.kata.plugins.module_utils import _console
 from ansible_collections.katacontainers.kata.plugins.module_utils._console import _dial, _exec, _session
 from ansible_collections.katacontainers.kata.plugins.module_utils._console import (
     EXEC_LINE,

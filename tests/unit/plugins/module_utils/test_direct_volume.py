@@ -17,6 +17,7 @@ import threading
 import pytest
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _direct_volume as dv
+from ansible_collections.katacontainers.kata.plugins.module_utils import _mount_info as mi
 from ansible_collections.katacontainers.kata.plugins.module_utils import _volume_store as vs
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, KataError, ShimError
 from ansible_collections.katacontainers.kata.plugins.module_utils._shim_client import ShimClient
@@ -72,33 +73,33 @@ def read(path):
     ('/??', 'Lz8_'),  # and "_" where it has "/"
 ])
 def test_encode_volume_path(path, name):
-    assert dv.encode_volume_path(path) == name
-    assert dv.decode_volume_name(name) == path
-    assert dv.volume_directory('/root/dv', path) == '/root/dv/' + name
+    assert vs.encode_volume_path(path) == name
+    assert vs.decode_volume_name(name) == path
+    assert vs.volume_directory('/root/dv', path) == '/root/dv/' + name
 
 
 def test_encode_non_utf8_path_round_trips():
     path = os.fsdecode(b'/mnt/\xff\xfe')
-    assert dv.encode_volume_path(path) == 'L21udC___g=='
-    assert dv.decode_volume_name('L21udC___g==') == path
+    assert vs.encode_volume_path(path) == 'L21udC___g=='
+    assert vs.decode_volume_name('L21udC___g==') == path
 
 
 if HAS_HYPOTHESIS:
     @settings(max_examples=300, deadline=None)
     @given(st.text(min_size=1).filter(lambda s: '\0' not in s))
     def test_encoded_name_is_one_safe_component(path):
-        name = dv.encode_volume_path(path)
+        name = vs.encode_volume_path(path)
         assert name not in ('', '.', '..')
         assert '/' not in name and '\0' not in name
         assert set(name) <= set('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=')
         assert os.path.dirname(os.path.join('/r', name)) == '/r'
-        assert dv.decode_volume_name(name) == path
+        assert vs.decode_volume_name(name) == path
 
 
 @pytest.mark.parametrize('name', ['', 'L2EvYg=', 'L2Ev Yg==', 'L2EvYg===', 'Lw+=', 'YR==', '.kata-removing-x'])
 def test_decode_rejects_names_kata_does_not_write(name):
     with pytest.raises(ValueError):
-        dv.decode_volume_name(name)
+        vs.decode_volume_name(name)
 
 
 @pytest.mark.parametrize('value, message', [
@@ -112,14 +113,14 @@ def test_decode_rejects_names_kata_does_not_write(name):
 ])
 def test_validate_volume_path_rejects(value, message):
     with pytest.raises(ArgumentError) as exc_info:
-        dv.validate_volume_path(value)
+        vs.validate_volume_path(value)
     assert exc_info.value.msg == message
 
 
 def test_validate_volume_path_longest():
     path = '/' + 'x' * 188
-    assert dv.validate_volume_path(path) == path
-    assert len(dv.encode_volume_path(path)) == 252
+    assert vs.validate_volume_path(path) == path
+    assert len(vs.encode_volume_path(path)) == 252
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -127,7 +128,7 @@ def test_validate_volume_path_longest():
 
 
 def test_build_mount_info_full():
-    info = dv.build_mount_info({'volume_type': 'block', 'device': '/dev/sdb', 'fstype': 'xfs',
+    info = mi.build_mount_info({'volume_type': 'block', 'device': '/dev/sdb', 'fstype': 'xfs',
                                 'metadata': {'fsGroupChangePolicy': 'Always', 'fsGroup': 2000, 'x': ''},
                                 'options': ['ro', 'noatime']})
     assert info == {'volume-type': 'block', 'device': '/dev/sdb', 'fstype': 'xfs',
@@ -137,9 +138,9 @@ def test_build_mount_info_full():
 
 
 def test_build_mount_info_minimal_leaves_out_empty_metadata_and_options():
-    info = dv.build_mount_info({'volume_type': 'block', 'device': '/dev/sdb', 'metadata': {}, 'options': []})
+    info = mi.build_mount_info({'volume_type': 'block', 'device': '/dev/sdb', 'metadata': {}, 'options': []})
     assert info == {'volume-type': 'block', 'device': '/dev/sdb', 'fstype': ''}
-    assert dv.dump_mount_info(info) == b'{"volume-type":"block","device":"/dev/sdb","fstype":""}'
+    assert mi.dump_mount_info(info) == b'{"volume-type":"block","device":"/dev/sdb","fstype":""}'
 
 
 @pytest.mark.parametrize('change, message', [
@@ -175,24 +176,24 @@ def test_build_mount_info_rejects(change, message):
     value = dict(BLOCK)
     value.update(change)
     with pytest.raises(ArgumentError) as exc_info:
-        dv.build_mount_info(value)
+        mi.build_mount_info(value)
     assert exc_info.value.msg == message
 
 
 def test_build_mount_info_needs_a_dict():
     with pytest.raises(ArgumentError) as exc_info:
-        dv.build_mount_info('{"device": "/dev/sdb"}')
+        mi.build_mount_info('{"device": "/dev/sdb"}')
     assert exc_info.value.msg == 'mount_info: expected a dictionary, got str \'{"device": "/dev/sdb"}\''
 
 
 def test_dump_mount_info_is_go_json_marshal():
-    info = dv.build_mount_info({'volume_type': 'block', 'device': '/dev/disk/by-id/a&b<c>', 'fstype': 'ext4',
+    info = mi.build_mount_info({'volume_type': 'block', 'device': '/dev/disk/by-id/a&b<c>', 'fstype': 'ext4',
                                 'metadata': {'z': '\u2028', 'a': '\u00e9'}, 'options': ['ro']})
     # Go: struct order, sorted map keys, HTML characters and U+2028/2029 escaped, other non-ASCII as UTF-8.
-    assert dv.dump_mount_info(info) == (
+    assert mi.dump_mount_info(info) == (
         b'{"volume-type":"block","device":"/dev/disk/by-id/a\\u0026b\\u003cc\\u003e","fstype":"ext4",'
         b'"metadata":{"a":"\xc3\xa9","z":"\\u2028"},"options":["ro"]}')
-    assert dv.parse_mount_info(dv.dump_mount_info(info)) == info
+    assert mi.parse_mount_info(mi.dump_mount_info(info)) == info
 
 
 @pytest.mark.parametrize('data, expected', [
@@ -207,7 +208,7 @@ def test_dump_mount_info_is_go_json_marshal():
      {'volume-type': '', 'device': '', 'fstype': '', 'metadata': {'b': '', 'fsGroup': '1'}, 'options': ['ro', '']}),
 ])
 def test_parse_mount_info_reads_like_go(data, expected):
-    assert dv.parse_mount_info(data) == expected
+    assert mi.parse_mount_info(data) == expected
 
 
 @pytest.mark.parametrize('data, message', [
@@ -222,26 +223,26 @@ def test_parse_mount_info_reads_like_go(data, expected):
 ])
 def test_parse_mount_info_rejects_like_go(data, message):
     with pytest.raises(ValueError) as exc_info:
-        dv.parse_mount_info(data)
+        mi.parse_mount_info(data)
     assert str(exc_info.value) == message
 
 
 def test_parse_mount_info_invalid_json():
     with pytest.raises(ValueError) as exc_info:
-        dv.parse_mount_info(b'{"device": "/dev/sdb",')
+        mi.parse_mount_info(b'{"device": "/dev/sdb",')
     assert str(exc_info.value).startswith('it is not valid JSON: ')
 
 
 def test_render_mount_info():
-    assert dv.render_mount_info(None) == ''
-    assert dv.render_mount_info({'volume-type': 'block', 'device': '/dev/sdb', 'fstype': '', 'options': ['ro']}) == (
+    assert mi.render_mount_info(None) == ''
+    assert mi.render_mount_info({'volume-type': 'block', 'device': '/dev/sdb', 'fstype': '', 'options': ['ro']}) == (
         '{\n  "volume-type": "block",\n  "device": "/dev/sdb",\n  "fstype": "",\n  "options": [\n    "ro"\n  ]\n}\n')
 
 
 def test_mount_info_option_form():
-    assert dv.mount_info_option_form({'volume-type': 'block', 'device': '/dev/sdb', 'fstype': ''}) == {
+    assert mi.mount_info_option_form({'volume-type': 'block', 'device': '/dev/sdb', 'fstype': ''}) == {
         'volume_type': 'block', 'device': '/dev/sdb', 'fstype': '', 'metadata': {}, 'options': []}
-    assert dv.mount_info_option_form(None) is None
+    assert mi.mount_info_option_form(None) is None
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -310,13 +311,13 @@ def root(tmp_path):
 def wanted(**change):
     value = dict(BLOCK)
     value.update(change)
-    return dv.build_mount_info(value)
+    return mi.build_mount_info(value)
 
 
 def test_present_creates_kata_layout(root, tmp_path):
     old_umask = os.umask(0o022)
     try:
-        outcome = dv.ensure_present(root, '/a/b', wanted())
+        outcome = vs.ensure_present(root, '/a/b', wanted())
     finally:
         os.umask(old_umask)
     directory = os.path.join(root, 'L2EvYg==')
@@ -334,10 +335,10 @@ def test_present_creates_kata_layout(root, tmp_path):
 
 
 def test_present_twice_is_unchanged_and_does_not_rewrite(root):
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     path = os.path.join(root, 'L2EvYg==', 'mountInfo.json')
     inode = os.stat(path).st_ino
-    outcome = dv.ensure_present(root, '/a/b', wanted())
+    outcome = vs.ensure_present(root, '/a/b', wanted())
     assert outcome['changed'] is False
     assert os.stat(path).st_ino == inode
 
@@ -350,13 +351,13 @@ def test_equivalent_file_written_by_kata_is_kept(root):
     with open(path, 'wb') as f:
         f.write(text)
     os.chmod(path, 0o600)
-    assert dv.ensure_present(root, '/a/b', wanted())['changed'] is False
+    assert vs.ensure_present(root, '/a/b', wanted())['changed'] is False
     assert read(path) == text
 
 
 def test_different_content_is_rewritten(root):
-    dv.ensure_present(root, '/a/b', wanted())
-    outcome = dv.ensure_present(root, '/a/b', wanted(options=['ro'], metadata={'fsGroup': '7'}))
+    vs.ensure_present(root, '/a/b', wanted())
+    outcome = vs.ensure_present(root, '/a/b', wanted(options=['ro'], metadata={'fsGroup': '7'}))
     assert outcome['changed'] is True
     assert outcome['before']['mount_info'] == wanted()
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == (
@@ -364,16 +365,16 @@ def test_different_content_is_rewritten(root):
 
 
 def test_wrong_modes_are_fixed(root):
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     directory = os.path.join(root, 'L2EvYg==')
     os.chmod(directory, 0o755)
     os.chmod(os.path.join(directory, 'mountInfo.json'), 0o644)
-    outcome = dv.ensure_present(root, '/a/b', wanted())
+    outcome = vs.ensure_present(root, '/a/b', wanted())
     assert outcome['changed'] is True
     assert (outcome['before']['dir_mode'], outcome['before']['file_mode']) == (0o755, 0o644)
     assert mode(directory) == 0o700
     assert mode(os.path.join(directory, 'mountInfo.json')) == 0o600
-    assert dv.ensure_present(root, '/a/b', wanted())['changed'] is False
+    assert vs.ensure_present(root, '/a/b', wanted())['changed'] is False
 
 
 @pytest.mark.parametrize('content, state', [
@@ -386,7 +387,7 @@ def test_unreadable_content_is_rewritten(root, content, state):
     os.makedirs(directory, 0o700)
     with open(os.path.join(directory, 'mountInfo.json'), 'wb') as f:
         f.write(content)
-    outcome = dv.ensure_present(root, '/a/b', wanted())
+    outcome = vs.ensure_present(root, '/a/b', wanted())
     assert outcome['changed'] is True
     assert outcome['before']['mount_info_state'] == state
     assert read(os.path.join(directory, 'mountInfo.json')) == BLOCK_JSON
@@ -394,7 +395,7 @@ def test_unreadable_content_is_rewritten(root, content, state):
 
 def test_empty_directory_left_by_kata_gets_the_file(root):
     os.makedirs(os.path.join(root, 'L2EvYg=='), 0o700)
-    outcome = dv.ensure_present(root, '/a/b', wanted())
+    outcome = vs.ensure_present(root, '/a/b', wanted())
     assert outcome['changed'] is True
     assert outcome['before']['entry'] == 'directory'
     assert outcome['before']['mount_info_state'] == 'missing'
@@ -403,30 +404,30 @@ def test_empty_directory_left_by_kata_gets_the_file(root):
 
 def test_check_mode_writes_nothing(root, tmp_path):
     before = tree_digest(str(tmp_path))
-    outcome = dv.ensure_present(root, '/a/b', wanted(), check_mode=True)
+    outcome = vs.ensure_present(root, '/a/b', wanted(), check_mode=True)
     assert outcome['changed'] is True
     assert tree_digest(str(tmp_path)) == before
     assert not os.path.exists(root)
 
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     os.chmod(os.path.join(root, 'L2EvYg=='), 0o750)
     before = tree_digest(str(tmp_path))
-    assert dv.ensure_present(root, '/a/b', wanted(fstype='xfs'), check_mode=True)['changed'] is True
-    assert dv.ensure_absent(root, '/a/b', check_mode=True)['changed'] is True
+    assert vs.ensure_present(root, '/a/b', wanted(fstype='xfs'), check_mode=True)['changed'] is True
+    assert vs.ensure_absent(root, '/a/b', check_mode=True)['changed'] is True
     assert tree_digest(str(tmp_path)) == before
 
 
 def test_sandbox_is_found_like_kata(root):
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     directory = os.path.join(root, 'L2EvYg==')
-    assert dv.inspect_volume(root, '/a/b')['sandbox_id'] is None
+    assert vs.inspect_volume(root, '/a/b')['sandbox_id'] is None
     for name in ('sandbox-b', 'sandbox-a'):
         open(os.path.join(directory, name), 'w').close()
     # The first entry by name other than mountInfo.json (which sorts before both).
-    assert dv.inspect_volume(root, '/a/b')['sandbox_id'] == 'sandbox-a'
+    assert vs.inspect_volume(root, '/a/b')['sandbox_id'] == 'sandbox-a'
     open(os.path.join(directory, 'Asandbox'), 'w').close()
-    assert dv.inspect_volume(root, '/a/b')['sandbox_id'] == 'Asandbox'
-    outcome = dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
+    assert vs.inspect_volume(root, '/a/b')['sandbox_id'] == 'Asandbox'
+    outcome = vs.ensure_present(root, '/a/b', wanted(fstype='xfs'))
     assert outcome['after']['sandbox_id'] == 'Asandbox'
     assert sorted(os.listdir(directory)) == ['Asandbox', 'mountInfo.json', 'sandbox-a', 'sandbox-b']
 
@@ -445,14 +446,14 @@ def test_no_temporary_file_is_ever_in_the_volume_directory(root, monkeypatch):
             seen.append(sorted(os.listdir(os.path.join(root, src))))
         return real_rename(src, dst, **kwargs)
     monkeypatch.setattr(os, 'rename', spy)
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     src, dst, in_dst, in_src = seen[0]
     assert src.startswith('.kata-creating-') and dst == 'L2EvYg==' and in_dst == in_src == [src]
     assert seen[1:] == [BLOCK_JSON, ['mountInfo.json']]
     assert os.listdir(root) == ['L2EvYg==']
     assert mode(os.path.join(root, 'L2EvYg==')) == 0o700
     del seen[:]
-    dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
+    vs.ensure_present(root, '/a/b', wanted(fstype='xfs'))
     src, dst, in_dst, in_src = seen[0]
     assert src.startswith('.kata-mountinfo-') and dst == 'mountInfo.json'
     assert in_dst == ['mountInfo.json'] and in_src == sorted([src, 'L2EvYg=='])
@@ -464,15 +465,15 @@ def test_failed_write_leaves_no_temporary_file(root, monkeypatch):
         raise OSError(28, 'No space left on device')
     monkeypatch.setattr(os, 'fsync', fail)
     with pytest.raises(KataError) as exc_info:
-        dv.ensure_present(root, '/a/b', wanted())
+        vs.ensure_present(root, '/a/b', wanted())
     assert exc_info.value.msg == 'cannot write %s/L2EvYg==/mountInfo.json: No space left on device' % root
     # A new volume is created whole or not at all.
     assert os.listdir(root) == []
     monkeypatch.undo()
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     monkeypatch.setattr(os, 'fsync', fail)
     with pytest.raises(KataError) as exc_info:
-        dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
+        vs.ensure_present(root, '/a/b', wanted(fstype='xfs'))
     assert exc_info.value.msg == 'cannot write %s/L2EvYg==/mountInfo.json: No space left on device' % root
     assert os.listdir(root) == ['L2EvYg==']
     assert os.listdir(os.path.join(root, 'L2EvYg==')) == ['mountInfo.json']
@@ -489,10 +490,10 @@ def test_file_at_volume_directory_is_an_error(root, tmp_path):
         f.write('x')
     before = tree_digest(str(tmp_path))
     with pytest.raises(KataError) as exc_info:
-        dv.ensure_present(root, '/a/b', wanted())
+        vs.ensure_present(root, '/a/b', wanted())
     assert exc_info.value.msg == '%s/L2EvYg== should be a directory' % root
     with pytest.raises(KataError):
-        dv.ensure_present(root, '/a/b', wanted(), check_mode=True)
+        vs.ensure_present(root, '/a/b', wanted(), check_mode=True)
     assert tree_digest(str(tmp_path)) == before
 
 
@@ -503,7 +504,7 @@ def test_symlink_at_volume_directory_is_not_followed(root, tmp_path):
     os.symlink(str(target), os.path.join(root, 'L2EvYg=='))
     before = tree_digest(str(tmp_path))
     with pytest.raises(KataError) as exc_info:
-        dv.ensure_present(root, '/a/b', wanted())
+        vs.ensure_present(root, '/a/b', wanted())
     assert exc_info.value.msg == '%s/L2EvYg== should be a directory' % root
     assert tree_digest(str(tmp_path)) == before
     assert os.listdir(str(target)) == []
@@ -522,13 +523,13 @@ def test_symlink_swapped_in_after_the_check_is_not_followed(root, tmp_path, monk
         return real_rename(src, dst, **kwargs)
     monkeypatch.setattr(os, 'rename', swap)
     with pytest.raises(KataError) as exc_info:
-        dv.ensure_present(root, '/a/b', wanted())
+        vs.ensure_present(root, '/a/b', wanted())
     assert exc_info.value.msg == '%s/L2EvYg== should be a directory' % root
     assert os.listdir(str(target)) == []
     assert os.listdir(root) == ['L2EvYg=='] and os.path.islink(os.path.join(root, 'L2EvYg=='))
     monkeypatch.undo()
     os.unlink(os.path.join(root, 'L2EvYg=='))
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     real_lstat = vs._lstat_at  # pylint: disable=protected-access
 
     def lstat_then_swap(name, dir_fd):
@@ -539,7 +540,7 @@ def test_symlink_swapped_in_after_the_check_is_not_followed(root, tmp_path, monk
         return st
     monkeypatch.setattr(vs, '_lstat_at', lstat_then_swap)
     with pytest.raises(KataError) as exc_info:
-        dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
+        vs.ensure_present(root, '/a/b', wanted(fstype='xfs'))
     assert exc_info.value.msg == '%s/L2EvYg== should be a directory' % root
     assert os.listdir(str(target)) == []
 
@@ -550,7 +551,7 @@ def test_symlink_at_mount_info_is_replaced_not_followed(root, tmp_path):
     victim = tmp_path / 'passwd'
     victim.write_bytes(b'root:x:0:0\n')
     os.symlink(str(victim), os.path.join(directory, 'mountInfo.json'))
-    outcome = dv.ensure_present(root, '/a/b', wanted())
+    outcome = vs.ensure_present(root, '/a/b', wanted())
     assert outcome['changed'] is True
     assert outcome['before']['mount_info_state'] == 'symlink'
     assert victim.read_bytes() == b'root:x:0:0\n'
@@ -564,7 +565,7 @@ def test_symlink_at_mount_info_in_check_mode(root, tmp_path):
     os.makedirs(directory, 0o700)
     os.symlink('/etc/hostname', os.path.join(directory, 'mountInfo.json'))
     before = tree_digest(str(tmp_path))
-    assert dv.ensure_present(root, '/a/b', wanted(), check_mode=True)['changed'] is True
+    assert vs.ensure_present(root, '/a/b', wanted(), check_mode=True)['changed'] is True
     assert tree_digest(str(tmp_path)) == before
 
 
@@ -572,7 +573,7 @@ def test_fifo_at_mount_info_does_not_block(root):
     directory = os.path.join(root, 'L2EvYg==')
     os.makedirs(directory, 0o700)
     os.mkfifo(os.path.join(directory, 'mountInfo.json'))
-    outcome = dv.ensure_present(root, '/a/b', wanted())
+    outcome = vs.ensure_present(root, '/a/b', wanted())
     assert outcome['before']['mount_info_state'] == 'other'
     assert read(os.path.join(directory, 'mountInfo.json')) == BLOCK_JSON
 
@@ -581,7 +582,7 @@ def test_directory_at_mount_info_is_an_error(root):
     directory = os.path.join(root, 'L2EvYg==')
     os.makedirs(os.path.join(directory, 'mountInfo.json'))
     with pytest.raises(KataError) as exc_info:
-        dv.ensure_present(root, '/a/b', wanted())
+        vs.ensure_present(root, '/a/b', wanted())
     assert exc_info.value.msg == 'cannot write %s/mountInfo.json: it is a directory' % directory
     assert os.listdir(root) == ['L2EvYg==']
 
@@ -591,26 +592,26 @@ def test_directory_at_mount_info_is_an_error(root):
 
 
 def test_absent_removes_only_that_volume(root):
-    dv.ensure_present(root, '/a/b', wanted())
-    dv.ensure_present(root, '/a/c', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/c', wanted())
     directory = os.path.join(root, 'L2EvYg==')
     open(os.path.join(directory, 'sandbox-1'), 'w').close()
-    outcome = dv.ensure_absent(root, '/a/b')
+    outcome = vs.ensure_absent(root, '/a/b')
     assert outcome['changed'] is True
     assert outcome['before']['sandbox_id'] == 'sandbox-1'
     assert outcome['before']['mount_info'] == wanted()
-    assert os.listdir(root) == [dv.encode_volume_path('/a/c')]
-    assert dv.ensure_absent(root, '/a/b') == {'changed': False, 'before': dv.inspect_volume(root, '/a/b')}
+    assert os.listdir(root) == [vs.encode_volume_path('/a/c')]
+    assert vs.ensure_absent(root, '/a/b') == {'changed': False, 'before': vs.inspect_volume(root, '/a/b')}
 
 
 def test_absent_with_missing_root(root):
-    outcome = dv.ensure_absent(root, '/a/b')
+    outcome = vs.ensure_absent(root, '/a/b')
     assert outcome['changed'] is False
     assert not os.path.exists(root)
 
 
 def test_absent_does_not_follow_links_inside(root, tmp_path):
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     directory = os.path.join(root, 'L2EvYg==')
     keep = tmp_path / 'keep'
     keep.mkdir()
@@ -618,7 +619,7 @@ def test_absent_does_not_follow_links_inside(root, tmp_path):
     os.symlink(str(keep), os.path.join(directory, 'link-to-dir'))
     os.makedirs(os.path.join(directory, 'sub', 'deeper'))
     os.symlink(str(keep / 'data'), os.path.join(directory, 'sub', 'deeper', 'link-to-file'))
-    assert dv.ensure_absent(root, '/a/b')['changed'] is True
+    assert vs.ensure_absent(root, '/a/b')['changed'] is True
     assert os.listdir(root) == []
     assert (keep / 'data').read_bytes() == b'precious'
 
@@ -629,7 +630,7 @@ def test_absent_removes_a_planted_symlink_itself(root, tmp_path):
     keep.mkdir()
     (keep / 'mountInfo.json').write_bytes(b'{}')
     os.symlink(str(keep), os.path.join(root, 'L2EvYg=='))
-    outcome = dv.ensure_absent(root, '/a/b')
+    outcome = vs.ensure_absent(root, '/a/b')
     assert outcome['changed'] is True
     assert outcome['before']['entry'] == 'other'
     assert os.listdir(root) == []
@@ -639,7 +640,7 @@ def test_absent_removes_a_planted_symlink_itself(root, tmp_path):
 def test_absent_removes_a_planted_file(root):
     os.makedirs(root)
     open(os.path.join(root, 'L2EvYg=='), 'w').close()
-    assert dv.ensure_absent(root, '/a/b')['changed'] is True
+    assert vs.ensure_absent(root, '/a/b')['changed'] is True
     assert os.listdir(root) == []
 
 
@@ -650,7 +651,7 @@ def test_absent_removes_a_planted_file(root):
 def _present_worker(args):
     root, volume_path, device, rounds = args
     for _i in range(rounds):
-        dv.ensure_present(root, volume_path, dv.build_mount_info({'volume_type': 'block', 'device': device}))
+        vs.ensure_present(root, volume_path, mi.build_mount_info({'volume_type': 'block', 'device': device}))
     return volume_path
 
 
@@ -662,25 +663,25 @@ def test_parallel_runs_leave_valid_files_only(root):
         done = pool.map(_present_worker, jobs)
     assert sorted(set(done)) == sorted(set(job[1] for job in jobs))
     names = sorted(os.listdir(root))
-    assert names == sorted(dv.encode_volume_path(job[1]) for job in jobs[:21])
+    assert names == sorted(vs.encode_volume_path(job[1]) for job in jobs[:21])
     for i in range(20):
-        path = os.path.join(root, dv.encode_volume_path('/vol/%02d' % i), 'mountInfo.json')
+        path = os.path.join(root, vs.encode_volume_path('/vol/%02d' % i), 'mountInfo.json')
         assert json.loads(read(path)) == {'volume-type': 'block', 'device': '/dev/disk%02d' % i, 'fstype': ''}
-    shared = os.path.join(root, dv.encode_volume_path('/vol/shared'))
+    shared = os.path.join(root, vs.encode_volume_path('/vol/shared'))
     assert os.listdir(shared) == ['mountInfo.json']
     assert json.loads(read(os.path.join(shared, 'mountInfo.json')))['device'] in ['/dev/shared%d' % i for i in range(5)]
 
 
 def test_parallel_readers_never_see_a_partial_file(root):
-    dv.ensure_present(root, '/vol/x', wanted(device='/dev/' + 'a' * 3000))
-    path = os.path.join(root, dv.encode_volume_path('/vol/x'), 'mountInfo.json')
+    vs.ensure_present(root, '/vol/x', wanted(device='/dev/' + 'a' * 3000))
+    path = os.path.join(root, vs.encode_volume_path('/vol/x'), 'mountInfo.json')
     stop = threading.Event()
     bad = []
 
     def reader():
         while not stop.is_set():
             try:
-                dv.parse_mount_info(read(path))
+                mi.parse_mount_info(read(path))
             except (ValueError, OSError) as exc:
                 bad.append(exc)
     threads = [threading.Thread(target=reader) for _i in range(3)]
@@ -688,7 +689,7 @@ def test_parallel_readers_never_see_a_partial_file(root):
         thread.start()
     try:
         for i in range(200):
-            dv.ensure_present(root, '/vol/x', wanted(device='/dev/' + 'ab'[i % 2] * 3000))
+            vs.ensure_present(root, '/vol/x', wanted(device='/dev/' + 'ab'[i % 2] * 3000))
     finally:
         stop.set()
         for thread in threads:
@@ -817,7 +818,7 @@ def test_parse_size_zeros_that_do_not_change_the_value(value, expected):
 
 def test_parse_mount_info_nested_too_deeply():
     with pytest.raises(ValueError) as exc_info:
-        dv.parse_mount_info(b'{"metadata": ' + b'[' * 100000 + b']' * 100000 + b'}')
+        mi.parse_mount_info(b'{"metadata": ' + b'[' * 100000 + b']' * 100000 + b'}')
     assert str(exc_info.value) == 'it is not valid JSON: arrays or objects nested too deeply'
 
 
@@ -832,17 +833,17 @@ def test_volume_removed_while_it_is_written_is_written_again(root, monkeypatch):
     # A task removing the same volume took the directory away between the open and the rename of mountInfo.json: the
     # write failed with "No such file or directory" although the wanted state is simply "present". The volume is then
     # created again, whole.
-    dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
+    vs.ensure_present(root, '/a/b', wanted(fstype='xfs'))
     real_write = vs._write_mount_info  # pylint: disable=protected-access
     calls = []
 
     def racing_write(root_fd, vol_fd, directory, data):
         calls.append(directory)
         if len(calls) == 1:
-            dv.ensure_absent(root, '/a/b')
+            vs.ensure_absent(root, '/a/b')
         return real_write(root_fd, vol_fd, directory, data)
     monkeypatch.setattr(vs, '_write_mount_info', racing_write)
-    outcome = dv.ensure_present(root, '/a/b', wanted())
+    outcome = vs.ensure_present(root, '/a/b', wanted())
     assert (outcome['changed'], len(calls)) == (True, 1)
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
     assert sorted(os.listdir(root)) == ['L2EvYg==']
@@ -858,12 +859,12 @@ def test_volume_removed_again_and_again_while_it_is_written(root, monkeypatch):
         return False
 
     def racing_write(root_fd, vol_fd, directory, data):
-        dv.ensure_absent(root, '/a/b')
+        vs.ensure_absent(root, '/a/b')
         return real_write(root_fd, vol_fd, directory, data)
     monkeypatch.setattr(vs, '_create_volume', quicker_task)
     monkeypatch.setattr(vs, '_write_mount_info', racing_write)
     with pytest.raises(KataError) as exc_info:
-        dv.ensure_present(root, '/a/b', wanted())
+        vs.ensure_present(root, '/a/b', wanted())
     assert exc_info.value.msg == ('cannot write %s/L2EvYg==/mountInfo.json: the volume directory was removed 10 times '
                                   'while it was written (other tasks remove the same volume at the same time)' % root)
 
@@ -881,7 +882,7 @@ def test_volume_appearing_before_the_rename_is_updated_not_replaced(root, monkey
             open(os.path.join(root, dst, 'sandbox-a'), 'w').close()
         return real_rename(src, dst, **kwargs)
     monkeypatch.setattr(os, 'rename', quicker_task)
-    outcome = dv.ensure_present(root, '/a/b', wanted())
+    outcome = vs.ensure_present(root, '/a/b', wanted())
     assert outcome['changed'] is True and outcome['after']['sandbox_id'] == 'sandbox-a'
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
     assert sorted(os.listdir(root)) == ['L2EvYg==']
@@ -890,7 +891,7 @@ def test_volume_appearing_before_the_rename_is_updated_not_replaced(root, monkey
 
 def test_leftovers_of_killed_tasks_are_removed_unless_in_use(root):
     # A killed task leaves its temporary file or directory; the next task that writes removes those nobody holds.
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     os.mkdir(os.path.join(root, '.kata-creating-dead'), 0o700)
     with open(os.path.join(root, '.kata-creating-dead', 'mountInfo.json'), 'wb') as f:
         f.write(BLOCK_JSON[:10])
@@ -906,19 +907,19 @@ def test_leftovers_of_killed_tasks_are_removed_unless_in_use(root):
     open(os.path.join(root, 'not-ours'), 'w').close()
     try:
         fcntl.flock(held, fcntl.LOCK_EX)
-        dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
+        vs.ensure_present(root, '/a/b', wanted(fstype='xfs'))
         assert sorted(os.listdir(root)) == ['.kata-creating-alive', '.kata-removing-link', 'L2EvYg==', 'not-ours']
         assert os.listdir(elsewhere) == ['keep']
     finally:
         os.close(held)
-    dv.ensure_absent(root, '/a/b')
+    vs.ensure_absent(root, '/a/b')
     assert sorted(os.listdir(root)) == ['.kata-removing-link', 'not-ours']
 
 
 def test_removal_empties_a_directory_written_into_after_it_was_listed(root, monkeypatch):
     # A task writing the volume held its directory open and renamed mountInfo.json into it after the removing task had
     # listed it: rmdir failed with "Directory not empty" and a .kata-removing-* directory was left behind.
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     real_rmdir = os.rmdir
     calls = []
 
@@ -933,14 +934,14 @@ def test_removal_empties_a_directory_written_into_after_it_was_listed(root, monk
                 os.close(fd)
         return real_rmdir(name, dir_fd=dir_fd)
     monkeypatch.setattr(os, 'rmdir', late_writer)
-    assert dv.ensure_absent(root, '/a/b')['changed'] is True
+    assert vs.ensure_absent(root, '/a/b')['changed'] is True
     assert (len(calls), os.listdir(root)) == (2, [])
 
 
 def test_volume_moved_away_after_the_write_is_written_again(root, monkeypatch):
     # The removing task renamed the directory away after our rename of mountInfo.json into it: what we wrote went
     # with it. The wanted record must still be there at the end.
-    dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))
+    vs.ensure_present(root, '/a/b', wanted(fstype='xfs'))
     real_write = vs._write_mount_info  # pylint: disable=protected-access
     calls = []
 
@@ -950,14 +951,14 @@ def test_volume_moved_away_after_the_write_is_written_again(root, monkeypatch):
         if len(calls) == 1:
             os.rename(directory, os.path.join(root, '.kata-removing-test'))
     monkeypatch.setattr(vs, '_write_mount_info', write_then_lose)
-    assert dv.ensure_present(root, '/a/b', wanted())['changed'] is True
+    assert vs.ensure_present(root, '/a/b', wanted())['changed'] is True
     assert len(calls) == 1
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
 
 
 def test_volume_removed_between_mkdir_and_open_is_created_again(root, monkeypatch):
     # The directory existed at the mkdir (EEXIST) and was removed by another task before the open.
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     real_mkdir = os.mkdir
     calls = []
 
@@ -967,9 +968,9 @@ def test_volume_removed_between_mkdir_and_open_is_created_again(root, monkeypatc
             return real_mkdir(name, mode, dir_fd=dir_fd)
         finally:
             if len(calls) == 1:
-                dv.ensure_absent(root, '/a/b')
+                vs.ensure_absent(root, '/a/b')
     monkeypatch.setattr(os, 'mkdir', mkdir_then_removed)
-    assert dv.ensure_present(root, '/a/b', wanted(device='/dev/sdc'))['changed'] is True
+    assert vs.ensure_present(root, '/a/b', wanted(device='/dev/sdc'))['changed'] is True
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON.replace(b'sdb', b'sdc')
 
 
@@ -980,8 +981,8 @@ def test_volume_removed_between_mkdir_and_open_is_created_again(root, monkeypatc
 @pytest.mark.parametrize('value', ['/', '/a', '/var/lib/kubelet/pods/x/volumes/kubernetes.io~csi/pvc-1/mount',
                                    '/a/.b/..c/b..', '/\u00e9t\u00e9', '/' + 'x' * 188])
 def test_check_mount_source_accepts_absolute_clean_paths(value):
-    assert dv.check_mount_source(value) == value
-    assert dv.clean_path(value) == value
+    assert vs.check_mount_source(value) == value
+    assert vs.clean_path(value) == value
 
 
 @pytest.mark.parametrize('value, clean', [
@@ -989,9 +990,9 @@ def test_check_mount_source_accepts_absolute_clean_paths(value):
     ('/..', '/'), ('/.', '/'), ('/a/b/.', '/a/b'),
 ])
 def test_check_mount_source_refuses_paths_not_clean(value, clean):
-    assert dv.clean_path(value) == clean
+    assert vs.clean_path(value) == clean
     with pytest.raises(ArgumentError) as exc_info:
-        dv.check_mount_source(value)
+        vs.check_mount_source(value)
     assert exc_info.value.msg == ("volume_path: the volume path %r is not in its clean form %r: kata compares the "
                                   "path, byte for byte, with the source of a container's bind mount, which is clean, "
                                   "so a record under this path would never be used; give %r" % (value, clean, clean))
@@ -1000,7 +1001,7 @@ def test_check_mount_source_refuses_paths_not_clean(value, clean):
 @pytest.mark.parametrize('value', ['relative/vol', 'vol', '.', '..', '../../etc/passwd', ' /a', '~/vol'])
 def test_check_mount_source_refuses_relative_paths(value):
     with pytest.raises(ArgumentError) as exc_info:
-        dv.check_mount_source(value)
+        vs.check_mount_source(value)
     assert exc_info.value.msg == ("volume_path: the volume path %r is not absolute: kata looks a direct volume up by "
                                   "the source of a container's bind mount, an absolute path, so a record under this "
                                   "path would never be used" % value)
@@ -1009,13 +1010,13 @@ def test_check_mount_source_refuses_relative_paths(value):
 @pytest.mark.parametrize('value', ['', '/a\0b', 5, '/' + 'x' * 189])
 def test_check_mount_source_keeps_the_other_rules(value):
     with pytest.raises(ArgumentError) as exc_info:
-        dv.check_mount_source(value)
+        vs.check_mount_source(value)
     assert exc_info.value.msg == _validate_message(value)
 
 
 def _validate_message(value):
     try:
-        dv.validate_volume_path(value)
+        vs.validate_volume_path(value)
     except ArgumentError as exc:
         return exc.msg
     raise AssertionError('%r accepted' % (value,))
@@ -1033,7 +1034,7 @@ def test_temporary_directory_taken_for_a_leftover_is_built_again(root, monkeypat
             raise BlockingIOError(11, 'Resource temporarily unavailable')
         return real_lock(fd)
     monkeypatch.setattr(vs, '_lock', lock)
-    assert dv.ensure_present(root, '/a/b', wanted())['changed'] is True
+    assert vs.ensure_present(root, '/a/b', wanted())['changed'] is True
     assert len(calls) == 2
     assert os.listdir(root) == ['L2EvYg==']
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
@@ -1043,37 +1044,37 @@ def test_volume_root_without_flock_still_gets_whole_records(root, monkeypatch):
     def no_lock(fd):
         raise OSError(37, 'No locks available')
     monkeypatch.setattr(vs, '_lock', no_lock)
-    assert dv.ensure_present(root, '/a/b', wanted())['changed'] is True
+    assert vs.ensure_present(root, '/a/b', wanted())['changed'] is True
     assert read(os.path.join(root, 'L2EvYg==', 'mountInfo.json')) == BLOCK_JSON
     os.mkdir(os.path.join(root, '.kata-creating-unknown'))
-    assert dv.ensure_present(root, '/a/b', wanted(fstype='xfs'))['changed'] is True
+    assert vs.ensure_present(root, '/a/b', wanted(fstype='xfs'))['changed'] is True
     # Without locks nothing tells a leftover from work in progress: it is left alone.
     assert sorted(os.listdir(root)) == ['.kata-creating-unknown', 'L2EvYg==']
-    assert dv.ensure_absent(root, '/a/b')['changed'] is True
+    assert vs.ensure_absent(root, '/a/b')['changed'] is True
     assert os.listdir(root) == ['.kata-creating-unknown']
 
 
 def test_volume_being_removed_by_another_task_is_left_to_it(root):
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     held = os.open(os.path.join(root, 'L2EvYg=='), os.O_RDONLY)
     try:
         fcntl.flock(held, fcntl.LOCK_EX)
-        outcome = dv.ensure_absent(root, '/a/b')
+        outcome = vs.ensure_absent(root, '/a/b')
         assert outcome['changed'] is False and outcome['before']['entry'] == 'directory'
         assert os.listdir(root) == ['L2EvYg==']
     finally:
         os.close(held)
-    assert dv.ensure_absent(root, '/a/b')['changed'] is True
+    assert vs.ensure_absent(root, '/a/b')['changed'] is True
 
 
 def test_leftovers_are_removed_by_a_run_that_changes_nothing_but_not_in_check_mode(root):
-    dv.ensure_present(root, '/a/b', wanted())
+    vs.ensure_present(root, '/a/b', wanted())
     open(os.path.join(root, '.kata-mountinfo-dead.tmp'), 'w').close()
-    assert dv.ensure_present(root, '/a/b', wanted(), check_mode=True)['changed'] is False
-    assert dv.ensure_absent(root, '/c', check_mode=True)['changed'] is False
+    assert vs.ensure_present(root, '/a/b', wanted(), check_mode=True)['changed'] is False
+    assert vs.ensure_absent(root, '/c', check_mode=True)['changed'] is False
     assert sorted(os.listdir(root)) == ['.kata-mountinfo-dead.tmp', 'L2EvYg==']
-    assert dv.ensure_present(root, '/a/b', wanted())['changed'] is False
+    assert vs.ensure_present(root, '/a/b', wanted())['changed'] is False
     assert os.listdir(root) == ['L2EvYg==']
     open(os.path.join(root, '.kata-mountinfo-dead.tmp'), 'w').close()
-    assert dv.ensure_absent(root, '/c')['changed'] is False
+    assert vs.ensure_absent(root, '/c')['changed'] is False
     assert os.listdir(root) == ['L2EvYg==']

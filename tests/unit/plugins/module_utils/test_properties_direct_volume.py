@@ -15,6 +15,8 @@ from urllib.parse import parse_qs, unquote
 import pytest
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _direct_volume as dv
+from ansible_collections.katacontainers.kata.plugins.module_utils import _mount_info as mi
+from ansible_collections.katacontainers.kata.plugins.module_utils import _volume_store as vs
 
 st = pytest.importorskip('hypothesis.strategies')
 
@@ -29,12 +31,12 @@ text = st.text(st.characters(blacklist_characters='\x00', blacklist_categories=(
 @SETTINGS
 def test_property_any_byte_path_round_trips_as_one_safe_component(raw):
     path = os.fsdecode(raw)  # how a non-UTF-8 path reaches Python: surrogate escapes
-    name = dv.encode_volume_path(path)
-    assert set(name) <= SAFE and name not in ('.', '..') and len(name) <= dv.NAME_MAX
+    name = vs.encode_volume_path(path)
+    assert set(name) <= SAFE and name not in ('.', '..') and len(name) <= vs.NAME_MAX
     assert os.path.dirname(os.path.join('/root', name)) == '/root'
-    assert dv.decode_volume_name(name) == path
-    assert os.fsencode(dv.decode_volume_name(name)) == raw
-    assert dv.validate_volume_path(path) == path
+    assert vs.decode_volume_name(name) == path
+    assert os.fsencode(vs.decode_volume_name(name)) == raw
+    assert vs.validate_volume_path(path) == path
 
 
 @st.composite
@@ -43,9 +45,9 @@ def mount_infos(draw):
     if draw(st.booleans()):
         metadata = draw(st.dictionaries(text.filter(bool), text, max_size=4))
         if draw(st.booleans()):
-            metadata['fsGroup'] = str(draw(st.integers(0, dv.MAX_GID)))
+            metadata['fsGroup'] = str(draw(st.integers(0, mi.MAX_GID)))
             if draw(st.booleans()):
-                metadata['fsGroupChangePolicy'] = draw(st.sampled_from(dv.FS_GROUP_CHANGE_POLICIES))
+                metadata['fsGroupChangePolicy'] = draw(st.sampled_from(mi.FS_GROUP_CHANGE_POLICIES))
         value['metadata'] = metadata
     if draw(st.booleans()):
         value['options'] = draw(st.lists(text.filter(bool), max_size=4))
@@ -55,10 +57,10 @@ def mount_infos(draw):
 @given(mount_infos())
 @SETTINGS
 def test_property_mount_info_written_reads_back_the_same(value):
-    info = dv.build_mount_info(value)
-    data = dv.dump_mount_info(info)
-    assert dv.parse_mount_info(data) == info
-    assert dv.mount_info_option_form(dv.parse_mount_info(data)) == dict(
+    info = mi.build_mount_info(value)
+    data = mi.dump_mount_info(info)
+    assert mi.parse_mount_info(data) == info
+    assert mi.mount_info_option_form(mi.parse_mount_info(data)) == dict(
         volume_type=value['volume_type'], device=value['device'], fstype=value['fstype'],
         metadata=dict(value.get('metadata') or {}), options=list(value.get('options') or []))
     # Go's json.Marshal escapes these; a reader that does not unescape them would see other text.
