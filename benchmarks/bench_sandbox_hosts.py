@@ -38,7 +38,7 @@ def ansible_bin(name):
     return beside if os.access(beside, os.X_OK) else shutil.which(name) or name
 
 
-def start_nodes(work, nodes, sandboxes):
+def start_nodes(nodes, sandboxes):
     """``nodes`` simulated nodes holding ``sandboxes`` in all: ``[root]``."""
     roots = []
     for node in range(nodes):
@@ -54,7 +54,7 @@ def start_nodes(work, nodes, sandboxes):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     _bench.add_common_arguments(parser, rounds=3)
     parser.add_argument('--nodes', type=int, default=5, help='simulated nodes the sandboxes are spread over')
     parser.add_argument('--forks', type=int, default=50)
@@ -66,7 +66,7 @@ def main():
     roots = []
     fleet = None
     try:
-        roots = start_nodes(work, args.nodes, SANDBOXES)
+        roots = start_nodes(args.nodes, SANDBOXES)
         # 51 fleet hosts: the layout's 29th is the one without an sshd, left out by the pattern below.
         fleet = subprocess.Popen([sys.executable, _bench.FLEET, 'up', '--dir', fleet_dir, '--port', 'auto',
                                   '--count', str(SANDBOXES + 1), '--python', '/usr/bin/python3', '--foreground'],
