@@ -155,3 +155,5 @@ bench: collection
 	$(VPY) benchmarks/bench_host_modules.py --python $(VPY) --collections-path $(COLL_ROOT)
 	$(VPY) benchmarks/bench_metrics.py --python $(VPY) --collections-path $(COLL_ROOT)
 	$(VPY) benchmarks/bench_exec.py --python $(VPY) --collections-path $(COLL_ROOT)
+	$(VPY) benchmarks/bench_preflight.py --collections-path $(COLL_ROOT)
+	$(VPY) benchmarks/bench_sandbox_hosts.py --python $(VPY) --collections-path $(COLL_ROOT)
