@@ -13,7 +13,8 @@ quoting and the kernel command line), ``_paths`` (where the file is: kata's look
 host root), ``_loader`` (reading, typing and merging a file and its drop-ins), ``_builders`` (the per-hypervisor
 builders), ``_rust`` (runtime-rs files), ``_load`` (``load_config``) and ``_env_sections`` (kata env's
 configuration-derived sections). This file only re-exports their public names, so that ``module_utils._config`` keeps
-the names it always had.
+the names other files use (load_config, locate_config, env_sections...); the schema's constants are in
+``_config._schema``.
 
 Which runtime reads a file (``detect_runtime``): a runtime handler says so (its shim); otherwise a file in a
 ``runtime-rs`` directory, or whose ``[runtime]`` table has ``name``, ``hypervisor_name`` or ``agent_name``, is
@@ -63,51 +64,10 @@ image and an initrd; a negative value for an unsigned 64-bit key wraps around.
 from __future__ import annotations
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._config._schema import (  # noqa: F401 (re-exported)
-    AGENT_KEYS,
-    BLOCK_DEVICE_AIOS,
-    BLOCK_DEVICE_DRIVERS,
-    DEBUG_CONSOLE_VPORT,
-    DEFAULT_BRIDGES,
     DEFAULT_CONFIG_PATHS,
-    DEFAULT_CTL_PATH,
-    DEFAULT_ENTROPY_SOURCE,
-    DEFAULT_HYPERVISOR_LOGLEVEL,
-    DEFAULT_HYPERVISOR_PATHS,
-    DEFAULT_IMAGE_PATH,
-    DEFAULT_INITRD_PATH,
-    DEFAULT_JAILER_PATH,
-    DEFAULT_KERNEL_PATH,
-    DEFAULT_MACHINE_TYPE,
-    DEFAULT_MEASUREMENT_ALGO,
-    DEFAULT_MEMORY_MIB,
-    DEFAULT_MEMORY_SLOTS,
-    DEFAULT_MSIZE_9P,
-    DEFAULT_REMOTE_HYPERVISOR_SOCKET,
-    DEFAULT_REMOTE_HYPERVISOR_TIMEOUT,
-    DEFAULT_ROOTFS_TYPE,
-    DEFAULT_TEMPLATE_PATH,
-    DEFAULT_VCPUS,
-    DEFAULT_VHOST_USER_STORE_PATH,
-    DEFAULT_VM_CACHE_ENDPOINT,
-    EXTRA_MONITOR_SOCKETS,
-    FACTORY_KEYS,
-    HYPERVISOR_KEYS,
-    IMAGE_KEYS,
-    INTERNETWORKING_MODELS,
-    MAX_BRIDGES,
     MAX_CONFIG_SIZE,
-    MAX_HYPERVISOR_LOGLEVEL,
-    MAX_PCIE_PORTS,
-    MAX_VCPUS,
-    MIN_MEMORY_MIB,
-    PCIE_PORTS,
     RUNTIME_GO,
-    RUNTIME_KEYS,
     RUNTIME_RUST,
-    SHARED_FILESYSTEMS,
-    SYSTEMD_KERNEL_PARAMS,
-    VFIO_MODES,
-    VIRTIO_FS_KINDS,
 )
 from ansible_collections.katacontainers.kata.plugins.module_utils._config._gotypes import (  # noqa: F401 (re-exported)
     go_quote,
