@@ -45,6 +45,7 @@ import math
 import re
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import KataError
+from ansible_collections.katacontainers.kata.plugins.module_utils._text import cut
 
 FAMILY_TYPES = ('counter', 'gauge', 'histogram', 'summary', 'untyped')
 
@@ -85,8 +86,8 @@ class MetricsFormatError(KataError):
 
 
 def excerpt(line, length=EXCERPT_LENGTH):
-    """The start of ``line`` for an error message, marked when cut."""
-    return line if len(line) <= length else line[:length] + '...'
+    """The start of ``line`` for an error message, marked when cut (_text.cut)."""
+    return cut(line, length)
 
 
 def _error(number, line, reason):
