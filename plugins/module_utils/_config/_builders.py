@@ -18,6 +18,8 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._config._gotyp
 from ansible_collections.katacontainers.kata.plugins.module_utils._config._gotypes import _zero
 from ansible_collections.katacontainers.kata.plugins.module_utils._config._paths import _describe, resolve_path
 from ansible_collections.katacontainers.kata.plugins.module_utils._config._schema import (
+    CHOICES,
+    DEFAULT_WHEN_UNSET,
     _FORCED,
     _HYPERVISOR_BUILDERS,
     _SCHEMAS,
@@ -25,7 +27,6 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._config._schem
     BLOCK_DEVICE_DRIVERS,
     DEFAULT_BRIDGES,
     DEFAULT_CTL_PATH,
-    DEFAULT_ENTROPY_SOURCE,
     DEFAULT_HYPERVISOR_LOGLEVEL,
     DEFAULT_HYPERVISOR_PATHS,
     DEFAULT_IMAGE_PATH,
@@ -33,13 +34,8 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._config._schem
     DEFAULT_JAILER_PATH,
     DEFAULT_KERNEL_PATH,
     DEFAULT_MACHINE_TYPE,
-    DEFAULT_MEASUREMENT_ALGO,
     DEFAULT_MEMORY_MIB,
-    DEFAULT_MEMORY_SLOTS,
     DEFAULT_MSIZE_9P,
-    DEFAULT_REMOTE_HYPERVISOR_SOCKET,
-    DEFAULT_REMOTE_HYPERVISOR_TIMEOUT,
-    DEFAULT_ROOTFS_TYPE,
     DEFAULT_VCPUS,
     DEFAULT_VHOST_USER_STORE_PATH,
     EXTRA_MONITOR_SOCKETS,
@@ -49,7 +45,6 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._config._schem
     MAX_PCIE_PORTS,
     MIN_MEMORY_MIB,
     PCIE_PORTS,
-    SHARED_FILESYSTEMS,
     VIRTIO_FS_KINDS,
 )
 from ansible_collections.katacontainers.kata.plugins.module_utils._fs import (
@@ -77,7 +72,12 @@ class _HypervisorBuilders(object):
 
         for key in _HYPERVISOR_BUILDERS[name]:
             value = raw(key)
-            if key == 'path':
+            if key in DEFAULT_WHEN_UNSET:
+                value = value or DEFAULT_WHEN_UNSET[key]
+            elif key in CHOICES:
+                default, allowed, text = CHOICES[key]
+                value = check_choice(key, value or default, allowed, text)
+            elif key == 'path':
                 value = self.asset(prefix + key, value or DEFAULT_HYPERVISOR_PATHS[self.arch])
             elif key == 'ctlpath':
                 value = self.asset(prefix + key, value or DEFAULT_CTL_PATH)
@@ -92,20 +92,10 @@ class _HypervisorBuilders(object):
                 value = ','.join(item.strip() for item in value.split(',') if item != '').strip(',')
             elif key == 'machine_type':
                 value = value if name == 'remote' else value or DEFAULT_MACHINE_TYPE
-            elif key == 'rootfs_type':
-                value = value or DEFAULT_ROOTFS_TYPE
-            elif key == 'measurement_algo':
-                value = value or DEFAULT_MEASUREMENT_ALGO
             elif key == 'hypervisor_loglevel':
                 value = min(value, MAX_HYPERVISOR_LOGLEVEL) if value else DEFAULT_HYPERVISOR_LOGLEVEL
-            elif key in ('hot_plug_vfio', 'cold_plug_vfio'):
-                value = value or PCIE_PORTS[0]
             elif key in ('pcie_root_port', 'pcie_switch_port'):
                 value = min(value, MAX_PCIE_PORTS)
-            elif key == 'remote_hypervisor_socket':
-                value = value or DEFAULT_REMOTE_HYPERVISOR_SOCKET
-            elif key == 'remote_hypervisor_timeout':
-                value = value or DEFAULT_REMOTE_HYPERVISOR_TIMEOUT
             elif key == 'extra_monitor_socket':
                 if value:
                     check_choice(key, value, EXTRA_MONITOR_SOCKETS,
@@ -129,15 +119,6 @@ class _HypervisorBuilders(object):
                 value = [dict(image) for image in value]
             elif key == 'disable_image_nvdimm':
                 value = value or out['machine_type'] == 'microvm'
-            elif key == 'block_device_driver':
-                value = check_choice(key, value or BLOCK_DEVICE_DRIVERS[0], BLOCK_DEVICE_DRIVERS,
-                                     'Invalid hypervisor block storage driver %s specified (supported drivers: %s)')
-            elif key == 'block_device_aio':
-                value = check_choice(key, value or BLOCK_DEVICE_AIOS[0], BLOCK_DEVICE_AIOS,
-                                     'Invalid hypervisor block storage I/O mechanism  %s specified (supported AIO: %s)')
-            elif key == 'shared_fs':
-                value = check_choice(key, value or 'virtio-fs', SHARED_FILESYSTEMS,
-                                     'Invalid hypervisor shared file system %s specified (supported file systems: %s)')
             elif key == 'default_maxvcpus':
                 value = self.max_vcpus(value)
             elif key == 'default_vcpus':
@@ -145,22 +126,14 @@ class _HypervisorBuilders(object):
                 value = current if value < 0 or value > current else (value or DEFAULT_VCPUS)
             elif key == 'default_memory':
                 value = DEFAULT_MEMORY_MIB if value < MIN_MEMORY_MIB else value
-            elif key == 'memory_slots':
-                value = value or DEFAULT_MEMORY_SLOTS
             elif key == 'default_maxmemory':
                 host = self.host_memory()
                 if host is not None and (value == 0 or value > host):
                     value = host
             elif key == 'default_bridges':
                 value = min(value, MAX_BRIDGES) if value else DEFAULT_BRIDGES
-            elif key == 'msize_9p':
-                value = value or DEFAULT_MSIZE_9P
-            elif key == 'entropy_source':
-                value = value or DEFAULT_ENTROPY_SOURCE
             elif key == 'virtio_fs_cache' and name == 'qemu':
                 value = value or 'none'
-            elif key == 'vhost_user_store_path':
-                value = value or DEFAULT_VHOST_USER_STORE_PATH
             elif key.endswith('_one_time_burst'):
                 max_key = key.replace('_one_time_burst', '_max_rate')
                 if value and not raw(max_key):

@@ -247,3 +247,26 @@ _MASKED = '********'
 
 # The runtime a configuration file is for: the Go runtime (src/runtime) or runtime-rs (src/runtime-rs).
 RUNTIME_GO, RUNTIME_RUST = 'go', 'rust'
+
+# Keys the builders set to a default when the file leaves them unset (or zero), as kata's builders do.
+DEFAULT_WHEN_UNSET = {
+    'rootfs_type': DEFAULT_ROOTFS_TYPE,
+    'measurement_algo': DEFAULT_MEASUREMENT_ALGO,
+    'hot_plug_vfio': PCIE_PORTS[0],
+    'cold_plug_vfio': PCIE_PORTS[0],
+    'remote_hypervisor_socket': DEFAULT_REMOTE_HYPERVISOR_SOCKET,
+    'remote_hypervisor_timeout': DEFAULT_REMOTE_HYPERVISOR_TIMEOUT,
+    'memory_slots': DEFAULT_MEMORY_SLOTS,
+    'msize_9p': DEFAULT_MSIZE_9P,
+    'entropy_source': DEFAULT_ENTROPY_SOURCE,
+    'vhost_user_store_path': DEFAULT_VHOST_USER_STORE_PATH,
+}
+# Keys with a fixed set of values: (default when unset, the values kata accepts, kata's message for another one).
+CHOICES = {
+    'block_device_driver': (BLOCK_DEVICE_DRIVERS[0], BLOCK_DEVICE_DRIVERS,
+                            'Invalid hypervisor block storage driver %s specified (supported drivers: %s)'),
+    'block_device_aio': (BLOCK_DEVICE_AIOS[0], BLOCK_DEVICE_AIOS,
+                         'Invalid hypervisor block storage I/O mechanism  %s specified (supported AIO: %s)'),
+    'shared_fs': ('virtio-fs', SHARED_FILESYSTEMS,
+                  'Invalid hypervisor shared file system %s specified (supported file systems: %s)'),
+}
