@@ -631,32 +631,35 @@ def _unit_lines(text):
             yield section, key.strip(), value.strip()
 
 
+_ASSIGNMENT_TOKEN_RE = re.compile(
+    r'(\s+)'                               # whitespace: ends a word
+    r'|"((?:[^"\\]|\\.|\\\Z)*)(?:"|\Z)'  # double quotes (backslash escapes; unterminated runs to the end)
+    r"|'((?:[^'\\]|\\.|\\\Z)*)(?:'|\Z)"  # single quotes, the same
+    r'|([^\s"\']+)', re.S)                 # anything else
+_ESCAPE_RE = re.compile(r'\\(.)', re.S)
+
+
 def _split_assignments(value):
-    """The words of an Environment= value: whitespace separated, double or single quotes group (systemd.exec(5))."""
-    words, word, quote, started = [], '', None, False
-    index = 0
-    while index < len(value):
-        char = value[index]
-        if quote:
-            if char == '\\' and index + 1 < len(value):
-                index += 1
-                word += value[index]
-            elif char == quote:
-                quote = None
-            else:
-                word += char
-        elif char in '"\'':
-            quote, started = char, True
-        elif char.isspace():
-            if started or word:
-                words.append(word)
-            word, started = '', False
-        else:
-            word += char
+    """The words of an Environment= value: whitespace separated, double or single quotes group, a backslash in quotes
+    escapes the next character (systemd.exec(5)).
+
+    Tokens are matched by one regular expression and joined once per word: building a word a character at a time is
+    quadratic in CPython whenever its in-place concatenation shortcut does not apply (16 s for one 1 MiB value).
+    """
+    words, parts, started = [], [], False
+    for space, double, single, plain in _ASSIGNMENT_TOKEN_RE.findall(value):
+        if space:
+            if started:
+                words.append(''.join(parts))
+            parts, started = [], False
+        elif plain:
+            parts.append(plain)
             started = True
-        index += 1
-    if started or word:
-        words.append(word)
+        else:
+            parts.append(_ESCAPE_RE.sub(r'\1', double or single))
+            started = True
+    if started:
+        words.append(''.join(parts))
     return words
 
 

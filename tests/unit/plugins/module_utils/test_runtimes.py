@@ -538,6 +538,30 @@ def test_find_handler_on_a_host_without_engines(tmp_path):
         _runtimes.find_handler(Host(str(tmp_path)), '')
 
 
+@pytest.mark.parametrize('value, words', [
+    ('', []),
+    ('A=1 B=2', ['A=1', 'B=2']),
+    ('  A=1\t\tB=2  ', ['A=1', 'B=2']),
+    ('"A=1 2" B=3', ['A=1 2', 'B=3']),
+    ("'A=1 2'", ['A=1 2']),
+    ('A="1 2"3 B', ['A=1 23', 'B']),  # quotes may open inside a word
+    ('"" B', ['', 'B']),  # an empty quoted word is a word
+    ('"A=\\"x\\" \\\\y"', ['A="x" \\y']),  # a backslash in quotes escapes the next character
+    ('A=\\x', ['A=\\x']),  # outside quotes a backslash is kept
+    ('"A=1 2', ['A=1 2']),  # an unterminated quote runs to the end
+    ('"A=1\\', ['A=1\\']),  # a backslash at the very end is kept
+    ("'a\"b' \"c'd\"", ['a"b', "c'd"]),
+])
+def test_split_assignments(value, words):
+    """Environment= words as systemd.exec(5) splits them (the cases a hostile drop-in can hold)."""
+    assert _runtimes._split_assignments(value) == words
+
+
+def test_split_assignments_of_a_huge_value():
+    """A 1 MiB value is one word (it used to be built a character at a time)."""
+    assert _runtimes._split_assignments('A=' + 'x' * (1 << 20) + ' B=1') == ['A=' + 'x' * (1 << 20), 'B=1']
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # KATA_CONF_FILE in the engine service's environment
 
