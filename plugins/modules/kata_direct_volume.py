@@ -235,6 +235,35 @@ volume:
           - {"available": 9735507968, "total": 10464022528, "used": 728514560, "unit": 1}
           - {"available": 655349, "total": 655360, "used": 11, "unit": 2}
         volume_condition: {"message": "OK"}
+url:
+  description: The URL of the failed shim request.
+  returned: failure, when a request to the shim failed
+  type: str
+  sample: http://shim/direct-volume/stats?path=%2Fvolumes%2Fdata
+  version_added: 0.2.0
+status:
+  description: The HTTP status of the failed request. V(null) when there was no HTTP answer.
+  returned: failure, when a request to the shim failed
+  type: int
+  sample: 500
+  version_added: 0.2.0
+body:
+  description:
+    - The body of the shim's error answer, as text, cut to 2048 characters (the Go shim answers status 500 with the
+      agent's error).
+  returned: failure, when the shim answered with an error status
+  type: str
+  sample: "ttrpc: closed"
+  version_added: 0.2.0
+handler_failed:
+  description:
+    - V(true) when the shim closed the connection without an HTTP answer, as runtime-rs does when its handler returns
+      an error (and the Go shim when a handler panics); the reason is then only in the shim's log, and RV(status) is
+      V(null).
+  returned: failure, when the shim closed the connection before answering
+  type: bool
+  sample: true
+  version_added: 0.2.0
 """
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._direct_volume import (

@@ -211,6 +211,35 @@ backup_file:
   returned: when O(backup=true) and the rules changed (not in check mode)
   type: str
   sample: /var/backups/kata-iptables/4f7a6d0c2b1e.iptables.20261128T123059Z.123456.rules
+url:
+  description: The URL of the failed shim request.
+  returned: failure, when a request to the shim failed
+  type: str
+  sample: http://shim/iptables
+  version_added: 0.2.0
+status:
+  description: The HTTP status of the failed request. V(null) when there was no HTTP answer.
+  returned: failure, when a request to the shim failed
+  type: int
+  sample: 500
+  version_added: 0.2.0
+body:
+  description:
+    - The body of the shim's error answer, as text, cut to 2048 characters (the Go shim answers status 500 with the
+      agent's error).
+  returned: failure, when the shim answered with an error status
+  type: str
+  sample: "ttrpc: closed"
+  version_added: 0.2.0
+handler_failed:
+  description:
+    - V(true) when the shim closed the connection without an HTTP answer, as runtime-rs does when its handler returns
+      an error (and the Go shim when a handler panics); the reason is then only in the shim's log, and RV(status) is
+      V(null).
+  returned: failure, when the shim closed the connection before answering
+  type: bool
+  sample: true
+  version_added: 0.2.0
 """
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._iptables import DEFAULT_BACKUP_DIR, iptables_module

@@ -472,6 +472,15 @@ body:
   returned: failure, when the shim answered with a status other than 200
   type: str
   sample: "ttrpc: closed"
+handler_failed:
+  description:
+    - V(true) when the shim closed the connection without an HTTP answer, as runtime-rs does when its handler returns
+      an error (and the Go shim when a handler panics); the reason is then only in the shim's log, and RV(status) is
+      V(null).
+  returned: failure, when the shim closed the connection before answering
+  type: bool
+  sample: true
+  version_added: 0.2.0
 line_number:
   description: The line of the metrics text that is not valid, when a single sandbox's metrics could not be parsed.
   returned: failure, when the metrics text is invalid
