@@ -6,7 +6,7 @@
 # Do not use this from other collections or standalone plugins/modules!
 
 """The relay of the connection plugin kata_console: it runs on the node, next to the shims, and reaches each
-sandbox's debug console with the collection's console code (_console.py) on behalf of the controller.
+sandbox's debug console with the collection's console code (the _console package) on behalf of the controller.
 
 The controller starts it with ``python3 -c BOOTSTRAP`` (over SSH to the node, or locally), sends the source of the
 module_utils it needs on its standard input (see BOOTSTRAP), then requests, each answered before the next is read.
