@@ -51,7 +51,7 @@ def set_controller_context(monkeypatch, value):
 
 
 def force_module_context():
-    """Leave the controller context for good (after collection, see tests/unit/plugins/filter/conftest.py)."""
+    """Leave the controller context for good (after collection, see tests/unit/controller_tests.py)."""
     if HAS_CONTROLLER_FLAG:
         _internal.is_controller = False
 
