@@ -1,7 +1,7 @@
 # Copyright (c) 2026, Kata Containers collection contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fuzz the direct-volume codecs (_direct_volume): the path encoding round trip (any bytes, one safe path component),
+"""Fuzz the direct-volume codecs (_volume_store, _mount_info, _direct_volume): the path encoding round trip (any bytes, one safe path component),
 directory names kata may or may not have written, mountInfo.json as kata reads it (and what it writes back), size
 strings, and the stats query the shim unescapes twice."""
 
@@ -14,6 +14,8 @@ import fuzzlib
 
 with fuzzlib.instrumented():
     from ansible_collections.katacontainers.kata.plugins.module_utils import _direct_volume as dv
+    from ansible_collections.katacontainers.kata.plugins.module_utils import _mount_info as mi
+    from ansible_collections.katacontainers.kata.plugins.module_utils import _volume_store as vs
     from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError
 
 SAFE = frozenset('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=')
@@ -28,22 +30,22 @@ SEEDS = [
 def test_one_input(data):
     path = os.fsdecode(data)
     if data and b'\0' not in data:
-        name = dv.encode_volume_path(path)
-        if not set(name) <= SAFE or name in ('.', '..') or dv.decode_volume_name(name) != path:
+        name = vs.encode_volume_path(path)
+        if not set(name) <= SAFE or name in ('.', '..') or vs.decode_volume_name(name) != path:
             raise AssertionError('encoding round trip broke for %r' % data)
     text = fuzzlib.text(data)
     try:
-        dv.decode_volume_name(text)
+        vs.decode_volume_name(text)
     except ValueError:
         pass
     try:
-        info = dv.parse_mount_info(data)
+        info = mi.parse_mount_info(data)
     except ValueError:
         info = None
     if info is not None:
-        if dv.parse_mount_info(dv.dump_mount_info(info)) != info:
+        if mi.parse_mount_info(mi.dump_mount_info(info)) != info:
             raise AssertionError('mountInfo.json written back reads differently: %r' % (info,))
-        dv.render_mount_info(info)
+        mi.render_mount_info(info)
     try:
         size = dv.parse_size(text)
     except ArgumentError:
