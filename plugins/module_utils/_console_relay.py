@@ -126,7 +126,7 @@ class Relay(object):
         self._agent_urls = {}
 
     def _address(self, sandbox):
-        from ansible_collections.katacontainers.kata.plugins.module_utils._console import parse_agent_url
+        from ansible_collections.katacontainers.kata.plugins.module_utils._console._address import parse_agent_url
         from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import shim_client
 
         key = (sandbox.get('id'), sandbox.get('sandbox_root'), sandbox.get('rs_sandbox_root'), sandbox.get('shim_socket'))
@@ -141,11 +141,9 @@ class Relay(object):
 
     def _run(self, sandbox, command, stdin=None, timeout=None):
         """Run ``command`` (bytes) in the guest: an ExecResult. _Unreachable or _Failed otherwise."""
-        from ansible_collections.katacontainers.kata.plugins.module_utils._console import (
-            ConsoleSession,
-            DEFAULT_DEBUG_PORT,
-            dial_console,
-        )
+        from ansible_collections.katacontainers.kata.plugins.module_utils._console._address import DEFAULT_DEBUG_PORT
+        from ansible_collections.katacontainers.kata.plugins.module_utils._console._dial import dial_console
+        from ansible_collections.katacontainers.kata.plugins.module_utils._console._session import ConsoleSession
         from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, KataError, PeerError
         from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import validate_sandbox_id
 

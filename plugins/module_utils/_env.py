@@ -10,7 +10,7 @@
 EnvInfo is what ``getEnvInfo`` builds (kata-containers ``src/runtime/cmd/kata-runtime/kata-env.go``), in the format
 of the installed kata-runtime: 1.0.27 for 3.3 and later (4.1.0 included), 1.0.26 for 3.0 to 3.2. When its version is
 unknown (no kata-runtime found, another host root, runtime_version not gathered), the configuration file decides:
-1.0.27 when it sets a key only kata 3.3 and later read (``_config.KEYS_SINCE_3_3``), else 1.0.26.
+1.0.27 when it sets a key only kata 3.3 and later read (``_config._env_sections.KEYS_SINCE_3_3``), else 1.0.26.
 
 Sections and the kata field each key comes from:
   kernel      Kernel.{Path, Parameters}
@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.katacontainers.kata.plugins.module_utils import _config, _probes
+from ansible_collections.katacontainers.kata.plugins.module_utils import _probes
+from ansible_collections.katacontainers.kata.plugins.module_utils._config import _env_sections, _load, _paths
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError
 from ansible_collections.katacontainers.kata.plugins.module_utils._runtimes import find_kata_runtime
 
-ENV_FORMAT_VERSION = _config.ENV_FORMAT_1_0_26  # kata-runtime 3.0.0's; see env_format_version
+ENV_FORMAT_VERSION = _env_sections.ENV_FORMAT_1_0_26  # kata-runtime 3.0.0's; see env_format_version
 UNKNOWN = '<<unknown>>'
 OCI_VERSION = '1.0.2-dev'
 SUBSETS = ('host', 'config', 'capability', 'hypervisor_version', 'runtime_version')
@@ -83,9 +84,9 @@ def env_format_version(version, cfg):
     """EnvInfo's format: that of the kata-runtime ``version`` (a version dict or None), else the configuration's."""
     if version is not None:
         release = (version['major'], version['minor'])
-        return _config.ENV_FORMAT_1_0_27 if release >= (3, 3) else _config.ENV_FORMAT_1_0_26
-    if cfg is not None and _config.newer_keys(cfg):
-        return _config.ENV_FORMAT_1_0_27
+        return _env_sections.ENV_FORMAT_1_0_27 if release >= (3, 3) else _env_sections.ENV_FORMAT_1_0_26
+    if cfg is not None and _env_sections.newer_keys(cfg):
+        return _env_sections.ENV_FORMAT_1_0_27
     return ENV_FORMAT_VERSION
 
 
@@ -103,15 +104,15 @@ def gather_env(params, run_command, get_bin_path, warn):
     cfg = location = None
     hypervisor_type = params.get('hypervisor') or 'qemu'
     if 'config' in parts or 'capability' in parts or 'hypervisor_version' in parts:
-        location = _config.locate_config(host, config=params.get('config'), runtime=params.get('runtime'))
+        location = _paths.locate_config(host, config=params.get('config'), runtime=params.get('runtime'))
         for message in location.warnings:
             note(message)
         if location.path is None:
             note('No Kata configuration file found (tried %s): the configuration sections are null'
                  % ', '.join(location.tried))
         else:
-            cfg = _config.load_config(location.path, host_root=host.root, hypervisor=params.get('hypervisor'),
-                                      arch=arch, host_cpus=_probes.cpu_count(host), runtime=location.runtime)
+            cfg = _load.load_config(location.path, host_root=host.root, hypervisor=params.get('hypervisor'),
+                                    arch=arch, host_cpus=_probes.cpu_count(host), runtime=location.runtime)
             hypervisor_type = cfg.hypervisor_type
             for message in cfg.warnings:
                 note(message)
@@ -128,7 +129,7 @@ def gather_env(params, run_command, get_bin_path, warn):
 
     if cfg is not None and 'config' in parts:
         release = (version['major'], version['minor']) if version else None
-        sections = _config.env_sections(cfg, format_version, release)
+        sections = _env_sections.env_sections(cfg, format_version, release)
         facts.update(kernel=sections['kernel'], image=sections['image'], initrd=sections['initrd'],
                      agent=sections['agent'])
         hypervisor = dict(sections['hypervisor'])

@@ -47,7 +47,7 @@ import shlex
 import sys
 import time
 
-from ansible_collections.katacontainers.kata.plugins.module_utils import _config
+from ansible_collections.katacontainers.kata.plugins.module_utils._config import _gotypes, _load, _paths, _schema
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import (
     ArgumentError,
     ConfigError,
@@ -591,17 +591,17 @@ def manage_factory(module):
     wait_timeout = check_timeout(p['wait_timeout'], 'wait_timeout')
     from ansible_collections.katacontainers.kata.plugins.module_utils import _probes, _runtimes
     host = _probes.Host('/')
-    location = _config.locate_config(host, config=p['config'], runtime=p.get('runtime'))
+    location = _paths.locate_config(host, config=p['config'], runtime=p.get('runtime'))
     for message in location.warnings:
         module.warn(message)
     if location.path is None:
         raise ConfigError('Cannot find usable config file (tried %s); set config or runtime'
                           % ', '.join(location.tried), tried=location.tried)
-    cfg = _config.load_config(location.path, hypervisor=p['hypervisor'],
-                              arch=_config.normalize_arch(os.uname()[4]), runtime=location.runtime)
+    cfg = _load.load_config(location.path, hypervisor=p['hypervisor'],
+                            arch=_gotypes.normalize_arch(os.uname()[4]), runtime=location.runtime)
     for message in cfg.warnings:
         module.warn(message)
-    if cfg.runtime_kind != _config.RUNTIME_GO:
+    if cfg.runtime_kind != _schema.RUNTIME_GO:
         raise ConfigError('%s (%s) is a runtime-rs configuration (found by %s): the VM factory managed here is the Go '
                           "runtime's (kata-runtime factory); choose a Go runtime configuration or handler"
                           % (cfg.path, location.source, cfg.runtime_kind_reason), path=cfg.path)

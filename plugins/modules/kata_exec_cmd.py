@@ -346,11 +346,9 @@ delta:
   sample: "0:00:00.026821"
 """
 
-from ansible_collections.katacontainers.kata.plugins.module_utils._console import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_DEBUG_PORT,
-    exec_cmd_module,
-)
+from ansible_collections.katacontainers.kata.plugins.module_utils._console._address import DEFAULT_DEBUG_PORT
+from ansible_collections.katacontainers.kata.plugins.module_utils._console._dial import DEFAULT_CONNECT_TIMEOUT
+from ansible_collections.katacontainers.kata.plugins.module_utils._console._exec import exec_cmd_module
 from ansible_collections.katacontainers.kata.plugins.module_utils._module import AnsibleModule, run
 from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import pod_argument_spec, shim_argument_spec
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fuzzlib
 
 with fuzzlib.instrumented():
-    from ansible_collections.katacontainers.kata.plugins.module_utils._console import MAX_VSOCK_PORT, parse_agent_url
+    from ansible_collections.katacontainers.kata.plugins.module_utils._console._address import MAX_VSOCK_PORT, parse_agent_url
     from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, PeerError
     from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import (
         is_valid_sandbox_id,

@@ -1,7 +1,7 @@
 # Copyright (c) 2026, Kata Containers collection contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fuzz the Kata configuration loader (_config.load_config): the input is split into a main configuration.toml and
+"""Fuzz the Kata configuration loader (_config._load.load_config): the input is split into a main configuration.toml and
 a config.d drop-in, written under a host root, loaded with every hypervisor choice. Allowed: ConfigError and
 ArgumentError (KataError). Invariant: a drop-in that is the main file again changes nothing (except that kata refuses
 unknown keys of [hypervisor.X] and [agent.X] tables in drop-ins only)."""
@@ -15,7 +15,7 @@ import tempfile
 import fuzzlib
 
 with fuzzlib.instrumented():
-    from ansible_collections.katacontainers.kata.plugins.module_utils import _config
+    from ansible_collections.katacontainers.kata.plugins.module_utils._config import _env_sections, _load
     from ansible_collections.katacontainers.kata.plugins.module_utils._errors import KataError
 
 MAIN = 'etc/kata-containers/configuration.toml'
@@ -49,7 +49,7 @@ def write(rel, data):
 
 def load(hypervisor, errors=None):
     try:
-        return _config.load_config(MAIN, host_root=ROOT, hypervisor=hypervisor, host_cpus=4, host_memory_mib=8192)
+        return _load.load_config(MAIN, host_root=ROOT, hypervisor=hypervisor, host_cpus=4, host_memory_mib=8192)
     except KataError as exc:
         if errors is not None:
             errors.append(exc.msg)
@@ -66,7 +66,7 @@ def test_one_input(data):
         cfg = load(hypervisor)
         if cfg is not None:
             cfg.to_dict()
-            _config.env_sections(cfg)
+            _env_sections.env_sections(cfg)
     if not drop:
         # A drop-in that repeats the main file sets every key to the value it has: same result.
         alone = load(None)

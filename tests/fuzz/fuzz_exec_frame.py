@@ -1,7 +1,7 @@
 # Copyright (c) 2026, Kata Containers collection contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fuzz kata_exec_cmd's frame reader (_console.ConsoleSession): arbitrary console output in arbitrary pieces never
+"""Fuzz kata_exec_cmd's frame reader (_console._session.ConsoleSession): arbitrary console output in arbitrary pieces never
 crashes it; and a frame built around fuzzed stdout/stderr bytes, with fuzzed terminal noise and CR/LF, cut in fuzzed
 pieces, gives those bytes back exactly."""
 
@@ -12,9 +12,8 @@ import base64
 import fuzzlib
 
 with fuzzlib.instrumented():
-    from ansible_collections.katacontainers.kata.plugins.module_utils import _console
-    from ansible_collections.katacontainers.kata.plugins.module_utils._console import _session
-    from ansible_collections.katacontainers.kata.plugins.module_utils._console import ConsoleSession
+    from ansible_collections.katacontainers.kata.plugins.module_utils._console import _script, _session
+    from ansible_collections.katacontainers.kata.plugins.module_utils._console._session import ConsoleSession
 
 MARKER = 'f00d'
 KEY = ('KATA-%s:' % MARKER).encode('ascii')
@@ -46,7 +45,7 @@ def test_one_input(data):
     session = ConsoleSession(None, marker=MARKER)
     session._state = 'sync'  # pylint: disable=protected-access
     feed_in_pieces(session, fdp, fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 4096)))
-    for encoder in _console.ENCODERS:
+    for encoder in _script.ENCODERS:
         for strict in (True, False):
             for lines in (session._stdout, session._stderr):  # pylint: disable=protected-access
                 try:

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from ansible_collections.katacontainers.kata.plugins.module_utils import _config
+from ansible_collections.katacontainers.kata.plugins.module_utils._config import _env_sections, _load, _paths, _schema
 
 try:
     import tomllib as toml_parser
@@ -87,7 +87,7 @@ def load(root, text=None, **kwargs):
         put(root, MAIN, text)
     kwargs.setdefault('host_cpus', 4)
     kwargs.setdefault('host_memory_mib', 16000)
-    return _config.load_config(MAIN, host_root=str(root), **kwargs)
+    return _load.load_config(MAIN, host_root=str(root), **kwargs)
 
 
 def error_of(root, text, **kwargs):
@@ -101,19 +101,19 @@ def error_of(root, text, **kwargs):
 def test_lookup_etc_wins_over_usr_share(tmp_path):
     put(tmp_path, MAIN, '')
     put(tmp_path, USR, '')
-    assert _config.find_config(str(tmp_path)) == (MAIN, [MAIN])
+    assert _paths.find_config(str(tmp_path)) == (MAIN, [MAIN])
 
 
 def test_lookup_falls_back_to_usr_share(tmp_path):
     put(tmp_path, USR, '')
-    assert _config.find_config(str(tmp_path)) == (USR, [MAIN, USR])
-    assert _config.require_config(str(tmp_path)) == USR
+    assert _paths.find_config(str(tmp_path)) == (USR, [MAIN, USR])
+    assert _paths.require_config(str(tmp_path)) == USR
 
 
 def test_lookup_neither_lists_both_paths(tmp_path):
-    assert _config.find_config(str(tmp_path)) == (None, [MAIN, USR])
+    assert _paths.find_config(str(tmp_path)) == (None, [MAIN, USR])
     with pytest.raises(ConfigError) as exc:
-        _config.require_config(str(tmp_path))
+        _paths.require_config(str(tmp_path))
     assert exc.value.msg == (
         'Cannot find usable config file (config file "/etc/kata-containers/configuration.toml" unresolvable: '
         'file /etc/kata-containers/configuration.toml does not exist, config file '
@@ -124,30 +124,30 @@ def test_lookup_neither_lists_both_paths(tmp_path):
 def test_explicit_config(tmp_path):
     put(tmp_path, MAIN, '')
     put(tmp_path, '/srv/kata/custom.toml', '')
-    assert _config.find_config(str(tmp_path), config='/srv/kata/custom.toml') == (
+    assert _paths.find_config(str(tmp_path), config='/srv/kata/custom.toml') == (
         '/srv/kata/custom.toml', ['/srv/kata/custom.toml'])
 
 
 def test_explicit_config_missing_uses_kata_wording(tmp_path):
     put(tmp_path, MAIN, '')
     with pytest.raises(ConfigError) as exc:
-        _config.find_config(str(tmp_path), config='/srv/kata/../kata/missing.toml')
+        _paths.find_config(str(tmp_path), config='/srv/kata/../kata/missing.toml')
     assert exc.value.msg == 'Cannot find usable config file (file /srv/kata/missing.toml does not exist)'
 
 
 def test_explicit_config_below_a_regular_file(tmp_path):
     put(tmp_path, '/srv/file', '')
     with pytest.raises(ConfigError) as exc:
-        _config.find_config(str(tmp_path), config='/srv/file/kata.toml')
+        _paths.find_config(str(tmp_path), config='/srv/file/kata.toml')
     assert exc.value.msg == 'Cannot find usable config file (lstat /srv/file/kata.toml: not a directory)'
     # '..' is lexical, as in Go's EvalSymlinks: it pops the file without looking below it
     put(tmp_path, '/srv/kata.toml', '')
-    assert _config.resolve_path(str(tmp_path), '/srv/file/../kata.toml') == '/srv/kata.toml'
+    assert _paths.resolve_path(str(tmp_path), '/srv/file/../kata.toml') == '/srv/kata.toml'
 
 
 def test_load_config_with_missing_path(tmp_path):
     with pytest.raises(ConfigError) as exc:
-        _config.load_config('/nowhere.toml', host_root=str(tmp_path))
+        _load.load_config('/nowhere.toml', host_root=str(tmp_path))
     assert exc.value.msg == 'Cannot find usable config file (file /nowhere.toml does not exist)'
 
 
@@ -157,7 +157,7 @@ def test_host_root_absolute_symlink_stays_inside_root(host):
     link(host, MAIN, '/opt/kata/share/configuration.toml')
     # The same absolute target does not exist on this machine: it is read under the root only.
     assert not os.path.exists('/opt/kata/share/configuration.toml')
-    path, tried = _config.find_config(str(host))
+    path, tried = _paths.find_config(str(host))
     assert (path, tried) == ('/opt/kata/share/configuration.toml', [MAIN])
     cfg = load(host)
     assert cfg.path == '/opt/kata/share/configuration.toml'
@@ -168,13 +168,13 @@ def test_host_root_absolute_symlink_stays_inside_root(host):
 def test_relative_symlink_cannot_climb_above_root(host):
     put(host, '/etc/real.toml', QEMU)
     link(host, MAIN, '../../../../../../../../etc/real.toml')
-    assert _config.find_config(str(host)) == ('/etc/real.toml', [MAIN])
+    assert _paths.find_config(str(host)) == ('/etc/real.toml', [MAIN])
 
 
 def test_symlink_loop(tmp_path):
     link(tmp_path, MAIN, MAIN)
     with pytest.raises(ConfigError) as exc:
-        _config.require_config(str(tmp_path))
+        _paths.require_config(str(tmp_path))
     assert exc.value.msg.startswith(
         'Cannot find usable config file (config file "/etc/kata-containers/configuration.toml" unresolvable: '
         'EvalSymlinks: too many links, ')
@@ -184,13 +184,13 @@ def test_resolve_path_through_directory_symlinks(tmp_path):
     put(tmp_path, '/data/a/b/file', 'x')
     link(tmp_path, '/usr/share/link', '/data/a')
     link(tmp_path, '/data/a/up', '..')
-    assert _config.resolve_path(str(tmp_path), '/usr/share/link/up/a/./b/file') == '/data/a/b/file'
+    assert _paths.resolve_path(str(tmp_path), '/usr/share/link/up/a/./b/file') == '/data/a/b/file'
 
 
 def test_main_config_must_be_regular_file(tmp_path):
     os.makedirs(os.path.join(str(tmp_path), MAIN.lstrip('/')))
     with pytest.raises(ConfigError) as exc:
-        _config.load_config(MAIN, host_root=str(tmp_path))
+        _load.load_config(MAIN, host_root=str(tmp_path))
     assert exc.value.msg == 'Kata configuration file "/etc/kata-containers/configuration.toml" is a directory, not a regular file'
 
 
@@ -294,7 +294,7 @@ def test_drop_in_symlink_to_regular_file_is_applied(host):
 
 def test_oversize_main_file(host):
     path = put(host, MAIN, QEMU)
-    os.truncate(path, _config.MAX_CONFIG_SIZE + 1)
+    os.truncate(path, _schema.MAX_CONFIG_SIZE + 1)
     with pytest.raises(ConfigError) as exc:
         load(host)
     assert exc.value.msg == ('Kata configuration file "/etc/kata-containers/configuration.toml" is too large '
@@ -853,7 +853,7 @@ sandbox_cgroup_only = true
     runtime = dict(experimental=None, debug=True, trace=False, disable_guest_seccomp=False, disable_new_netns=False,
                    sandbox_cgroup_only=True)
     # EnvInfo 1.0.27 (kata-runtime 3.3+): VFIO hot/cold plug ports, the switch port, SecurityInfo, the SELinux label.
-    assert _config.env_sections(cfg) == dict(
+    assert _env_sections.env_sections(cfg) == dict(
         common,
         hypervisor=dict(
             hypervisor, hot_plug_vfio='no-port', cold_plug_vfio='no-port', pcie_root_port=2, pcie_switch_port=0,
@@ -864,10 +864,10 @@ sandbox_cgroup_only = true
         runtime=dict(runtime, config=dict(path=MAIN, runtime='go'), guest_selinux_label=''),
     )
     # kata-runtime 3.3 to 3.5: 1.0.27 without the PCIe port counts (back from 3.6).
-    assert 'pcie_root_port' not in _config.env_sections(cfg, '1.0.27', (3, 5))['hypervisor']
-    assert _config.env_sections(cfg, '1.0.27', (3, 6))['hypervisor']['pcie_switch_port'] == 0
+    assert 'pcie_root_port' not in _env_sections.env_sections(cfg, '1.0.27', (3, 5))['hypervisor']
+    assert _env_sections.env_sections(cfg, '1.0.27', (3, 6))['hypervisor']['pcie_switch_port'] == 0
     # EnvInfo 1.0.26 (kata-runtime 3.0 to 3.2).
-    assert _config.env_sections(cfg, '1.0.26') == dict(
+    assert _env_sections.env_sections(cfg, '1.0.26') == dict(
         common,
         hypervisor=dict(hypervisor, pcie_root_port=2, hotplug_vfio_on_root_bus=True, debug=True),
         runtime=dict(runtime, config=dict(path=MAIN, runtime='go')),
@@ -918,7 +918,7 @@ def test_nesting_too_deep_in_a_drop_in(host):
 
 def test_config_path_with_nul(tmp_path):
     with pytest.raises(ArgumentError) as exc:
-        _config.find_config(str(tmp_path), '/etc/kata\0/configuration.toml')
+        _paths.find_config(str(tmp_path), '/etc/kata\0/configuration.toml')
     assert exc.value.msg == "config: invalid path '/etc/kata\\x00/configuration.toml': it contains a NUL character"
 
 

@@ -19,15 +19,15 @@ import time
 import pytest
 
 from ansible_collections.katacontainers.kata.plugins.module_utils._console import _dial, _exec, _session
-from ansible_collections.katacontainers.kata.plugins.module_utils._console import (
+from ansible_collections.katacontainers.kata.plugins.module_utils._console._address import parse_agent_url
+from ansible_collections.katacontainers.kata.plugins.module_utils._console._dial import dial_console
+from ansible_collections.katacontainers.kata.plugins.module_utils._console._exec import command_text
+from ansible_collections.katacontainers.kata.plugins.module_utils._console._script import (
     EXEC_LINE,
-    ConsoleSession,
-    command_text,
-    dial_console,
     job_script,
-    parse_agent_url,
     start_lines,
 )
+from ansible_collections.katacontainers.kata.plugins.module_utils._console._session import ConsoleSession
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, PeerError
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils import shim_http_server as srv
 from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.console_testlib import shared_node

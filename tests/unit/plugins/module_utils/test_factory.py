@@ -16,7 +16,7 @@ import pytest
 
 from ansible_collections.katacontainers.kata.plugins.module_utils import _cache_client as cc
 from ansible_collections.katacontainers.kata.plugins.module_utils import _factory as fm
-from ansible_collections.katacontainers.kata.plugins.module_utils._config import KataConfig
+from ansible_collections.katacontainers.kata.plugins.module_utils._config._loader import KataConfig
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import (
     ArgumentError,
     ConfigError,

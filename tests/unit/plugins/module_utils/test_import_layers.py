@@ -15,7 +15,9 @@ Layers, from the bottom:
 
 Every import counts, also those inside functions (they are lazy, not absent). A package's ``__init__`` that
 re-exports its own submodules is the package itself: those edges are exempt from the layer rules (not from the
-cycle check). Every file must have a layer here, and a docstring saying what it is for.
+cycle check). Every file must have a layer here, and a docstring saying what it is for, except a package's
+``__init__.py``, which must be empty (ansible-test 2.15's empty-init sanity test): its submodules say what the
+package is for.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ LAYERS = {
 
     '_check': DRIVER, '_direct_volume': DRIVER, '_factory': DRIVER, '_iptables': DRIVER, '_metrics': DRIVER,
     '_runtime_info': DRIVER, '_sandbox_info': DRIVER, '_console._exec': DRIVER,
-    '_console': DRIVER,  # the package re-exports kata_exec_cmd's driver (_console._exec) with the protocol
+    '_console': CLIENT,  # an empty __init__.py: the protocol (clients/parsers) and kata_exec_cmd's driver
 
     '_argtypes': GLUE, '_host_options': GLUE, '_module': GLUE, '_console_relay': GLUE,
 }
@@ -165,8 +167,11 @@ def test_module_utils_layers():
 def test_every_module_utils_file_says_what_it_is_for():
     for name in import_graph(ROOT):
         path = os.path.join(ROOT, *name.split('.'))
-        path = os.path.join(path, '__init__.py') if os.path.isdir(path) else path + '.py'
-        with open(path, encoding='utf-8') as handle:
+        if os.path.isdir(path):
+            with open(os.path.join(path, '__init__.py'), encoding='utf-8') as handle:
+                assert handle.read() == '', '%s/__init__.py must be empty (ansible-test 2.15, empty-init)' % name
+            continue
+        with open(path + '.py', encoding='utf-8') as handle:
             docstring = ast.get_docstring(ast.parse(handle.read()))
         assert docstring and docstring.split('\n')[0].strip(), '%s has no docstring saying what it is for' % name
 

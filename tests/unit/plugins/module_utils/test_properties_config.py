@@ -1,7 +1,7 @@
 # Copyright (c) 2026, Kata Containers collection contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Hypothesis properties of configuration merging (_config.load_config with config.d drop-ins).
+"""Hypothesis properties of configuration merging (_config._load.load_config with config.d drop-ins).
 
 kata applies the drop-ins of ``config.d`` in file-name order, key by key, on top of the main file: for every key, the
 value is the one of the last drop-in (by name) that sets it, else the main file's, else kata's default. Generated
@@ -18,7 +18,7 @@ import tempfile
 
 import pytest
 
-from ansible_collections.katacontainers.kata.plugins.module_utils import _config
+from ansible_collections.katacontainers.kata.plugins.module_utils._config import _load
 
 st = pytest.importorskip('hypothesis.strategies')
 
@@ -96,7 +96,7 @@ def write(root, path, text):
 
 
 def load(root):
-    return _config.load_config(MAIN, host_root=root, host_cpus=4, host_memory_mib=8192)
+    return _load.load_config(MAIN, host_root=root, host_cpus=4, host_memory_mib=8192)
 
 
 def make_root(main, drop_ins, order):

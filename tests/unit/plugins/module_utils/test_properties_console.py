@@ -27,9 +27,9 @@ import sys
 
 import pytest
 
-from ansible_collections.katacontainers.kata.plugins.module_utils import _console
-from ansible_collections.katacontainers.kata.plugins.module_utils._console import _session
-from ansible_collections.katacontainers.kata.plugins.module_utils._console import ConsoleSession, parse_agent_url
+from ansible_collections.katacontainers.kata.plugins.module_utils._console import _exec, _session
+from ansible_collections.katacontainers.kata.plugins.module_utils._console._address import parse_agent_url
+from ansible_collections.katacontainers.kata.plugins.module_utils._console._session import ConsoleSession
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import PeerError
 
 st = pytest.importorskip('hypothesis.strategies')
@@ -204,7 +204,7 @@ def test_property_any_stdin_bytes_come_back_from_cat(shell_path, tmp_path, data)
 @SHELL_SETTINGS
 def test_property_any_argv_item_reaches_the_program_unchanged(shell_path, tmp_path, word):
     # argv items are quoted for the guest shell (shlex.quote), as kata_exec_cmd does.
-    command = _console.command_text({'argv': ['printf', '%s', word]}).encode('utf-8', 'surrogateescape')
+    command = _exec.command_text({'argv': ['printf', '%s', word]}).encode('utf-8', 'surrogateescape')
     result = run_in_shell(shell_path, command, tmp=str(tmp_path))
     assert (result.rc, result.stdout) == (0, word.encode('utf-8'))
 
