@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.katacontainers.kata.plugins.module_utils import _capability, _config, _probes
+from ansible_collections.katacontainers.kata.plugins.module_utils import _capability, _probes
+from ansible_collections.katacontainers.kata.plugins.module_utils._config import _load, _paths
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, KataError
 from ansible_collections.katacontainers.kata.plugins.module_utils._runtimes import find_kata_runtime  # noqa: F401 (re-exported)
 
@@ -25,20 +26,20 @@ CAN_CREATE_MESSAGE = 'System can currently create Kata Containers'
 
 
 def _configuration(host, config, runtime, hypervisor, arch, warn, handler=None):
-    """Return (KataConfig or None, hypervisor type, ConfigLocation) following the lookup (``_config.locate_config``),
+    """Return (KataConfig or None, hypervisor type, ConfigLocation) following the lookup (``_config._paths.locate_config``),
     or of the runtime ``handler`` already found (a ``_runtimes.find_handlers`` entry); warn when there is no file."""
     if handler is not None:
-        location = _config.handler_location(handler)
+        location = _paths.handler_location(handler)
     else:
-        location = _config.locate_config(host, config=config, runtime=runtime)
+        location = _paths.locate_config(host, config=config, runtime=runtime)
     for message in location.warnings:
         warn(message)
     if location.path is None:
         warn('No Kata configuration file found (tried %s); checking against the %s hypervisor'
              % (', '.join(location.tried), hypervisor or 'qemu'))
         return None, hypervisor or 'qemu', location
-    cfg = _config.load_config(location.path, host_root=host.root, hypervisor=hypervisor, arch=arch,
-                              runtime=location.runtime)
+    cfg = _load.load_config(location.path, host_root=host.root, hypervisor=hypervisor, arch=arch,
+                            runtime=location.runtime)
     for message in cfg.warnings:
         warn(message)
     return cfg, hypervisor or cfg.hypervisor_type, location

@@ -7,7 +7,7 @@
 
 """The Kata runtime handlers of a host's container engines, read from the engines' own configuration files.
 
-Every file is read through a ``Host`` (``_probes.Host``) and every path resolved with ``_config.resolve_path``, so
+Every file is read through a ``Host`` (``_probes.Host``) and every path resolved with ``_config._paths.resolve_path``, so
 a host mounted elsewhere (``host_root``) is read as that host sees itself and nothing resolves outside its root.
 
 containerd (containerd/containerd ``cmd/containerd/server/config/config.go``, ``LoadConfig``, ``resolveImports``,

@@ -1,7 +1,7 @@
 # Copyright (c) 2026, Kata Containers collection contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fuzz the agent URL parser of kata_exec_cmd (_console.parse_agent_url) and the sandbox ID check (_sandbox): any text
+"""Fuzz the agent URL parser of kata_exec_cmd (_console._address.parse_agent_url) and the sandbox ID check (_sandbox): any text
 gives an address or PeerError / ArgumentError; an address describes itself and its parts are in range."""
 
 from __future__ import annotations

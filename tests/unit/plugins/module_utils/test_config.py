@@ -1,7 +1,7 @@
 # Copyright (c) 2026, Kata Containers collection contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Tests for module_utils/_config.py: real files under tmp_path, used as the host root."""
+"""Tests for the module_utils/_config package: real files under tmp_path, used as the host root."""
 
 from __future__ import annotations
 

@@ -18,7 +18,9 @@ try:
 except ImportError:  # Python < 3.11
     import tomli as tomllib
 
-from ansible_collections.katacontainers.kata.plugins.module_utils import _check, _config, _hypervisors, _probes
+from ansible_collections.katacontainers.kata.plugins.module_utils import _check, _hypervisors, _probes
+from ansible_collections.katacontainers.kata.plugins.module_utils._config import _env_sections, _paths, _schema
+from ansible_collections.katacontainers.kata.plugins.module_utils._config._load import load_config
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, ConfigError
 
 # The same directory tests/unit/conftest.py exposes as KATA_CONFIGS_DIR.
@@ -53,7 +55,7 @@ def _file(rel):
 def _load(rel, **kwargs):
     kwargs.setdefault('host_cpus', HOST_CPUS)
     kwargs.setdefault('host_memory_mib', HOST_MEMORY_MIB)
-    return _config.load_config('/' + rel.replace(os.sep, '/'), host_root=KATA_CONFIGS_DIR, **kwargs)
+    return load_config('/' + rel.replace(os.sep, '/'), host_root=KATA_CONFIGS_DIR, **kwargs)
 
 
 @pytest.mark.parametrize('rel', FIXTURES)
@@ -96,7 +98,7 @@ def test_a_runtime_rs_file_is_told_by_its_content_elsewhere(tmp_path, rel):
     target = tmp_path / 'etc' / 'kata-containers' / 'configuration.toml'
     target.parent.mkdir(parents=True)
     shutil.copy(os.path.join(KATA_CONFIGS_DIR, rel), str(target))
-    cfg = _config.load_config('/etc/kata-containers/configuration.toml', host_root=str(tmp_path), host_cpus=HOST_CPUS,
+    cfg = load_config('/etc/kata-containers/configuration.toml', host_root=str(tmp_path), host_cpus=HOST_CPUS,
                               host_memory_mib=HOST_MEMORY_MIB)
     assert (cfg.runtime_kind, cfg.runtime_kind_reason) == ('rust', 'content')
     assert cfg.hypervisor_type == _file(rel)['runtime']['hypervisor_name']
@@ -135,7 +137,7 @@ def test_float_default_vcpus_and_shared_fs_none_in_go(tmp_path):
     text = text.replace('default_vcpus = 1\n', 'default_vcpus = 0.5\n')
     assert 'default_vcpus = 0.5' in text
     (tmp_path / 'c.toml').write_text(text)
-    cfg = _config.load_config('/c.toml', host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
+    cfg = load_config('/c.toml', host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
     assert cfg.hypervisor['default_vcpus'] == 0.5
     assert cfg.hypervisor['shared_fs'] == 'none'
     assert cfg.hypervisor['confidential_guest'] is True
@@ -196,7 +198,7 @@ def _with_drop_ins(tmp_path, rel, drop_ins):
 def test_kata_deploy_drop_ins_over_4_1_0(tmp_path, rel):
     main = _with_drop_ins(tmp_path, rel, {'10-installation-prefix.toml': PREFIX % {'hv': 'qemu'},
                                           '20-debug.toml': DEBUG % {'hv': 'qemu'}, '25-devkit.toml': DEVKIT})
-    cfg = _config.load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
+    cfg = load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
     assert cfg.drop_ins == [main.rsplit('/', 1)[0] + '/config.d/' + name
                             for name in ('10-installation-prefix.toml', '20-debug.toml', '25-devkit.toml')]
     assert cfg.hypervisor['path'] == '/opt/kata-dev/bin/qemu-system-x86_64'
@@ -213,7 +215,7 @@ def test_a_devkit_image_without_a_name_is_kata_s_error(tmp_path):
     rel = os.path.join('4.1.0', 'runtime', 'configuration-qemu.toml')
     main = _with_drop_ins(tmp_path, rel, {'25-devkit.toml': '[[hypervisor.qemu.guest_extension_images]]\npath = "/x"\n'})
     with pytest.raises(ConfigError) as exc:
-        _config.load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
+        load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
     assert exc.value.msg.endswith("guest_extension_images entry 0 is missing required 'name' field")
     assert exc.value.msg.startswith(main.rsplit('/', 1)[0] + '/config.d/25-devkit.toml: ')
 
@@ -222,7 +224,7 @@ def test_an_unknown_agent_key_is_a_runtime_rs_error(tmp_path):
     rel = os.path.join('4.1.0', 'runtime-rs', 'configuration-dragonball.toml')
     main = _with_drop_ins(tmp_path, rel, {'20-agent.toml': '[agent.kata]\ndial_timeout = 30\n'})
     with pytest.raises(ConfigError) as exc:
-        _config.load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
+        load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
     assert 'unknown field `dial_timeout`' in exc.value.msg and 'for key `agent.kata.dial_timeout`' in exc.value.msg
 
 
@@ -230,7 +232,7 @@ def test_a_wrong_type_in_a_runtime_rs_file(tmp_path):
     rel = os.path.join('4.1.0', 'runtime-rs', 'configuration-clh-runtime-rs.toml')
     main = _with_drop_ins(tmp_path, rel, {'30-mem.toml': '[hypervisor.clh]\ndefault_memory = "2G"\n'})
     with pytest.raises(ConfigError) as exc:
-        _config.load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
+        load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
     assert exc.value.msg.endswith('invalid type: string "2G", expected u32 for key `hypervisor.clh.default_memory`')
 
 
@@ -238,7 +240,7 @@ def test_pcie_ports_are_checked(tmp_path):
     rel = os.path.join('4.1.0', 'runtime', 'configuration-clh.toml')
     main = _with_drop_ins(tmp_path, rel, {'40-vfio.toml': '[hypervisor.clh]\ncold_plug_vfio = "switch-port"\n'})
     with pytest.raises(ConfigError) as exc:
-        _config.load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
+        load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
     assert exc.value.msg.endswith('hypervisor.clh.cold_plug_vfio = "switch-port": only cold-plug=no-port or '
                                   'root-port supported on CLH')
 
@@ -248,8 +250,8 @@ def test_pcie_ports_are_checked(tmp_path):
 def test_env_1_0_27_fields_of_a_4_1_0_file():
     cfg = _load(os.path.join('4.1.0', 'runtime', 'configuration-qemu-nvidia-gpu.toml'))
     table = _file(os.path.join('4.1.0', 'runtime', 'configuration-qemu-nvidia-gpu.toml'))['hypervisor']['qemu']
-    assert _config.newer_keys(cfg)  # it sets keys only 3.3+ reads
-    hv = _config.env_sections(cfg, '1.0.27')['hypervisor']
+    assert _env_sections.newer_keys(cfg)  # it sets keys only 3.3+ reads
+    hv = _env_sections.env_sections(cfg, '1.0.27')['hypervisor']
     assert (hv['hot_plug_vfio'], hv['cold_plug_vfio']) == (table['hot_plug_vfio'], table['cold_plug_vfio'])
     assert hv['pcie_root_port'] == table['pcie_root_port'] == 8
     assert hv['pcie_switch_port'] == table.get('pcie_switch_port', 0)
@@ -258,7 +260,7 @@ def test_env_1_0_27_fields_of_a_4_1_0_file():
 
 
 def test_a_3_0_0_file_sets_no_3_3_key():
-    assert _config.newer_keys(_load(os.path.join('3.0.0', 'runtime', 'configuration-qemu.toml'))) == []
+    assert _env_sections.newer_keys(_load(os.path.join('3.0.0', 'runtime', 'configuration-qemu.toml'))) == []
 
 
 # ------------------------------------------------------------------------------------------ the lookup
@@ -282,22 +284,22 @@ RS_LINK = '/opt/kata/share/defaults/kata-containers/runtime-rs/configuration.tom
 
 def test_default_lookup_on_a_kata_deploy_node_finds_its_configuration(tmp_path):
     host, manifest = _layout(tmp_path, 'kata-deploy-4.1.0')
-    location = _config.locate_config(host)
+    location = _paths.locate_config(host)
     assert location.source == 'default:' + GO_LINK
     assert location.path == _handler(manifest, 'kata-qemu')['config']
-    assert location.tried == list(_config.DEFAULT_CONFIG_PATHS) + [
+    assert location.tried == list(_schema.DEFAULT_CONFIG_PATHS) + [
         '/etc/kata-containers/runtime-rs/configuration.toml',
         '/usr/share/defaults/kata-containers/runtime-rs/configuration.toml', GO_LINK]
 
 
 def test_default_lookup_then_runtime_rs_then_the_engines(tmp_path):
     host, manifest = _layout(tmp_path, 'kata-deploy-4.1.0', remove=(GO_LINK,))
-    location = _config.locate_config(host)
+    location = _paths.locate_config(host)
     assert location.source == 'default:' + RS_LINK
     assert location.path == _handler(manifest, 'kata-qemu-runtime-rs')['config']
-    assert _config.load_config(location.path, host_root=host.root, runtime=location.runtime).runtime_kind == 'rust'
+    assert load_config(location.path, host_root=host.root, runtime=location.runtime).runtime_kind == 'rust'
     os.unlink(str(tmp_path) + RS_LINK)
-    location = _config.locate_config(host)
+    location = _paths.locate_config(host)
     assert (location.source, location.runtime) == ('engine:kata-qemu', 'go')
     assert location.path == _handler(manifest, 'kata-qemu')['config']
     assert location.tried[-1].startswith('the runtime handlers of the container engines (kata-')
@@ -305,14 +307,14 @@ def test_default_lookup_then_runtime_rs_then_the_engines(tmp_path):
 
 def test_default_lookup_finds_a_multi_install_suffix(tmp_path):
     host, manifest = _layout(tmp_path, 'multi-install-suffix', remove=(GO_LINK, RS_LINK))
-    location = _config.locate_config(host)
+    location = _paths.locate_config(host)
     assert location.source == 'default:/opt/kata-dev/share/defaults/kata-containers/configuration.toml'
     assert location.path == _handler(manifest, 'kata-qemu-dev')['config']
 
 
 def test_default_lookup_on_a_distribution_node(tmp_path):
     host, dummy = _layout(tmp_path, 'distro-3.0.0')
-    location = _config.locate_config(host)
+    location = _paths.locate_config(host)
     assert location.source == 'default:/usr/share/defaults/kata-containers/configuration.toml'
 
 
@@ -320,10 +322,10 @@ def test_runtime_option_uses_the_handler_s_configuration(tmp_path):
     host, manifest = _layout(tmp_path, 'kata-deploy-4.1.0')
     for name in ('kata-clh', 'kata-dragonball', 'kata-qemu-snp'):
         handler = _handler(manifest, name)
-        location = _config.locate_config(host, runtime=name)
+        location = _paths.locate_config(host, runtime=name)
         assert (location.path, location.source, location.runtime) == (
             handler['config'], 'runtime:' + name, handler['runtime'])
-        cfg = _config.load_config(location.path, host_root=host.root, runtime=location.runtime)
+        cfg = load_config(location.path, host_root=host.root, runtime=location.runtime)
         assert cfg.hypervisor_type == handler['hypervisor']
         assert cfg.runtime_kind == handler['runtime']
 
@@ -331,7 +333,7 @@ def test_runtime_option_uses_the_handler_s_configuration(tmp_path):
 def test_unknown_runtime_handler_lists_the_known_ones(tmp_path):
     host, manifest = _layout(tmp_path, 'multi-install-suffix')
     with pytest.raises(ArgumentError) as exc:
-        _config.locate_config(host, runtime='kata-nope')
+        _paths.locate_config(host, runtime='kata-nope')
     known = sorted(h['handler'] for h in manifest['handlers'])
     assert exc.value.msg == ("runtime: kata-nope is not a Kata runtime handler of this host's container engines; "
                              'the handlers found are: %s' % ', '.join(known))
@@ -339,7 +341,7 @@ def test_unknown_runtime_handler_lists_the_known_ones(tmp_path):
 
 def test_config_and_runtime_are_mutually_exclusive(tmp_path):
     with pytest.raises(ArgumentError) as exc:
-        _config.locate_config(_probes.Host(str(tmp_path)), config='/etc/x.toml', runtime='kata-clh')
+        _paths.locate_config(_probes.Host(str(tmp_path)), config='/etc/x.toml', runtime='kata-clh')
     assert exc.value.msg.startswith('parameters are mutually exclusive: config|runtime')
 
 
@@ -348,7 +350,7 @@ def test_a_handler_whose_configuration_is_missing(tmp_path):
     config = _handler(manifest, 'kata-fc')['config']
     os.unlink(str(tmp_path) + config)
     with pytest.raises(ConfigError) as exc:
-        _config.locate_config(host, runtime='kata-fc')
+        _paths.locate_config(host, runtime='kata-fc')
     assert exc.value.msg.startswith('runtime handler kata-fc (containerd, defined in ')
     assert exc.value.msg.endswith('uses the configuration file %s, which does not exist' % config)
 
@@ -373,7 +375,6 @@ def test_kata_runtime_of_the_installation_holding_the_configuration(monkeypatch)
 def test_one_list_of_hypervisor_types():
     assert set(_hypervisors.GO_HYPERVISOR_TYPES) | set(_hypervisors.RUST_HYPERVISOR_TYPES) == set(
         _hypervisors.HYPERVISOR_TYPES)
-    assert _config.HYPERVISOR_TYPES is _hypervisors.HYPERVISOR_TYPES
 
 
 def test_suffix_lookup_stays_inside_the_host_root(tmp_path):
@@ -383,7 +384,7 @@ def test_suffix_lookup_stays_inside_the_host_root(tmp_path):
     root = tmp_path / 'root'
     root.mkdir()
     os.symlink(str(outside), str(root / 'opt'))  # an absolute link: the host itself would not see tmp_path/outside
-    location = _config.locate_config(_probes.Host(str(root)))
+    location = _paths.locate_config(_probes.Host(str(root)))
     assert location.path is None
     assert not [path for path in location.tried if 'kata-evil' in path]
 
@@ -393,5 +394,5 @@ def test_a_bad_default_vcpus_in_a_runtime_rs_file(tmp_path, value):
     rel = os.path.join('4.1.0', 'runtime-rs', 'configuration-dragonball.toml')
     main = _with_drop_ins(tmp_path, rel, {'50-cpu.toml': '[hypervisor.dragonball]\ndefault_vcpus = %s\n' % value})
     with pytest.raises(ConfigError) as exc:
-        _config.load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
+        load_config(main, host_root=str(tmp_path), host_cpus=4, host_memory_mib=8192)
     assert exc.value.msg.endswith(' for key `hypervisor.dragonball.default_vcpus`')
