@@ -99,7 +99,7 @@ def test_a_runtime_rs_file_is_told_by_its_content_elsewhere(tmp_path, rel):
     target.parent.mkdir(parents=True)
     shutil.copy(os.path.join(KATA_CONFIGS_DIR, rel), str(target))
     cfg = load_config('/etc/kata-containers/configuration.toml', host_root=str(tmp_path), host_cpus=HOST_CPUS,
-                              host_memory_mib=HOST_MEMORY_MIB)
+                      host_memory_mib=HOST_MEMORY_MIB)
     assert (cfg.runtime_kind, cfg.runtime_kind_reason) == ('rust', 'content')
     assert cfg.hypervisor_type == _file(rel)['runtime']['hypervisor_name']
 
