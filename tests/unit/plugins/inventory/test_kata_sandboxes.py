@@ -96,7 +96,7 @@ def inventory(tmp_path, config, env=None, expect_rc=0, name='kata_sandboxes.yml'
                           check=False)
     assert proc.returncode == expect_rc, proc.stderr.decode()
     if expect_rc:
-        return proc.stderr.decode()
+        return ' '.join(proc.stderr.decode().split())  # ansible-core before 2.19 wraps its warnings at 80 columns
     return plain(json.loads(proc.stdout.decode()))
 
 
@@ -188,8 +188,8 @@ def test_compose_groups_and_keyed_groups(tmp_path, facts):
                                 {'key': 'kata_node_host', 'prefix': 'via'}])
     listing = inventory(tmp_path, config)
     hostvars = listing['_meta']['hostvars']
-    assert hostvars['ccc3@node1']['kata_console_command_timeout'] == 600
-    assert hostvars['default/web']['kata_console_command_timeout'] == 30
+    assert int(hostvars['ccc3@node1']['kata_console_command_timeout']) == 600  # '600' before ansible-core 2.19
+    assert int(hostvars['default/web']['kata_console_command_timeout']) == 30
     assert hostvars['default/web']['pod_label'] == 'web' and hostvars['ccc3@node1']['pod_label'] == 'none'
     assert members(listing, 'rust_hvsock') == sorted(['ccc3@node1', 'ops/db@node1/eee5'])
     assert members(listing, 'eng_crio') == sorted(['ops/db@node1/eee5', 'shop/cart'])
@@ -255,9 +255,13 @@ def test_inventory_cache(tmp_path, facts):
     environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, ANSIBLE_HOME=str(tmp_path / 'home'),
                        ANSIBLE_INVENTORY_ENABLED='katacontainers.kata.kata_sandboxes')
     path.write_text(json.dumps(config), encoding='utf-8')
-    proc = subprocess.run([sys.executable, '-m', 'ansible.cli.inventory', '-i', str(path), '--list', '--flush-cache'],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, check=True)
-    assert hosts_of(plain(json.loads(proc.stdout.decode()))) == sorted(['ggg7@node2', 'hhh8@node2', 'shop/cart'])
+    playbook = tmp_path / 'noop.yml'
+    playbook.write_text('- hosts: all\n  gather_facts: false\n  tasks: []\n', encoding='utf-8')
+    # --flush-cache: ansible-playbook has it in every supported release (ansible-inventory only from 2.16)
+    proc = subprocess.run([sys.executable, '-m', 'ansible.cli.playbook', '-i', str(path), '--flush-cache', '--list-hosts',
+                           str(playbook)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert 'hhh8@node2' in proc.stdout.decode()
     assert hosts_of(inventory(tmp_path, config)) == sorted(['ggg7@node2', 'hhh8@node2', 'shop/cart'])
 
 
