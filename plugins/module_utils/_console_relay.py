@@ -142,8 +142,7 @@ class Relay(object):
     def _run(self, sandbox, command, stdin=None, timeout=None):
         """Run ``command`` (bytes) in the guest: an ExecResult. _Unreachable or _Failed otherwise."""
         from ansible_collections.katacontainers.kata.plugins.module_utils._console._address import DEFAULT_DEBUG_PORT
-        from ansible_collections.katacontainers.kata.plugins.module_utils._console._dial import dial_console
-        from ansible_collections.katacontainers.kata.plugins.module_utils._console._session import ConsoleSession
+        from ansible_collections.katacontainers.kata.plugins.module_utils._console._session import open_session
         from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, KataError, PeerError
         from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import validate_sandbox_id
 
@@ -154,14 +153,11 @@ class Relay(object):
         except ArgumentError as exc:
             raise _Failed(exc.msg) from exc
         try:
-            address = self._address(sandbox)
-            sock, received = dial_console(address, port, connect_timeout)
+            session = open_session(sandbox.get('id'), self._address(sandbox), port, connect_timeout)
         except ArgumentError as exc:
             raise _Failed(exc.msg) from exc
         except KataError as exc:
             raise _Unreachable('sandbox %s: %s' % (sandbox.get('id'), exc.msg)) from exc
-        where = 'the debug console of sandbox %s (%s)' % (sandbox.get('id'), address.describe(port))
-        session = ConsoleSession(sock, received, where=where)
         try:
             try:
                 session.start(connect_timeout)

@@ -66,11 +66,8 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._console._addr
     MAX_VSOCK_PORT,
     parse_agent_url,
 )
-from ansible_collections.katacontainers.kata.plugins.module_utils._console._dial import (
-    DEFAULT_CONNECT_TIMEOUT,
-    dial_console,
-)
-from ansible_collections.katacontainers.kata.plugins.module_utils._console._session import ConsoleSession
+from ansible_collections.katacontainers.kata.plugins.module_utils._console._dial import DEFAULT_CONNECT_TIMEOUT
+from ansible_collections.katacontainers.kata.plugins.module_utils._console._session import open_session
 from ansible_collections.katacontainers.kata.plugins.module_utils._errors import ArgumentError, PeerError
 from ansible_collections.katacontainers.kata.plugins.module_utils._limits import check_timeout
 
@@ -159,9 +156,7 @@ def exec_cmd(params, check_mode=False):
         return result
     client = shim_client(dict(params, timeout=connect_timeout), sandbox_id, max_body=64 * 1024)
     address = parse_agent_url(client.get('/agent-url'))
-    where = 'the debug console of sandbox %s (%s)' % (sandbox_id, address.describe(port))
-    sock, received = dial_console(address, port, connect_timeout)
-    session = ConsoleSession(sock, received, where=where)
+    session = open_session(sandbox_id, address, port, connect_timeout)
     start = end = None
     try:
         session.start(connect_timeout)

@@ -19,6 +19,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._console._dial
     DEFAULT_CONNECT_TIMEOUT,
     _POLL_SLICE_MS,
     _RECV_SIZE,
+    dial_console,
 )
 from ansible_collections.katacontainers.kata.plugins.module_utils._console._script import (
     ENCODERS,
@@ -299,3 +300,12 @@ class ConsoleSession(object):
             self.sock.close()
         except OSError:
             pass
+
+
+def open_session(sandbox_id, address, port, connect_timeout):
+    """Dial the debug console of sandbox ``sandbox_id`` at ``address`` (an AgentAddress) and ``port``: a
+    ConsoleSession, not started yet, whose messages name the sandbox and the console. PeerError when it cannot be
+    reached within ``connect_timeout``."""
+    sock, received = dial_console(address, port, connect_timeout)
+    return ConsoleSession(sock, received, where='the debug console of sandbox %s (%s)'
+                          % (sandbox_id, address.describe(port)))
