@@ -68,6 +68,8 @@ _LABEL_ESCAPE_RE = re.compile(r'\\(.?)')
 _HELP_ESCAPE_RE = re.compile(r'\\[\\n]')
 # The HELP/TYPE comment: '#', the keyword as its own token, the name token, then the rest of the line.
 _META_RE = re.compile(r'#[ \t]*(HELP|TYPE)[ \t]+([^ \t]*)(?:[ \t]+(.*))?\Z')
+# The name at the start of each line, after its line end.
+_LINE_NAME_RE = re.compile(r'\n[ \t]*([a-zA-Z_:][a-zA-Z0-9_:]*)')
 _NAME_RE = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*')
 _LABEL_NAME_RE = re.compile(r'[a-zA-Z_][a-zA-Z0-9_]*')
 _FULL_NAME_RE = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*\Z')
@@ -263,8 +265,9 @@ def _family(families, name):
     return family
 
 
-def _parse_meta(families, match, number, line):
-    keyword, name, rest = match.group(1, 2, 3)
+def _parse_meta(families, groups, number, line):
+    """Read a ``# HELP``/``# TYPE`` line (``groups``: its keyword, name and rest first) into ``families``."""
+    keyword, name, rest = groups[:3]
     if _FULL_NAME_RE.match(name) is None:
         raise _error(number, line, 'invalid metric name %r in the %s comment' % (name, keyword))
     if rest is None:
@@ -319,103 +322,220 @@ def parse_text(text, prefixes=None):
 
 def parse_counted(text, prefixes=None, keep_none=False):
     """``(families, counts)``: parse_text's families, and ``{'families', 'samples'}``, how many families and samples
-    the text held (kept or not). ``keep_none``: keep no family (every sample line is only counted, never parsed)."""
+    the text held (kept or not). ``keep_none``: keep no family (every sample line is only counted, never parsed).
+
+    The text is cut at its comment lines into runs of sample lines (one run per family in what Go's encoder writes).
+    When some families are not kept, a run whose lines all belong to families that are not kept is counted whole:
+    the lines that start with each name of the family named by the last comment (the name and its ``_bucket``,
+    ``_sum`` and ``_count`` siblings) are counted, and only when they do not account for every line is each line's
+    name read. Every other run is read line by line. Placing a name in a family does not depend on the other names of
+    its run (a family made by a sample is untyped, and an untyped family takes only samples of its own name), so both
+    ways give the same families, counts and errors.
+    """
     if isinstance(text, bytes):
         text = decode(text)
     if text.startswith('\ufeff'):
         text = text[1:]
+    if text.endswith('\n'):
+        text = text[:-1]  # the empty line after the last line end
     keep = () if keep_none else tuple(prefixes) if prefixes else None
-    families = {}
-    skipped = {}  # families not kept: only their name and type are known, to place the samples that follow
-    sampled = set()  # the families not kept that have samples
-    found = 0
-    placed = {}  # names already placed in a skipped family (the placement cannot change later)
-    counted = set()  # sample names placed in a skipped family that is already in ``sampled``
-    sample_re = _SAMPLE_RE.match
-    name_re = _NAME_RE.match
-    for number, raw in enumerate(text.split('\n'), 1):
-        line = raw.rstrip(' \t\r').lstrip(' \t')
-        if not line:
-            continue
-        if line[0] == '#':
-            match = _META_RE.match(line)
-            if match is not None:
-                if keep is not None and _skip_meta(families, skipped, sampled, keep, match, placed):
-                    continue
-                _parse_meta(families, match, number, line)
-            continue
-        if keep is not None:
-            match = name_re(line)
-            if match is not None:
-                name = match.group(0)
-                if name in counted:
-                    found += 1
-                    continue
-                family = placed.get(name)
-                if family is None and _lookup(families, name) is None:
-                    family = _lookup(skipped, name)
-                    if family is None and not name.startswith(keep):
-                        family = skipped[name] = _Family(name)
-                        family.type = 'untyped'
-                    if family is not None:
-                        placed[name] = family
-                if family is not None:
-                    sampled.add(family.name)
-                    counted.add(name)
-                    found += 1
-                    continue
-        match = sample_re(line)
-        if match is None:
-            raise _error(number, line, _sample_problem(line))
-        name, label_text, value_token, time_token = match.groups()
-        value = parse_float(value_token)
-        if value is None:
-            raise _error(number, line, 'expected a float as the value of %r, got %r' % (name, value_token))
-        if time_token is None:
-            timestamp = None
-        else:
-            timestamp = int(time_token) if _INT_RE.match(time_token) is not None else None
-            if timestamp is None or not _INT64_MIN <= timestamp <= _INT64_MAX:
-                raise _error(number, line, 'expected an integer timestamp in milliseconds, got %r' % time_token)
-        labels = _parse_labels(label_text, number, line, name) if label_text else {}
-        family = _lookup(families, name)
-        if family is None:
-            family = families[name] = _Family(name)
-        if family.type is None:
-            family.type = 'untyped'
-        elif family.type in ('histogram', 'summary'):
-            _check_sample(family, name, labels, number, line)
-        if value - value != 0:
-            value = json_value(value)
-        family.samples.append({'name': name, 'labels': labels, 'value': value, 'timestamp': timestamp})
-        found += 1
+    state = _Counting(keep)
+    state.read('\n' + text)  # each line, the first too, after a line end
     kept = [
         {'name': family.name, 'type': family.type, 'help': family.help or '', 'samples': family.samples}
-        for family in families.values() if family.samples
+        for family in state.families.values() if family.samples
     ]
-    return kept, {'families': len(kept) + len(sampled), 'samples': found}
+    return kept, {'families': len(kept) + len(state.sampled), 'samples': state.found}
 
 
-def _skip_meta(families, skipped, sampled, keep, match, placed):
-    """True when a ``# HELP``/``# TYPE`` line belongs to a family that is not kept (its type is noted, unchecked).
+# ``# HELP``/``# TYPE`` lines already read, in every parse of this process: the line -> (keyword, name, rest), or
+# False when it is a plain comment. The same families come back from every sandbox; the cache is bounded.
+_META_CACHE = {}
+_META_CACHE_ENTRIES = 4096
+_META_CACHE_LINE = 512
 
-    ``placed`` maps the names already placed in a skipped family to it: once placed, a name stays there."""
-    keyword, name, rest = match.group(1, 2, 3)
-    if rest is None:
-        return False
-    family = placed.get(name)
-    if family is None:
-        if _lookup(families, name) is not None:
+
+def _meta(comment):
+    """``(keyword, name, rest, valid)`` of a comment line (``rest`` None when nothing follows the name, ``valid``
+    whether the name is a metric name), or False."""
+    groups = _META_CACHE.get(comment)
+    if groups is None:
+        match = _META_RE.match(comment.rstrip(' \t\r').lstrip(' \t'))
+        if match is None:
+            groups = False
+        else:
+            groups = match.group(1, 2, 3) + (_FULL_NAME_RE.match(match.group(2)) is not None,)
+        if len(comment) <= _META_CACHE_LINE and len(_META_CACHE) < _META_CACHE_ENTRIES:
+            _META_CACHE[comment] = groups
+    return groups
+
+
+class _Counting(object):
+    """The state of parse_counted: the kept families, the skipped ones (only their name and type are known, to place
+    the samples that follow), and how many samples were seen."""
+
+    __slots__ = ('keep', 'families', 'skipped', 'sampled', 'placed', 'found')
+
+    def __init__(self, keep):
+        self.keep = keep
+        self.families = {}
+        self.skipped = {}
+        self.sampled = set()  # the names of the skipped families that have samples
+        self.placed = {}  # names already placed in a skipped family (the placement cannot change later)
+        self.found = 0
+
+    def read(self, text):
+        """Read ``text``, which starts with a line end."""
+        if self.keep is None or '\n ' in text or '\n\t' in text:
+            self._lines(text.split('\n'), 0)
+            return
+        # No line starts with a blank (Go's encoder writes none): a comment line is what follows '\n#'.
+        pieces = text.split('\n#')
+        number = self._run(pieces[0], 0, None)  # the number of the line before the current one
+        base = None  # the name in the last HELP or TYPE line
+        for piece in pieces[1:]:
+            number += 1
+            end = piece.find('\n')
+            comment = '#' + (piece if end < 0 else piece[:end])
+            groups = _meta(comment)
+            if groups:
+                base = groups[1] if groups[3] else None
+                if not self._skip_meta(groups):
+                    _parse_meta(self.families, groups, number, comment.rstrip(' \t\r'))
+            if end >= 0:
+                number += self._run(piece[end:], number, base)
+
+    def _run(self, run, number, base):
+        """Read a run of sample lines (each after its line end, the first line ``number + 1``); its line count."""
+        lines = run.count('\n')
+        if lines and not self._count_run(run, lines, base):
+            self._lines(run.split('\n'), number)
+        return lines
+
+    def _skip_meta(self, groups):
+        """True when a ``# HELP``/``# TYPE`` line belongs to a family that is not kept (its type is noted, unchecked);
+        once placed in a skipped family, a name stays there."""
+        keyword, name, rest = groups[:3]
+        if rest is None:
             return False
-        family = _lookup(skipped, name)
+        family = self.placed.get(name)
         if family is None:
-            if name.startswith(keep):
+            if self.families and _lookup(self.families, name) is not None:
                 return False
-            family = skipped[name] = _Family(name)
-        placed[name] = family
-    if keyword == 'TYPE' and family.name not in sampled:
-        family.type = rest.strip(' \t').lower()
-    return True
+            family = _lookup(self.skipped, name)
+            if family is None:
+                if name.startswith(self.keep):
+                    return False
+                family = self.skipped[name] = _Family(name)
+            self.placed[name] = family
+        if keyword == 'TYPE' and family.name not in self.sampled:
+            family.type = rest.strip(' \t').lower()
+        return True
+
+    def place(self, name):
+        """The skipped family a sample named ``name`` belongs to, or None when it is parsed (kept)."""
+        family = self.placed.get(name)
+        if family is None and (not self.families or _lookup(self.families, name) is None):
+            family = _lookup(self.skipped, name)
+            if family is None and not name.startswith(self.keep):
+                family = self.skipped[name] = _Family(name)
+                family.type = 'untyped'
+            if family is not None:
+                self.placed[name] = family
+        return family
+
+    def _count_run(self, run, lines, base):
+        """Count the ``lines`` sample lines of ``run`` when all belong to skipped families; False when one does not
+        (or is blank, or starts with no name): the run is then read line by line."""
+        names = _run_names(run, lines, base)
+        if names is None:
+            return False
+        families = []
+        for name in names:
+            family = self.place(name)
+            if family is None:
+                return False
+            families.append(family.name)
+        self.sampled.update(families)
+        self.found += lines
+        return True
+
+    def _lines(self, lines, number):
+        """Read lines one at a time; ``lines[0]`` is what precedes the first line end, ``lines[1]`` is line
+        ``number + 1``."""
+        keep = self.keep
+        families = self.families
+        sample_re = _SAMPLE_RE.match
+        name_re = _NAME_RE.match
+        counted = set()  # sample names placed in a skipped family that is already in ``sampled``
+        for number, raw in enumerate(lines[1:], number + 1):
+            line = raw.rstrip(' \t\r').lstrip(' \t')
+            if not line:
+                continue
+            if line[0] == '#':
+                groups = _meta(line)
+                if groups and (keep is None or not self._skip_meta(groups)):
+                    _parse_meta(families, groups, number, line)
+                continue
+            if keep is not None:
+                match = name_re(line)
+                if match is not None:
+                    name = match.group(0)
+                    if name in counted:
+                        self.found += 1
+                        continue
+                    family = self.place(name)
+                    if family is not None:
+                        self.sampled.add(family.name)
+                        counted.add(name)
+                        self.found += 1
+                        continue
+            match = sample_re(line)
+            if match is None:
+                raise _error(number, line, _sample_problem(line))
+            name, label_text, value_token, time_token = match.groups()
+            value = parse_float(value_token)
+            if value is None:
+                raise _error(number, line, 'expected a float as the value of %r, got %r' % (name, value_token))
+            if time_token is None:
+                timestamp = None
+            else:
+                timestamp = int(time_token) if _INT_RE.match(time_token) is not None else None
+                if timestamp is None or not _INT64_MIN <= timestamp <= _INT64_MAX:
+                    raise _error(number, line, 'expected an integer timestamp in milliseconds, got %r' % time_token)
+            labels = _parse_labels(label_text, number, line, name) if label_text else {}
+            family = _lookup(families, name)
+            if family is None:
+                family = families[name] = _Family(name)
+            if family.type is None:
+                family.type = 'untyped'
+            elif family.type in ('histogram', 'summary'):
+                _check_sample(family, name, labels, number, line)
+            if value - value != 0:
+                value = json_value(value)
+            family.samples.append({'name': name, 'labels': labels, 'value': value, 'timestamp': timestamp})
+            self.found += 1
+
+
+def _run_names(run, lines, base):
+    """The distinct names of the ``lines`` lines of ``run`` (each after its line end), or None when a line is blank or
+    starts with no name.
+
+    The lines that start with ``base`` or its ``_bucket``, ``_sum`` or ``_count`` siblings followed by ``' '`` or
+    ``'{'`` (as Go's encoder writes them) are counted first; only when they do not account for every line is each
+    line's name read."""
+    if base is not None:
+        names = []
+        seen = 0
+        for name in (base, base + '_bucket', base + '_sum', base + '_count'):
+            count = run.count('\n' + name + ' ') + run.count('\n' + name + '{')
+            if count:
+                names.append(name)
+                seen += count
+                if seen == lines:
+                    return names
+    names = _LINE_NAME_RE.findall(run)
+    return set(names) if len(names) == lines else None
 
 
 def select_families(families, prefixes):
