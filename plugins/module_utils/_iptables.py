@@ -443,11 +443,15 @@ def _decode(data):
 
 def iptables_module(module):
     """The work of the kata_iptables module: returns its result dict."""
-    from ansible_collections.katacontainers.kata.plugins.module_utils._pods import apply_pod, pod_result
     from ansible_collections.katacontainers.kata.plugins.module_utils._sandbox import shim_client, validate_sandbox_id
 
     p = module.params
-    found = apply_pod(p)
+    pod = None
+    if p.get('pod') is not None:
+        # Imported here: a task that names its sandbox by ID does not pay for the pod lookup.
+        from ansible_collections.katacontainers.kata.plugins.module_utils._pods import apply_pod, pod_result
+
+        pod = pod_result(apply_pod(p))
     sandbox_id = validate_sandbox_id(p['sandbox_id'])
     ipv6 = p['ipv6']
     kind = 'ip6tables' if ipv6 else 'iptables'
@@ -477,8 +481,8 @@ def iptables_module(module):
     current = _decode(client.get(url))
     plan = compare(current, wanted_tables)
     result = {'changed': plan['changed'], 'rules': current}
-    if found is not None:
-        result['pod'] = pod_result(found)
+    if pod is not None:
+        result['pod'] = pod
     if module._diff:  # pylint: disable=protected-access
         header = 'sandbox %s %s' % (sandbox_id, kind)
         result['diff'] = {'before': plan['before'], 'after': plan['after'],

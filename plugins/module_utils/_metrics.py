@@ -329,10 +329,13 @@ def collect_metrics(params, warn=None):
 
 def metrics_module(module):
     """The work function of kata_metrics (for _module.run)."""
-    from ansible_collections.katacontainers.kata.plugins.module_utils._pods import apply_pod, pod_result
+    pod = None
+    if module.params.get('pod') is not None:
+        # Imported here: a task that names its sandboxes by ID does not pay for the pod lookup.
+        from ansible_collections.katacontainers.kata.plugins.module_utils._pods import apply_pod, pod_result
 
-    found = apply_pod(module.params)
+        pod = pod_result(apply_pod(module.params))
     result = collect_metrics(module.params, module.warn)
-    if found is not None:
-        result['pod'] = pod_result(found)
+    if pod is not None:
+        result['pod'] = pod
     return result

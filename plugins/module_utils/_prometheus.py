@@ -393,17 +393,40 @@ class _Counting(object):
         pieces = text.split('\n#')
         number = self._run(pieces[0], 0, None)  # the number of the line before the current one
         base = None  # the name in the last HELP or TYPE line
+        placed = self.placed
+        sampled = self.sampled
+        cached = _META_CACHE.get
         for piece in pieces[1:]:
             number += 1
             end = piece.find('\n')
             comment = '#' + (piece if end < 0 else piece[:end])
-            groups = _meta(comment)
+            groups = cached(comment)
+            if groups is None:
+                groups = _meta(comment)
             if groups:
-                base = groups[1] if groups[3] else None
-                if not self._skip_meta(groups):
-                    _parse_meta(self.families, groups, number, comment.rstrip(' \t\r'))
-            if end >= 0:
-                number += self._run(piece[end:], number, base)
+                keyword, name, rest, valid = groups
+                base = name if valid else None
+                family = placed.get(name) if rest is not None else None
+                if family is None:
+                    if not self._skip_meta(groups):
+                        _parse_meta(self.families, groups, number, comment.rstrip(' \t\r'))
+                elif keyword == 'TYPE' and family.name not in sampled:
+                    family.type = rest.strip(' \t').lower()  # what _skip_meta does for a placed name
+            if end < 0:
+                continue
+            run = piece[end:]
+            lines = run.count('\n')
+            # The usual run: every line a sample of the family the comments just named, which is not kept.
+            if base is not None and run.count('\n' + base + ' ') + run.count('\n' + base + '{') == lines:
+                family = placed.get(base)
+                if family is not None:
+                    sampled.add(family.name)
+                    self.found += lines
+                    number += lines
+                    continue
+            if not self._count_run(run, lines, base):
+                self._lines(run.split('\n'), number)
+            number += lines
 
     def _run(self, run, number, base):
         """Read a run of sample lines (each after its line end, the first line ``number + 1``); its line count."""

@@ -201,10 +201,13 @@ def exec_cmd(params, check_mode=False):
 
 def exec_cmd_module(module):
     """The work function for _module.run."""
-    from ansible_collections.katacontainers.kata.plugins.module_utils._pods import apply_pod, pod_result
+    pod = None
+    if module.params.get('pod') is not None:
+        # Imported here: a task that names its sandbox by ID does not pay for the pod lookup.
+        from ansible_collections.katacontainers.kata.plugins.module_utils._pods import apply_pod, pod_result
 
-    found = apply_pod(module.params)
+        pod = pod_result(apply_pod(module.params))
     result = exec_cmd(module.params, check_mode=module.check_mode)
-    if found is not None:
-        result['pod'] = pod_result(found)
+    if pod is not None:
+        result['pod'] = pod
     return result
