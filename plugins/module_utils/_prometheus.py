@@ -348,8 +348,8 @@ def parse_counted(text, prefixes=None, keep_none=False):
     return kept, {'families': len(kept) + len(state.sampled), 'samples': state.found}
 
 
-# ``# HELP``/``# TYPE`` lines already read, in every parse of this process: the line -> (keyword, name, rest), or
-# False when it is a plain comment. The same families come back from every sandbox; the cache is bounded.
+# Comment lines already read, in every parse of this process: the line -> what _meta returns. Every sandbox of a node
+# sends the same HELP and TYPE lines; the cache holds at most _META_CACHE_ENTRIES lines of _META_CACHE_LINE characters.
 _META_CACHE = {}
 _META_CACHE_ENTRIES = 4096
 _META_CACHE_LINE = 512
