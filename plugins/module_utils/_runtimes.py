@@ -74,6 +74,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._errors import
 from ansible_collections.katacontainers.kata.plugins.module_utils._fs import ResolveError as _ResolveError
 from ansible_collections.katacontainers.kata.plugins.module_utils._fs import resolve_under as resolve_path
 from ansible_collections.katacontainers.kata.plugins.module_utils._runtime_version import runtime_version
+from ansible_collections.katacontainers.kata.plugins.module_utils._text import short_repr
 from ansible_collections.katacontainers.kata.plugins.module_utils._toml import toml_module
 
 ENGINE_CONTAINERD = 'containerd'
@@ -121,6 +122,8 @@ RUST_DEFAULT_CONFIGS = (
 )
 
 _KATA_RUNTIME_TYPE = re.compile(r'^io\.containerd\.kata[^.]*\.v2$')
+# What a Kubernetes RuntimeClass can name (k8s.io/api node/v1 RuntimeClass.Handler: a DNS label, RFC 1123).
+_RUNTIMECLASS_HANDLER = re.compile(r'[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\Z')
 _KATA_SHIM_NAME = re.compile(r'^containerd-shim-kata[^/]*-v2$')
 _KATA_DEPLOY_DEST = re.compile(r'/opt/kata(?:-[^/]+)?$')  # kata-deploy config.rs dest_dir
 _SHIM_UNDER_PREFIX = re.compile(r'^(/.*?)/(?:runtime-rs/)?bin/containerd-shim-kata-v2$')
@@ -367,6 +370,8 @@ def _containerd_setup(reader, name, mains, path_dirs, fragments, units):
                 reader.warn('containerd (%s): runtime %s in %s is not a table; containerd fails to load it'
                             % (name, handler, path))
                 continue
+            _warn_runtime_type(reader, 'containerd (%s)' % name, 'containerd', handler, path, table,
+                               'io.containerd.kata.v2')
             entry = bucket.get(handler)
             if entry is None:
                 entry = bucket[handler] = {'table': {}, 'source': path}
@@ -396,6 +401,15 @@ def _warn_ignored_plugins(reader, name, path, plugins, plugin, version):
             reader.warn('containerd (%s) ignores the Kata handlers under [plugins."%s"] in %s: that file is read as '
                         'config version %d, whose runtimes are under [plugins."%s"]'
                         % (name, other, path, version, plugin))
+
+
+def _warn_runtime_type(reader, who, engine, handler, path, table, example):
+    """A runtime whose ``runtime_type`` is not a string is none of Kata's; the engine cannot read it either: say so."""
+    runtime_type = table.get('runtime_type')
+    if runtime_type is not None and not isinstance(runtime_type, str):
+        reader.warn('%s: runtime %s in %s has a runtime_type that is not a string (%s), so it is not read as a Kata '
+                    'handler; %s expects a string such as "%s"'
+                    % (who, handler, path, short_repr(runtime_type), engine, example))
 
 
 def _is_kata_containerd(table):
@@ -482,6 +496,7 @@ def _crio_handlers(reader):
             if not isinstance(table, dict):
                 reader.warn('CRI-O: runtime %s in %s is not a table' % (handler, path))
                 continue
+            _warn_runtime_type(reader, 'CRI-O', 'CRI-O', handler, path, table, 'vm')
             if handler not in handlers:
                 order.append(handler)
             handlers[handler] = {'table': table, 'source': path}
@@ -547,6 +562,10 @@ def default_config_paths(runtime, shim_real=None):
 
 
 def _finish(reader, handler, engine, runtime_type, shim, config_path, source, env=None):
+    if _RUNTIMECLASS_HANDLER.match(handler) is None:
+        reader.warn('Runtime handler %s (%s, %s): a Kubernetes RuntimeClass cannot name it (its handler must be a DNS '
+                    'label: at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit)'
+                    % (short_repr(handler), engine, source))
     runtime, shim_real = _shim_runtime(reader, shim, config_path)
     if shim and shim_real is None:
         reader.warn('Runtime handler %s (%s, %s): its shim %s does not exist' % (handler, engine, source, shim))

@@ -186,7 +186,11 @@ installations:
       type: str
       sample: 4.1.0
 runtime_warnings:
-  description: The warnings about missing or unreadable files, also shown as task warnings.
+  description:
+    - The warnings about missing or unreadable files, also shown as task warnings.
+    - Also a warning for each Kata handler whose name a Kubernetes RuntimeClass cannot use (a RuntimeClass handler is
+      a DNS label; the handler is still listed), and for each runtime whose C(runtime_type) is not a string (it is not
+      read as a Kata handler).
   returned: always
   type: list
   elements: str

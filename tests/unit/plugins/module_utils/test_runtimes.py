@@ -640,6 +640,8 @@ def test_odd_values_in_engine_files(tmp_path):
     assert [(h['handler'], h['config'], h['config_exists'], h['runtime']) for h in handlers] == [
         ('kata-nul', '/cfg/q\0.toml', False, 'go'), ('kata-nulshim', '/cfg/q.toml', True, 'go')]
     assert warnings == [
+        'containerd (containerd): runtime kata-int in /etc/containerd/config.toml has a runtime_type that is not a '
+        'string (3), so it is not read as a Kata handler; containerd expects a string such as "io.containerd.kata.v2"',
         'containerd (containerd): runtime kata-scalar in /etc/containerd/config.toml is not a table; containerd fails '
         'to load it',
         "containerd ignores the imports of /etc/containerd/config.toml: expected a list of paths, found 'not-a-list'",
@@ -647,6 +649,37 @@ def test_odd_values_in_engine_files(tmp_path):
         'not a valid path: it contains a NUL character',
         'Runtime handler kata-nulshim (containerd, /etc/containerd/config.toml): its shim /opt/kata\0/shim does not '
         'exist']
+
+
+def test_handler_names_a_runtimeclass_cannot_name(tmp_path):
+    """Every Kata handler is reported as the engine has it; one that no RuntimeClass can select is also named in a
+    warning (its name quoted, cut when long): Kubernetes wants a DNS label."""
+    shim(tmp_path)
+    write(tmp_path, '/cfg/q.toml', fixture_text(QEMU_41))
+    odd = ['../../../etc', 'Kata', 'kata_qemu', '-rf', 'kata\\u0000x', 'k' * 64]
+    good = ['kata', 'kata-qemu-snp', '9', 'k' * 63]
+    write(tmp_path, '/etc/containerd/config.toml', 'version = 2\n' + ''.join(
+        entry(V2, '"%s"' % name, '/cfg/q.toml', runtime_type='io.containerd.kata.v2') for name in odd + good))
+    handlers, warnings = find(tmp_path)
+    assert names(handlers) == ['../../../etc', 'Kata', 'kata_qemu', '-rf', 'kata\0x', 'k' * 64] + good
+    assert len(warnings) == len(odd)
+    assert warnings[0] == (
+        "Runtime handler '../../../etc' (containerd, /etc/containerd/config.toml): a Kubernetes RuntimeClass cannot "
+        'name it (its handler must be a DNS label: at most 63 lowercase letters, digits and "-", starting and ending '
+        'with a letter or digit)')
+    assert warnings[4].startswith("Runtime handler 'kata\\x00x' (containerd, ")
+    assert all(len(w) < 400 for w in warnings)
+
+
+def test_crio_runtime_type_that_is_not_a_string(tmp_path):
+    shim(tmp_path)
+    write(tmp_path, '/etc/crio/crio.conf.d/99-kata', '[crio.runtime.runtimes.kata]\nruntime_path = '
+          '"/opt/kata/bin/containerd-shim-kata-v2"\nruntime_type = 5\n'
+          '[crio.runtime.runtimes.runc]\nruntime_path = "/usr/bin/runc"\n')
+    handlers, warnings = find(tmp_path)
+    assert handlers == []
+    assert warnings == ['CRI-O: runtime kata in /etc/crio/crio.conf.d/99-kata has a runtime_type that is not a string '
+                        '(5), so it is not read as a Kata handler; CRI-O expects a string such as "vm"']
 
 
 def test_rke2_with_config_v2_drop_ins_and_k3s_shim_directory(tmp_path):
