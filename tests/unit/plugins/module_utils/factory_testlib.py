@@ -97,6 +97,19 @@ def pid_running(pid):
     return stat[stat.rfind(b')') + 2:][:1] not in (b'Z', b'X')
 
 
+def accepts_connections(endpoint):
+    """Whether a unix socket ``endpoint`` takes a connection (something listens on it)."""
+    import socket
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(endpoint)
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()
+
+
 def wait_for(predicate, timeout=15.0, what='condition'):
     end = time.monotonic() + timeout
     while True:
@@ -179,7 +192,9 @@ class Scratch(object):
         endpoint = endpoint or self.endpoint
         proc = subprocess.Popen([sys.executable, SIM_CACHE, 'silent', '--endpoint', endpoint],
                                 stdin=subprocess.DEVNULL, start_new_session=True)
-        wait_for(lambda: os.path.exists(endpoint), what='the silent server socket %s' % endpoint)
+        # The socket file exists from bind(); connections are refused until listen(), a moment later (a probe then
+        # sees a stale socket). Wait until one is taken; the server keeps it, unanswered, as it keeps every other.
+        wait_for(lambda: accepts_connections(endpoint), what='the silent server listening on %s' % endpoint)
         return proc
 
     def make_stale_socket(self, endpoint=None):
