@@ -13,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 
+from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.console_testlib import WATCHER
+
 SIM = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', 'kata_sim', 'kata_sim.py'))
 
 # sandbox -> (runtime, pod option or None)
@@ -44,6 +46,13 @@ class PodNode(object):
             shutil.rmtree(self.root, ignore_errors=True)
             raise RuntimeError('kata_sim start failed: %s' % proc.stderr.decode('utf-8', 'replace'))
         self.state = json.loads(proc.stdout.decode('utf-8'))
+        # ansible-test runs every test in a fork that exits without tearing down the module's fixtures, so stop()
+        # may never be called: a watcher (console_testlib's) stops the node and removes its root once the process
+        # that started it is gone.
+        with open(os.devnull, 'r+b') as devnull:
+            subprocess.Popen([sys.executable, '-c', WATCHER, str(os.getpid()), sys.executable, SIM, self.root,  # pylint: disable=consider-using-with
+                              self.root + '.lock'], stdin=devnull, stdout=devnull, stderr=devnull, close_fds=True,
+                             start_new_session=True)
         self.by_id = dict((sb['id'], sb) for sb in self.state['sandboxes'])
         self.sandbox_root = self.state['sandbox_root']
         self.rs_sandbox_root = self.state['rs_sandbox_root']
