@@ -266,9 +266,9 @@ def _family(families, name):
 
 
 def _parse_meta(families, groups, number, line):
-    """Read a ``# HELP``/``# TYPE`` line (``groups``: its keyword, name and rest first) into ``families``."""
-    keyword, name, rest = groups[:3]
-    if _FULL_NAME_RE.match(name) is None:
+    """Read a ``# HELP``/``# TYPE`` line (``groups``: what _meta returns for it) into ``families``."""
+    keyword, name, rest, valid = groups
+    if not valid:
         raise _error(number, line, 'invalid metric name %r in the %s comment' % (name, keyword))
     if rest is None:
         return  # '# HELP name' or '# TYPE name' with nothing after: ignored, as in Go
@@ -395,14 +395,11 @@ class _Counting(object):
         base = None  # the name in the last HELP or TYPE line
         placed = self.placed
         sampled = self.sampled
-        cached = _META_CACHE.get
         for piece in pieces[1:]:
             number += 1
             end = piece.find('\n')
             comment = '#' + (piece if end < 0 else piece[:end])
-            groups = cached(comment)
-            if groups is None:
-                groups = _meta(comment)
+            groups = _meta(comment)
             if groups:
                 keyword, name, rest, valid = groups
                 base = name if valid else None
@@ -412,26 +409,23 @@ class _Counting(object):
                         _parse_meta(self.families, groups, number, comment.rstrip(' \t\r'))
                 elif keyword == 'TYPE' and family.name not in sampled:
                     family.type = rest.strip(' \t').lower()  # what _skip_meta does for a placed name
-            if end < 0:
-                continue
-            run = piece[end:]
-            lines = run.count('\n')
-            # The usual run: every line a sample of the family the comments just named, which is not kept.
-            if base is not None and run.count('\n' + base + ' ') + run.count('\n' + base + '{') == lines:
-                family = placed.get(base)
-                if family is not None:
-                    sampled.add(family.name)
-                    self.found += lines
-                    number += lines
-                    continue
-            if not self._count_run(run, lines, base):
-                self._lines(run.split('\n'), number)
-            number += lines
+            if end >= 0:
+                number += self._run(piece[end:], number, base)
 
     def _run(self, run, number, base):
-        """Read a run of sample lines (each after its line end, the first line ``number + 1``); its line count."""
+        """Read a run of sample lines (each after its line end, the first line ``number + 1``) that follows comments
+        naming ``base`` (None: none); its line count."""
         lines = run.count('\n')
-        if lines and not self._count_run(run, lines, base):
+        if not lines:
+            return 0
+        # The usual run: every line a sample of the family the comments just named, which is not kept.
+        if base is not None and run.count('\n' + base + ' ') + run.count('\n' + base + '{') == lines:
+            family = self.placed.get(base)
+            if family is not None:
+                self.sampled.add(family.name)
+                self.found += lines
+                return lines
+        if not self._count_run(run, lines, base):
             self._lines(run.split('\n'), number)
         return lines
 
