@@ -295,9 +295,11 @@ class _Handler(BaseHTTPRequestHandler):
             server.gate.enter()
             try:
                 server.gate.hold()
-                self._answer(200, server.body)
             finally:
+                # Leave before answering: once the answer is written, the client may send its next request, and that
+                # one must not find this one still counted (a sequential client showed 2 in flight).
                 server.gate.leave()
+            self._answer(200, server.body)
             return
         if self.path.split('?', 1)[0] != '/metrics':
             self._answer(404, '404 page not found\n', 'Not Found')
