@@ -33,6 +33,7 @@ from ansible_collections.katacontainers.kata.plugins.module_utils._text import t
 INTERRUPT_GRACE = 2.0
 QUIT_GRACE = 2.0
 NOISE_LIMIT = 4096
+_ECHO_PIECE = 16  # the shortest piece of a start line that received() takes for its echo
 
 _CHDIR_REASONS = {
     'missing': 'it does not exist in the guest',
@@ -111,6 +112,7 @@ class ConsoleSession(object):
         self._partial = bytearray()
         self._out = bytearray()
         self._noise = bytearray()
+        self._typed = ()  # the start lines, whose echo received() leaves out
         self._state = 'new'
         self.eof = False
         self.tools = ()
@@ -227,13 +229,34 @@ class ConsoleSession(object):
         return 'done'
 
     def received(self):
-        """The last bytes the console sent outside the frame (prompts, echo, error messages), as text."""
-        return excerpt(self._noise + self._partial)
+        """The last bytes the console sent outside the frame (prompts, error messages), as text.
+
+        The echo of the start lines is left out: the guest's terminal echoes what is typed until the sync line turns
+        echo off, and a guest that fails before then (no usable shell) would otherwise show this collection's own
+        script in place of its error. A line that only partly survives the noise limit (the first) or has not fully
+        arrived (the last) is echo when it is a long enough piece of a start line."""
+        lines = bytes(self._noise + self._partial).split(b'\n')
+        if self._typed:
+            last = len(lines) - 1
+            lines = [self._without_echo(line, index, last) for index, line in enumerate(lines)]
+        return excerpt(b'\n'.join(line for line in lines if line is not None))
+
+    def _without_echo(self, line, index, last):
+        """``line`` without the echo of a start line (a prompt before it stays), or None when it was echo alone."""
+        for typed in self._typed:
+            if line.endswith(typed):
+                return line[:-len(typed)] or None
+            if len(line) >= _ECHO_PIECE and ((index == 0 and typed.endswith(line))
+                                             or (index == last and typed.startswith(line))):
+                return None
+        return line
 
     def start(self, timeout=DEFAULT_CONNECT_TIMEOUT):
         """Replace the interactive shell by a non-interactive one and wait for its sync line."""
         self._state = 'sync'
-        self._out += start_lines(self.marker)
+        typed = start_lines(self.marker)
+        self._typed = tuple(line for line in typed.split(b'\n') if line)
+        self._out += typed
         outcome = self._pump(time.monotonic() + timeout, lambda: self._state != 'sync')
         if outcome == 'timeout':
             raise PeerError('%s did not answer like a shell within %g s. It sent: %r'

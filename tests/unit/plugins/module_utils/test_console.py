@@ -542,6 +542,50 @@ def test_busybox_cannot_be_the_console_shell(node):
     assert exc_info.value.msg.startswith('console of sb-busybox closed the connection before its shell answered: the '
                                          'guest has no usable shell')
     assert 'applet not found' in exc_info.value.details['console_output']
+    assert 'stty -echo' not in exc_info.value.details['console_output']  # the echo of the start lines is left out
+
+
+def _start_against(payload, timeout, close=True):
+    """The PeerError of a session whose console sends ``payload`` (then closes, when ``close``) to the start lines."""
+    left, right = socket.socketpair()
+    try:
+        session = ConsoleSession(left, where='the console', marker='m2')
+        right.sendall(payload)
+        if close:
+            right.shutdown(socket.SHUT_WR)
+        with pytest.raises(PeerError) as exc_info:
+            session.start(timeout)
+        return exc_info.value
+    finally:
+        left.close()
+        right.close()
+
+
+def _echo(data):
+    return data.replace(b'\n', b'\r\n')  # a terminal's echo (ONLCR)
+
+
+@pytest.mark.parametrize('payload, sent', [
+    # A guest that fails before its shell runs: the terminal echoes the start lines, then the error.
+    (_echo(start_lines('m2')) + b': applet not found\r\n', ': applet not found'),
+    (b'boot\r\n$ ' + _echo(start_lines('m2')) + b'bye\r\n', 'boot\n$ \nbye'),  # a prompt before the echo stays
+    # More than the noise limit: what is kept starts in the middle of an echoed line.
+    (_echo(start_lines('m2')) * 6 + b': applet not found\r\n', ': applet not found'),
+    # Nothing but the echo.
+    (_echo(start_lines('m2')), ''),
+])
+def test_the_echo_of_the_start_lines_is_not_what_the_console_sent(payload, sent):
+    error = _start_against(payload, 2)
+    assert error.msg.endswith('It sent: %r' % sent)
+    assert error.details['console_output'] == sent
+
+
+def test_an_echo_still_arriving_is_not_what_the_console_sent():
+    echo = _echo(start_lines('m2'))
+    error = _start_against(b'welcome\r\n' + echo[:40], 0.3, close=False)
+    assert error.msg.endswith("did not answer like a shell within 0.3 s. It sent: 'welcome'")
+    error = _start_against(b'welcome\r\n' + echo[:10], 0.3, close=False)  # too short a piece to tell
+    assert error.msg.endswith('It sent: %r' % ('welcome\n' + echo[:10].decode('ascii')))
 
 
 @pytest.mark.parametrize('sandbox_id, reason', [
