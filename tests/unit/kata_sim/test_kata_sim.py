@@ -156,8 +156,8 @@ def iptables_lines(data):
     return [line for line in data.decode().splitlines() if not line.startswith('#')]
 
 
-def expected_stats(path, size=None):
-    st = os.statvfs(path)
+def expected_stats(st, size=None):
+    """The stats the shim answers for a file system whose os.statvfs is ``st``."""
     total, available = st.f_blocks * st.f_bsize, st.f_bfree * st.f_bsize
     if size is not None:
         used = min(total - available, size)
@@ -169,12 +169,13 @@ def expected_stats(path, size=None):
 
 
 def stats_when_quiet(sock, device, guest, size=None):
-    """GET stats while the filesystem does not move (statvfs equal before and after the request)."""
+    """GET stats while the filesystem does not move (statvfs equal before and after the request), and the stats
+    expected from that statvfs (not from a third one: the file system is shared with every other process)."""
     for _attempt in range(20):
         before = os.statvfs(guest)
         status, headers, body = request(sock, 'GET', '/direct-volume/stats?path=' + device.replace('/', '%2F'))
         if os.statvfs(guest) == before:
-            return status, headers, body, expected_stats(guest, size)
+            return status, headers, body, expected_stats(before, size)
     raise AssertionError('the file system under %s never stood still' % guest)
 
 
