@@ -89,6 +89,22 @@ def never_answer(conn, request, stop):
     stop.wait(30)
 
 
+def all_at_once(count, body, wait=20.0):
+    """A behaviour for ``count`` connections (across every server given it): each answers 200 ``body`` only once all
+    ``count`` requests are in flight together. When they are not within ``wait`` seconds of the first, every one of
+    them, and every later one, closes without answering: a client that does not send them all at once fails."""
+    barrier = threading.Barrier(count)
+    data = answer(200, body)
+
+    def behaviour(conn, request, stop):
+        try:
+            barrier.wait(wait)
+        except threading.BrokenBarrierError:
+            return
+        conn.sendall(data)
+    return behaviour
+
+
 def trickle(data, delay=0.05):
     """Send ``data`` one byte at a time, ``delay`` seconds apart (each recv of the client is quick)."""
     def behaviour(conn, request, stop):

@@ -107,9 +107,19 @@ def test_without_agent_url_an_error_answer_is_still_reachable(host, run):
     assert 'volumes' not in result
 
 
-def test_many_hung_shims_are_probed_concurrently(host, run):
-    # 40 shims that never answer, 0.5 s each: probed one after the other this would take 20 s; the module must
-    # still report every one of them (the duration itself is not asserted).
+def test_the_shims_are_probed_at_the_same_time(host, run):
+    # Each of the 40 shims answers only once all 40 requests are in flight: probed in turn, or fewer at a time, none
+    # would answer (the first waits 20 s for the others, then every one closes without answering).
+    behaviour = srv.all_at_once(40, 'vsock://3:1024')
+    for i in range(40):
+        host.start(behaviour, path=sock(host.go, 'sb%02d' % i))
+    result = run(base_args(host, volumes=False, timeout=30))
+    assert [(s['id'], s['reachable'], s['error']) for s in result['sandboxes']] == [
+        ('sb%02d' % i, True, None) for i in range(40)]
+
+
+def test_many_hung_shims_are_all_reported(host, run):
+    # 40 shims that never answer, 0.5 s each: each is reported unreachable with the reason.
     for i in range(40):
         host.start(srv.never_answer, path=sock(host.go, 'hung%02d' % i))
     result = run(base_args(host, volumes=False))
