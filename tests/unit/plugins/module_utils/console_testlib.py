@@ -49,6 +49,14 @@ for path in (root + '.json', lock):
 '''
 
 
+def start_watcher(owner_pid, root, lock):
+    """Start a detached WATCHER: once process ``owner_pid`` is gone, it stops the simulator on ``root`` and removes
+    ``root``, its state file and ``lock``."""
+    with open(os.devnull, 'r+b') as devnull:
+        subprocess.Popen([sys.executable, '-c', WATCHER, str(owner_pid), sys.executable, SIM, root, lock],  # pylint: disable=consider-using-with
+                         stdin=devnull, stdout=devnull, stderr=devnull, close_fds=True, start_new_session=True)
+
+
 def hostile_signals():
     """In a child before exec: SIGINT and SIGQUIT ignored and blocked (what a background job inherits, and worse)."""
     for number in (signal.SIGINT, signal.SIGQUIT):
@@ -105,9 +113,7 @@ def shared_node():
         state = json.loads(proc.stdout.decode('utf-8'))
         with open(state_file, 'w', encoding='utf-8') as f:
             json.dump(state, f)
-        with open(os.devnull, 'r+b') as devnull:
-            subprocess.Popen([sys.executable, '-c', WATCHER, str(OWNER_PID), sys.executable, SIM, root, lock],  # pylint: disable=consider-using-with
-                             stdin=devnull, stdout=devnull, stderr=devnull, close_fds=True, start_new_session=True)
+        start_watcher(OWNER_PID, root, lock)
         return ConsoleNode(state)
 
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.console_testlib import WATCHER
+from ansible_collections.katacontainers.kata.tests.unit.plugins.module_utils.console_testlib import start_watcher
 
 SIM = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', 'kata_sim', 'kata_sim.py'))
 
@@ -49,10 +49,7 @@ class PodNode(object):
         # ansible-test runs every test in a fork that exits without tearing down the module's fixtures, so stop()
         # may never be called: a watcher (console_testlib's) stops the node and removes its root once the process
         # that started it is gone.
-        with open(os.devnull, 'r+b') as devnull:
-            subprocess.Popen([sys.executable, '-c', WATCHER, str(os.getpid()), sys.executable, SIM, self.root,  # pylint: disable=consider-using-with
-                              self.root + '.lock'], stdin=devnull, stdout=devnull, stderr=devnull, close_fds=True,
-                             start_new_session=True)
+        start_watcher(os.getpid(), self.root, self.root + '.lock')
         self.by_id = dict((sb['id'], sb) for sb in self.state['sandboxes'])
         self.sandbox_root = self.state['sandbox_root']
         self.rs_sandbox_root = self.state['rs_sandbox_root']
